@@ -1,0 +1,33 @@
+# nn.h — every entry point. `make` builds everything; `make test` runs the
+# whole suite (C and C++ builds with gcc and clang, sanitizers, NEON under
+# qemu-aarch64, real dispatch under qemu-x86_64 CPU models); `make demo`
+# trains the digit classifier; `make bench` measures.
+#
+# Each directory owns a fragment: tests/tests.mk, bench/bench.mk,
+# examples/examples.mk, tools/tools.mk.
+
+CC      ?= cc
+CXX     ?= c++
+CLANG   ?= clang
+CLANGXX ?= clang++
+OPT     ?= -O2 -g
+WARN    := -Wall -Wextra -pedantic
+WERROR  ?= -Werror
+CSTD    := -std=c99
+CXXSTD  := -std=c++11
+BUILD   := build
+LDLIBS  := -lm
+
+.PHONY: all test demo bench bench-full clean
+all:
+
+-include tests/tests.mk
+-include examples/examples.mk
+-include bench/bench.mk
+-include tools/tools.mk
+
+$(BUILD):
+	mkdir -p $(BUILD)
+
+clean:
+	rm -rf $(BUILD)

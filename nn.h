@@ -1,0 +1,1160 @@
+/* nn.h - dense neural networks in one C header, fast on the CPU.           v0.1.0
+ *
+ * Hand-vectorized SGEMM, activations and their derivatives (AVX-512, AVX2+FMA,
+ * NEON, portable scalar; chosen at run time), losses, backpropagation,
+ * optimizers and a training loop, in one file with no dependencies beyond the
+ * C standard library, the compiler's intrinsics headers and, optionally, OpenMP.
+ *
+ * QUICK START
+ *   Do this in *one* C or C++ file to create the implementation:
+ *       #define NN_IMPLEMENTATION
+ *       #include "nn.h"
+ *   Other files just #include "nn.h".
+ *
+ *       int sizes[] = {2, 4, 1};
+ *       nn_act acts[] = {NN_ACT_TANH, NN_ACT_SIGMOID};
+ *       nn_net *net; nn_ctx *ctx;
+ *       nn_net_create(&net, 2, sizes, acts);            // 2 -> 4 -> 1, loss: BCE
+ *       nn_net_init(net, NN_INIT_XAVIER, 0.0f, 42);      // seed 42
+ *       nn_ctx_create(&ctx, net, 4);                     // workspace for batch <= 4
+ *       nn_opt opt = nn_opt_default(NN_OPT_ADAM);
+ *       for (int i = 0; i < 2000; i++)
+ *           nn_train_step(net, ctx, 4, x, y, &opt, &loss);
+ *       nn_predict(net, ctx, 4, x, out);                 // net is read-only here
+ *       nn_ctx_free(ctx); nn_net_free(net);
+ *   Build: cc -O2 app.c -lm   (no -march needed: AVX-512/AVX2 kernels are
+ *   compiled with function-level target attributes and picked at run time).
+ *
+ * CONFIGURATION (define before including)
+ *   NN_IMPLEMENTATION   compile the implementation in this translation unit
+ *   NN_STATIC           make every function static (private copy per file)
+ *   NN_MALLOC(size)     64-byte aligned allocation hook (default: C11/posix)
+ *   NN_FREE(ptr)        its matching free; define both or neither
+ *   NN_ASSERT(x)        internal invariants (default: assert.h; never used
+ *                       for user input, which gets an nn_status instead)
+ *   NN_NO_SIMD          compile the scalar kernels only
+ *   NN_NO_THREADS       ignore OpenMP even when compiled with -fopenmp
+ *   Environment NN_ISA=scalar|avx2|avx512|neon forces a kernel table.
+ *
+ * CONVENTIONS
+ *   Row-major, batch-major: a batch is B x features; a dense layer's weights
+ *   are out x in (PyTorch's nn.Linear layout). Functions that can fail return
+ *   nn_status; bad input never crashes or aborts. Same seed + same thread
+ *   count give bit-identical results. Never build with -ffast-math.
+ *
+ * CONTENTS
+ *   1. Public API ............ status, ISA dispatch, RNG, GEMM, activations,
+ *                              losses, networks, training, data, model files
+ *   2. Implementation (NN_IMPLEMENTATION)
+ *      2.1 platform, allocation, errors, RNG
+ *      2.2 CPU detection and dispatch
+ *      2.3 scalar kernels
+ *      2.4 AVX2 kernels
+ *      2.5 AVX-512 kernels
+ *      2.6 NEON kernels
+ *      2.7 GEMM driver (blocking, packing, threads, fused epilogue)
+ *      2.8 activations and losses
+ *      2.9 network, backprop, optimizers, training loop
+ *      2.10 data utilities
+ *      2.11 model files
+ *
+ * LICENSE
+ *   MIT License. Copyright (c) 2026 the nn.h authors. Permission is hereby
+ *   granted, free of charge, to any person obtaining a copy of this software
+ *   to deal in it without restriction, including the rights to use, copy,
+ *   modify, merge, publish, distribute, sublicense and/or sell copies, subject
+ *   to including this notice. THE SOFTWARE IS PROVIDED "AS IS", WITHOUT
+ *   WARRANTY OF ANY KIND.
+ */
+#ifndef NN_H_INCLUDED
+#define NN_H_INCLUDED
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define NN_VERSION_STRING "0.1.0"
+
+#ifdef NN_STATIC
+#define NNDEF static
+#else
+#define NNDEF extern
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ======================================================================== */
+/* 1. PUBLIC API                                                            */
+/* ======================================================================== */
+
+/* ---- status ------------------------------------------------------------ */
+typedef enum nn_status {
+    NN_OK = 0,
+    NN_ERR_ARG,         /* NULL pointer, zero/negative size, bad enum value  */
+    NN_ERR_SHAPE,       /* sizes that do not fit together                    */
+    NN_ERR_NOMEM,       /* allocation failed                                 */
+    NN_ERR_IO,          /* file could not be opened, read or written         */
+    NN_ERR_FORMAT,      /* file is not what it claims (magic, fields, CRC)   */
+    NN_ERR_NAN,         /* NaN or infinity in an input or in a result        */
+    NN_ERR_UNSUPPORTED, /* ISA not compiled in or not supported by this CPU  */
+    NN_ERR_STATE        /* call out of order (e.g. backward before forward)  */
+} nn_status;
+
+NNDEF const char *nn_status_str(nn_status s);   /* one-line explanation     */
+
+/* ---- ISA dispatch ------------------------------------------------------- */
+typedef enum nn_isa {
+    NN_ISA_AUTO = 0, NN_ISA_SCALAR, NN_ISA_AVX2, NN_ISA_AVX512, NN_ISA_NEON,
+    NN_ISA_COUNT
+} nn_isa;
+
+NNDEF nn_status   nn_isa_set(nn_isa isa);       /* AUTO = best supported    */
+NNDEF nn_isa      nn_isa_get(void);             /* the table in use         */
+NNDEF const char *nn_isa_name(nn_isa isa);      /* "scalar", "avx2", ...    */
+NNDEF int         nn_isa_supported(nn_isa isa); /* compiled in and CPU has it */
+
+/* What the CPU reports: features (and why), caches. Filled once. */
+typedef struct nn_cpu_info {
+    char vendor[16], brand[64];
+    int  sse2, avx, fma, avx2, avx512f, avx512bw, avx512dq, avx512vl;
+    int  os_ymm, os_zmm;          /* xgetbv: OS saves YMM / ZMM state      */
+    int  neon;
+    long l1d, l2, l3;             /* bytes per core (l3: total); 0 unknown */
+    int  logical_cpus;
+} nn_cpu_info;
+NNDEF const nn_cpu_info *nn_cpu_info_get(void);
+
+/* The kernel table of one ISA. Fields are internal and may change between
+ * versions; name, mr, nr and the block sizes are safe to read. */
+typedef struct nn_kernels nn_kernels;
+NNDEF const nn_kernels *nn_kernels_for(nn_isa isa); /* NULL if unsupported */
+
+/* ---- random numbers (PCG32) --------------------------------------------- */
+typedef struct nn_rng { uint64_t state, inc; } nn_rng;
+NNDEF void     nn_rng_seed(nn_rng *r, uint64_t seed, uint64_t stream);
+NNDEF uint32_t nn_rng_u32(nn_rng *r);
+NNDEF uint32_t nn_rng_below(nn_rng *r, uint32_t n);   /* unbiased [0, n)   */
+NNDEF float    nn_rng_uniform(nn_rng *r);             /* [0, 1)            */
+NNDEF float    nn_rng_normal(nn_rng *r);              /* N(0, 1)           */
+
+/* ---- GEMM --------------------------------------------------------------- */
+/* C = alpha * op(A) * op(B) + beta * C, exactly cblas_sgemm(CblasRowMajor,..)
+ * with op(X) = X or X^T (trans != 0). M x N result, K inner. beta == 0
+ * ignores whatever C held (NaN included). Invalid arguments leave C alone. */
+NNDEF void nn_sgemm(int transA, int transB, int M, int N, int K, float alpha,
+                    const float *A, int lda, const float *B, int ldb,
+                    float beta, float *C, int ldc);
+
+/* ---- activations -------------------------------------------------------- */
+typedef enum nn_act {
+    NN_ACT_IDENTITY = 0, NN_ACT_STEP, NN_ACT_SIGMOID, NN_ACT_TANH, NN_ACT_RELU,
+    NN_ACT_LEAKY_RELU, NN_ACT_SOFTPLUS, NN_ACT_SOFTMAX,
+    NN_ACT_COUNT
+} nn_act;
+#define NN_LEAKY_RELU_SLOPE 0.01f
+
+/* Fused GEMM epilogue: after C = alpha*op(A)op(B) + beta*C, add bias[j] to
+ * every row, optionally save that pre-activation Z to pre (M x N, ldpre), then
+ * apply act (softmax: row-wise over the N columns). */
+typedef struct nn_epilogue {
+    const float *bias;  /* length N, or NULL                                */
+    nn_act act;         /* NN_ACT_IDENTITY for none                         */
+    float *pre;         /* or NULL                                          */
+    int ldpre;
+} nn_epilogue;
+NNDEF nn_status nn_sgemm_ex(int transA, int transB, int M, int N, int K,
+                            float alpha, const float *A, int lda,
+                            const float *B, int ldb, float beta, float *C,
+                            int ldc, const nn_epilogue *ep);
+
+NNDEF const char *nn_act_name(nn_act a);
+/* y = f(x) element-wise (softmax: the n values are one row). y may be x. */
+NNDEF void nn_act_forward(nn_act a, size_t n, const float *x, float *y);
+/* dx = f'(x) * dy, f' computed from the saved output y = f(x) (softmax: the
+ * Jacobian-vector product of one row). dx may alias dy. */
+NNDEF void nn_act_backward(nn_act a, size_t n, const float *y, const float *dy,
+                           float *dx);
+/* Row-wise, max-subtracted softmax / log-softmax of a rows x cols matrix. */
+NNDEF void nn_softmax(int rows, int cols, const float *x, float *y);
+NNDEF void nn_log_softmax(int rows, int cols, const float *x, float *y);
+
+/* ---- losses ------------------------------------------------------------- */
+typedef enum nn_loss {
+    NN_LOSS_MSE = 0,    /* 1/B sum_b 1/2 sum_j (h - y)^2  (lecture notes)  */
+    NN_LOSS_MAE,        /* 1/B sum_b sum_j |h - y|                          */
+    NN_LOSS_HUBER,      /* 1/B sum_b sum_j huber_delta(h - y)               */
+    NN_LOSS_BCE,        /* -1/B sum y log h + (1-y) log(1-h), h in (0,1)    */
+    NN_LOSS_SOFTMAX_CE, /* -1/B sum y log p, p = softmax output             */
+    NN_LOSS_COUNT
+} nn_loss;
+
+NNDEF const char *nn_loss_name(nn_loss l);
+/* Loss of predictions h against targets y (rows x cols), averaged over rows;
+ * grad (may be NULL) receives dL/dh. delta is Huber's threshold (others
+ * ignore it). Returns NN_ERR_NAN if the loss is not finite. */
+NNDEF nn_status nn_loss_eval(nn_loss l, int rows, int cols, const float *h,
+                             const float *y, float delta, float *loss,
+                             float *grad);
+/* Output-layer delta dL/dz for activation act followed by loss l, fused where
+ * the math simplifies (sigmoid+BCE: (h-y)/B, softmax+CE: (p-y)/B) so that
+ * saturated units still learn; otherwise dL/dh times f'(from h). */
+NNDEF nn_status nn_output_delta(nn_act act, nn_loss l, int rows, int cols,
+                                const float *h, const float *y, float delta,
+                                float *dz);
+
+/* ---- networks ----------------------------------------------------------- */
+typedef struct nn_net nn_net;   /* shapes, activations, parameters, grads  */
+typedef struct nn_ctx nn_ctx;   /* workspace for one thread, max batch      */
+
+typedef enum nn_init {
+    NN_INIT_UNIFORM = 0, /* W, b ~ U(-a, a), a = scale (0: 0.1)              */
+    NN_INIT_GAUSSIAN,    /* W, b ~ N(0, s^2), s = scale (0: 0.1)             */
+    NN_INIT_XAVIER,      /* W ~ U(+-sqrt(6/(in+out))), b = 0                 */
+    NN_INIT_HE           /* W ~ N(0, 2/in), b = 0                            */
+} nn_init;
+
+/* A dense network of n_layers layers: sizes[0] inputs, layer l maps
+ * sizes[l] -> sizes[l+1] with activation acts[l]. The loss defaults to
+ * softmax-CE after a softmax output, BCE after sigmoid, MSE otherwise. */
+NNDEF nn_status nn_net_create(nn_net **out, int n_layers, const int *sizes,
+                              const nn_act *acts);
+NNDEF void      nn_net_free(nn_net *net);
+NNDEF nn_status nn_net_clone(nn_net **out, const nn_net *src);
+NNDEF nn_status nn_net_init(nn_net *net, nn_init kind, float scale,
+                            uint64_t seed);
+NNDEF nn_status nn_net_set_loss(nn_net *net, nn_loss loss, float huber_delta);
+/* Inverted dropout on the output of hidden layer l (0 <= rate < 1). */
+NNDEF nn_status nn_net_set_dropout(nn_net *net, int layer, float rate);
+
+NNDEF int       nn_net_layers(const nn_net *net);
+NNDEF int       nn_net_size(const nn_net *net, int i);   /* sizes[i]        */
+NNDEF nn_act    nn_net_act(const nn_net *net, int layer);
+NNDEF nn_loss   nn_net_loss(const nn_net *net);
+NNDEF uint64_t  nn_net_seed(const nn_net *net);          /* of nn_net_init  */
+/* Flat buffers, layer by layer: W (out x in, row-major), then b (out). */
+NNDEF float    *nn_net_params(nn_net *net, size_t *count);
+NNDEF float    *nn_net_grads(nn_net *net, size_t *count);
+NNDEF float    *nn_net_weights(nn_net *net, int layer);  /* into params     */
+NNDEF float    *nn_net_bias(nn_net *net, int layer);
+NNDEF const float *nn_net_params_const(const nn_net *net, size_t *count);
+
+NNDEF nn_status nn_ctx_create(nn_ctx **out, const nn_net *net, int max_batch);
+NNDEF void      nn_ctx_free(nn_ctx *ctx);
+NNDEF void      nn_ctx_seed(nn_ctx *ctx, uint64_t seed);  /* dropout stream */
+
+/* Inference over n rows (any n; processed max_batch at a time). The net is
+ * only read: many threads may predict with one net and a ctx each. */
+NNDEF nn_status nn_predict(const nn_net *net, nn_ctx *ctx, int n,
+                           const float *x, float *y);
+
+/* ---- training ----------------------------------------------------------- */
+typedef enum nn_opt_kind {
+    NN_OPT_SGD = 0, NN_OPT_MOMENTUM, NN_OPT_NESTEROV, NN_OPT_ADAM
+} nn_opt_kind;
+
+/* SGD:      w -= lr g
+ * momentum: v = mu v - lr g;  w += v
+ * Nesterov: v = mu v - lr g;  w += mu v - lr g   (look-ahead form)
+ * Adam:     m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2; t counts from 1;
+ *           w -= lr (m / (1-b1^t)) / (sqrt(v / (1-b2^t)) + eps)
+ * Regularization on weights (not biases): g += l2 w + l1 sign(w). */
+typedef struct nn_opt {
+    nn_opt_kind kind;
+    float lr, momentum, beta1, beta2, eps, l1, l2;
+} nn_opt;
+NNDEF nn_opt nn_opt_default(nn_opt_kind kind);
+
+/* Forward pass for training (train != 0: dropout on, activations kept for
+ * backward; x must stay valid until nn_backward). */
+NNDEF nn_status nn_forward(nn_net *net, nn_ctx *ctx, int batch,
+                           const float *x, int train);
+NNDEF const float *nn_ctx_output(const nn_ctx *ctx);     /* batch x out    */
+/* Gradients of the batch-mean loss against targets y (batch x out) into the
+ * net's flat gradient buffer (overwritten). loss may be NULL. */
+NNDEF nn_status nn_backward(nn_net *net, nn_ctx *ctx, const float *y,
+                            float *loss);
+/* One optimizer step from the gradient buffer (callers may reduce the
+ * gradients, e.g. MPI_Allreduce, between backward and update). */
+NNDEF nn_status nn_update(nn_net *net, const nn_opt *opt);
+NNDEF nn_status nn_train_step(nn_net *net, nn_ctx *ctx, int batch,
+                              const float *x, const float *y,
+                              const nn_opt *opt, float *loss);
+NNDEF long      nn_net_step_count(const nn_net *net);
+/* Mean loss and accuracy (argmax; one output: threshold 0.5) over n rows. */
+NNDEF nn_status nn_evaluate(const nn_net *net, nn_ctx *ctx, int n,
+                            const float *x, const float *y, float *loss,
+                            float *accuracy);
+
+typedef enum nn_sched_kind {
+    NN_SCHED_CONSTANT = 0,
+    NN_SCHED_STEP,      /* lr * gamma^floor(epoch / step_epochs)            */
+    NN_SCHED_EXP,       /* lr * gamma^epoch                                 */
+    NN_SCHED_COSINE     /* min + (lr-min)(1 + cos(pi epoch/total))/2        */
+} nn_sched_kind;
+typedef struct nn_sched {
+    nn_sched_kind kind; int step_epochs; float gamma; float min_lr;
+    int total_epochs;   /* cosine; 0: the fit's epochs                     */
+} nn_sched;
+NNDEF float nn_sched_lr(const nn_sched *s, float base_lr, int epoch);
+
+typedef struct nn_epoch_report {
+    int epoch;                     /* 0-based                               */
+    float lr, train_loss, train_acc;
+    float val_loss, val_acc;       /* NaN when there is no validation set   */
+    double seconds;                /* wall time of this epoch's training    */
+    long samples;                  /* samples trained this epoch            */
+    int best;                      /* this epoch improved the val loss      */
+} nn_epoch_report;
+
+typedef struct nn_fit_config {
+    int epochs, batch_size;
+    nn_opt opt;
+    nn_sched sched;
+    uint64_t seed;                 /* shuffling and dropout                 */
+    int shuffle;                   /* default 1                             */
+    const float *val_x, *val_y;    /* optional validation set               */
+    int val_n;
+    int patience;                  /* early stopping: epochs without a      */
+    float min_delta;               /* val-loss gain > min_delta; 0 = off    */
+    /* called after every epoch; return non-zero to stop training */
+    int (*on_epoch)(const nn_epoch_report *r, void *user);
+    void *user;
+} nn_fit_config;
+NNDEF nn_fit_config nn_fit_defaults(void);
+
+typedef struct nn_fit_result {
+    int epochs_run, best_epoch, stopped_early;
+    float best_val_loss, final_train_loss;
+} nn_fit_result;
+/* Mini-batch training on n rows; with a validation set and patience > 0,
+ * stops early and restores the best weights. A non-finite loss returns
+ * NN_ERR_NAN with the weights of the last good epoch restored. */
+NNDEF nn_status nn_fit(nn_net *net, const nn_fit_config *cfg, int n,
+                       const float *x, const float *y, nn_fit_result *res);
+
+/* ---- perceptron --------------------------------------------------------- */
+/* The classic rule on targets t in {0,1}: o = step(w.x + b);
+ * w += lr (t - o) x; b += lr (t - o); until an epoch has no error
+ * (*converged = 1) or max_epochs pass (*converged = 0). */
+NNDEF nn_status nn_perceptron_train(int n, int dims, const float *x,
+                                    const float *t, float lr, int max_epochs,
+                                    float *w, float *b, int *epochs,
+                                    int *converged);
+NNDEF float nn_perceptron_predict(int dims, const float *w, float b,
+                                  const float *x);
+
+/* ---- data utilities ----------------------------------------------------- */
+
+/* ---- model files -------------------------------------------------------- */
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* NN_H_INCLUDED */
+
+/* ======================================================================== */
+/* 2. IMPLEMENTATION                                                        */
+/* ======================================================================== */
+#ifdef NN_IMPLEMENTATION
+#ifndef NN_IMPLEMENTATION_DONE
+#define NN_IMPLEMENTATION_DONE
+
+#include <stdlib.h>
+#include <string.h>
+#include <math.h>
+#include <float.h>
+#include <stdio.h>
+#include <time.h>
+
+#ifndef NN_ASSERT
+#include <assert.h>
+#define NN_ASSERT(x) assert(x)
+#endif
+
+#if defined(_OPENMP) && !defined(NN_NO_THREADS)
+#include <omp.h>
+#define NN__OMP 1
+#else
+#define NN__OMP 0
+#endif
+
+#if !defined(NN_NO_SIMD) && (defined(__x86_64__) || defined(_M_X64) || \
+    defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
+#define NN__X86 1
+#include <immintrin.h>
+#include <cpuid.h>
+#else
+#define NN__X86 0
+#endif
+#if !defined(NN_NO_SIMD) && (defined(__aarch64__) || defined(_M_ARM64))
+#define NN__NEON 1
+#include <arm_neon.h>
+#else
+#define NN__NEON 0
+#endif
+
+#ifdef NN_STATIC
+#define NNAPI static
+#else
+#define NNAPI
+#endif
+#define NN__INTERNAL static
+
+#if defined(__GNUC__) || defined(__clang__)
+#define NN__RESTRICT __restrict__
+#define NN__UNUSED __attribute__((unused))
+#else
+#define NN__RESTRICT
+#define NN__UNUSED
+#endif
+
+/* ======================================================================== */
+/* 2.1 platform, allocation, errors, RNG                                    */
+/* ======================================================================== */
+
+#if defined(NN_MALLOC) != defined(NN_FREE)
+#error "nn.h: define both NN_MALLOC and NN_FREE, or neither"
+#endif
+#ifndef NN_MALLOC
+/* 64-byte aligned; over-allocate and keep the original pointer just before
+ * the block (portable C99, no posix_memalign needed). */
+NN__INTERNAL void *nn__malloc(size_t size)
+{
+    unsigned char *raw, *p;
+    if (size > (size_t)-1 - 64 - sizeof(void *)) return NULL;
+    raw = (unsigned char *)malloc(size + 64 + sizeof(void *));
+    if (!raw) return NULL;
+    p = raw + sizeof(void *);
+    p += (64 - ((uintptr_t)p & 63)) & 63;
+    memcpy(p - sizeof(void *), &raw, sizeof(void *));
+    return p;
+}
+NN__INTERNAL void nn__free(void *p)
+{
+    void *raw;
+    if (!p) return;
+    memcpy(&raw, (unsigned char *)p - sizeof(void *), sizeof(void *));
+    free(raw);
+}
+#define NN_MALLOC(sz) nn__malloc(sz)
+#define NN_FREE(p) nn__free(p)
+#endif
+
+/* Aligned float array of n, or NULL on overflow/failure. */
+NN__INTERNAL float *nn__alloc_floats(size_t n)
+{
+    if (n > ((size_t)-1) / sizeof(float) - 64) return NULL;
+    return (float *)NN_MALLOC(n ? n * sizeof(float) : 64);
+}
+
+NNAPI const char *nn_status_str(nn_status s)
+{
+    switch (s) {
+    case NN_OK:              return "ok";
+    case NN_ERR_ARG:         return "invalid argument (NULL pointer, bad size or enum value)";
+    case NN_ERR_SHAPE:       return "shapes do not match";
+    case NN_ERR_NOMEM:       return "out of memory";
+    case NN_ERR_IO:          return "file could not be opened, read or written";
+    case NN_ERR_FORMAT:      return "malformed or corrupted file";
+    case NN_ERR_NAN:         return "NaN or infinity in input or result";
+    case NN_ERR_UNSUPPORTED: return "instruction set not compiled in or not supported by this CPU";
+    case NN_ERR_STATE:       return "call out of order";
+    }
+    return "unknown status";
+}
+
+/* All finite? (NaN and +-inf fail.) */
+NN__INTERNAL int nn__all_finite(size_t n, const float *x)
+{
+    size_t i;
+    for (i = 0; i < n; i++)
+        if (!(x[i] - x[i] == 0.0f)) return 0;
+    return 1;
+}
+
+/* PCG32 (O'Neill 2014): small state, good statistics, reproducible. */
+NNAPI void nn_rng_seed(nn_rng *r, uint64_t seed, uint64_t stream)
+{
+    r->state = 0u;
+    r->inc = (stream << 1u) | 1u;
+    (void)nn_rng_u32(r);
+    r->state += seed;
+    (void)nn_rng_u32(r);
+}
+
+NNAPI uint32_t nn_rng_u32(nn_rng *r)
+{
+    uint64_t old = r->state;
+    uint32_t xorshifted, rot;
+    r->state = old * 6364136223846793005ULL + r->inc;
+    xorshifted = (uint32_t)(((old >> 18u) ^ old) >> 27u);
+    rot = (uint32_t)(old >> 59u);
+    return (xorshifted >> rot) | (xorshifted << ((32u - rot) & 31u));
+}
+
+NNAPI uint32_t nn_rng_below(nn_rng *r, uint32_t n)
+{
+    uint32_t threshold, x;
+    if (n == 0) return 0;
+    threshold = (uint32_t)(0u - n) % n;   /* reject the biased low range */
+    do x = nn_rng_u32(r); while (x < threshold);
+    return x % n;
+}
+
+NNAPI float nn_rng_uniform(nn_rng *r)
+{
+    return (float)(nn_rng_u32(r) >> 8) * (1.0f / 16777216.0f);
+}
+
+NNAPI float nn_rng_normal(nn_rng *r)
+{
+    /* Box-Muller in double; u1 in (0,1] so log is finite. */
+    double u1 = ((double)(nn_rng_u32(r) >> 8) + 1.0) / 16777216.0;
+    double u2 = (double)(nn_rng_u32(r) >> 8) / 16777216.0;
+    return (float)(sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2));
+}
+
+/* ======================================================================== */
+/* 2.2 CPU detection and dispatch                                           */
+/* ======================================================================== */
+
+typedef void (*nn__act_fwd_fn)(size_t n, const float *x, float *y);
+typedef void (*nn__act_bwd_fn)(size_t n, const float *y, const float *dy,
+                               float *dx);
+typedef void (*nn__rows_fn)(int rows, int cols, const float *x, float *y);
+
+/* One table per ISA. Every entry starts as the scalar kernel; each ISA
+ * section overrides what it implements (nn__fill_* functions), so a new
+ * kernel is one function plus one line. */
+struct nn_kernels {
+    nn_isa isa;
+    const char *name;
+    /* -- GEMM (section 2.7 owns these) -- */
+    int mr, nr;                 /* register tile of the micro-kernel       */
+    int mc, kc, nc;             /* cache blocking derived at init          */
+    /* -- element-wise (section 2.8 owns these) -- */
+    nn__act_fwd_fn act_fwd[NN_ACT_COUNT];
+    nn__act_bwd_fn act_bwd[NN_ACT_COUNT];
+    nn__rows_fn softmax_rows, log_softmax_rows;
+};
+
+NN__INTERNAL nn_cpu_info nn__cpu;
+NN__INTERNAL nn_kernels nn__tables[NN_ISA_COUNT];
+NN__INTERNAL int nn__table_ok[NN_ISA_COUNT];
+NN__INTERNAL const nn_kernels *nn__active;
+NN__INTERNAL int nn__init_state; /* 0 none, 1 running, 2 done */
+
+NN__INTERNAL void nn__fill_scalar(nn_kernels *k);
+NN__INTERNAL void nn__gemm_fill(nn_kernels *k);
+#if NN__X86
+NN__INTERNAL void nn__fill_avx2(nn_kernels *k);
+NN__INTERNAL void nn__fill_avx512(nn_kernels *k);
+#endif
+#if NN__NEON
+NN__INTERNAL void nn__fill_neon(nn_kernels *k);
+#endif
+
+#if NN__X86
+NN__INTERNAL void nn__cpuid(unsigned leaf, unsigned sub, unsigned r[4])
+{
+    r[0] = r[1] = r[2] = r[3] = 0;
+    __cpuid_count(leaf, sub, r[0], r[1], r[2], r[3]);
+}
+NN__INTERNAL uint64_t nn__xgetbv0(void)
+{
+    unsigned lo, hi;
+    __asm__ __volatile__("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    return ((uint64_t)hi << 32) | lo;
+}
+/* Deterministic cache parameters: leaf 4 (Intel) or 0x8000001D (AMD). */
+NN__INTERNAL void nn__x86_caches(nn_cpu_info *c, unsigned max_ext)
+{
+    unsigned leaf = 4, r[4], i;
+    nn__cpuid(0, 0, r);
+    if (memcmp(c->vendor, "AuthenticAMD", 12) == 0 && max_ext >= 0x8000001Du)
+        leaf = 0x8000001Du;
+    else if (r[0] < 4)
+        return;
+    for (i = 0; i < 16; i++) {
+        unsigned type, level, ways, parts, line, sets;
+        long size;
+        nn__cpuid(leaf, i, r);
+        type = r[0] & 31u;
+        if (type == 0) break;
+        if (type == 2) continue;                /* instruction cache */
+        level = (r[0] >> 5) & 7u;
+        ways = ((r[1] >> 22) & 1023u) + 1;
+        parts = ((r[1] >> 12) & 1023u) + 1;
+        line = (r[1] & 4095u) + 1;
+        sets = r[2] + 1;
+        size = (long)ways * parts * line * sets;
+        if (level == 1) c->l1d = size;
+        else if (level == 2) c->l2 = size;
+        else if (level == 3) c->l3 = size;
+    }
+}
+#endif
+
+#if defined(__linux__) && NN__NEON
+NN__INTERNAL long nn__sysfs_cache(int index)
+{
+    char path[96], buf[32];
+    long v = 0;
+    FILE *f;
+    sprintf(path, "/sys/devices/system/cpu/cpu0/cache/index%d/size", index);
+    f = fopen(path, "r");
+    if (!f) return 0;
+    if (fgets(buf, sizeof buf, f)) {
+        char *end;
+        v = strtol(buf, &end, 10);
+        if (*end == 'K') v *= 1024;
+        else if (*end == 'M') v *= 1024 * 1024;
+    }
+    fclose(f);
+    return v;
+}
+#endif
+
+NN__INTERNAL void nn__detect_cpu(nn_cpu_info *c)
+{
+    memset(c, 0, sizeof *c);
+#if NN__X86
+    {
+        unsigned r[4], max_leaf, max_ext, i;
+        uint64_t xcr0 = 0;
+        nn__cpuid(0, 0, r);
+        max_leaf = r[0];
+        memcpy(c->vendor, &r[1], 4);
+        memcpy(c->vendor + 4, &r[3], 4);
+        memcpy(c->vendor + 8, &r[2], 4);
+        nn__cpuid(0x80000000u, 0, r);
+        max_ext = r[0];
+        if (max_ext >= 0x80000004u) {
+            for (i = 0; i < 3; i++) {
+                nn__cpuid(0x80000002u + i, 0, r);
+                memcpy(c->brand + 16 * i, r, 16);
+            }
+            c->brand[48] = 0;
+        }
+        nn__cpuid(1, 0, r);
+        c->sse2 = (r[3] >> 26) & 1;
+        c->fma = (r[2] >> 12) & 1;
+        c->avx = (r[2] >> 28) & 1;
+        if ((r[2] >> 27) & 1) {                 /* OSXSAVE: xgetbv usable */
+            xcr0 = nn__xgetbv0();
+            c->os_ymm = (xcr0 & 6) == 6;        /* XMM | YMM              */
+            c->os_zmm = (xcr0 & 0xe6) == 0xe6;  /* + opmask, ZMM_Hi256/Hi16 */
+        }
+        if (max_leaf >= 7) {
+            nn__cpuid(7, 0, r);
+            c->avx2 = (r[1] >> 5) & 1;
+            c->avx512f = (r[1] >> 16) & 1;
+            c->avx512dq = (r[1] >> 17) & 1;
+            c->avx512bw = (r[1] >> 30) & 1;
+            c->avx512vl = (r[1] >> 31) & 1;
+        }
+        nn__x86_caches(c, max_ext);
+    }
+#endif
+#if NN__NEON
+    c->neon = 1;                                /* baseline on aarch64   */
+    memcpy(c->vendor, "arm", 4);
+#if defined(__linux__)
+    c->l1d = nn__sysfs_cache(0);
+    c->l2 = nn__sysfs_cache(2);
+    c->l3 = nn__sysfs_cache(3);
+#endif
+#endif
+    if (c->l1d <= 0) c->l1d = 32 * 1024;        /* conservative defaults */
+    if (c->l2 <= 0) c->l2 = 512 * 1024;
+    if (c->l3 <= 0) c->l3 = 0;
+    {
+        /* Cross-compiled programs on emulators may see odd values. */
+        char *e = getenv("NN_CACHE_L2");
+        if (e && atol(e) > 0) c->l2 = atol(e);
+        e = getenv("NN_CACHE_L1");
+        if (e && atol(e) > 0) c->l1d = atol(e);
+    }
+#if NN__OMP
+    c->logical_cpus = omp_get_num_procs();
+#else
+    c->logical_cpus = 1;
+#endif
+}
+
+NN__INTERNAL int nn__cpu_has(nn_isa isa)
+{
+    const nn_cpu_info *c = &nn__cpu;
+    switch (isa) {
+    case NN_ISA_SCALAR: return 1;
+#if NN__X86
+    case NN_ISA_AVX2: return c->avx && c->avx2 && c->fma && c->os_ymm;
+    case NN_ISA_AVX512:
+        return c->avx2 && c->fma && c->os_ymm && c->avx512f && c->avx512bw &&
+               c->avx512dq && c->avx512vl && c->os_zmm;
+#endif
+#if NN__NEON
+    case NN_ISA_NEON: return c->neon;
+#endif
+    default: return 0;
+    }
+}
+
+NN__INTERNAL nn_isa nn__isa_from_env(void)
+{
+    const char *e = getenv("NN_ISA");
+    int i;
+    if (!e || !*e) return NN_ISA_AUTO;
+    for (i = NN_ISA_SCALAR; i < NN_ISA_COUNT; i++)
+        if (strcmp(e, nn_isa_name((nn_isa)i)) == 0) return (nn_isa)i;
+    return NN_ISA_AUTO;
+}
+
+NN__INTERNAL nn_isa nn__best_isa(void)
+{
+    int i;
+    for (i = NN_ISA_COUNT - 1; i > NN_ISA_SCALAR; i--)
+        if (nn__table_ok[i]) return (nn_isa)i;
+    return NN_ISA_SCALAR;
+}
+
+NN__INTERNAL void nn__build_tables(void)
+{
+    int i;
+    nn_isa want;
+    nn__detect_cpu(&nn__cpu);
+    for (i = NN_ISA_SCALAR; i < NN_ISA_COUNT; i++) {
+        nn_kernels *k = &nn__tables[i];
+        nn__fill_scalar(k);
+        k->isa = (nn_isa)i;
+        k->name = nn_isa_name((nn_isa)i);
+        nn__table_ok[i] = nn__cpu_has((nn_isa)i);
+        if (!nn__table_ok[i]) continue;
+#if NN__X86
+        if (i == NN_ISA_AVX2) nn__fill_avx2(k);
+        if (i == NN_ISA_AVX512) nn__fill_avx512(k);
+#endif
+#if NN__NEON
+        if (i == NN_ISA_NEON) nn__fill_neon(k);
+#endif
+        nn__gemm_fill(k);                       /* block sizes from caches */
+    }
+    want = nn__isa_from_env();
+    if (want == NN_ISA_AUTO || !nn__table_ok[want]) want = nn__best_isa();
+    nn__active = &nn__tables[want];
+}
+
+/* Thread-safe one-time init: the first caller builds, others wait. */
+NN__INTERNAL void nn__init(void)
+{
+#if defined(__GNUC__) || defined(__clang__)
+    int expected = 0;
+    if (__atomic_load_n(&nn__init_state, __ATOMIC_ACQUIRE) == 2) return;
+    if (__atomic_compare_exchange_n(&nn__init_state, &expected, 1, 0,
+                                    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+        nn__build_tables();
+        __atomic_store_n(&nn__init_state, 2, __ATOMIC_RELEASE);
+        return;
+    }
+    while (__atomic_load_n(&nn__init_state, __ATOMIC_ACQUIRE) != 2) { }
+#else
+    if (nn__init_state == 2) return;   /* other compilers: init before threads */
+    nn__build_tables();
+    nn__init_state = 2;
+#endif
+}
+
+NN__INTERNAL const nn_kernels *nn__k(void)
+{
+    nn__init();
+    return nn__active;
+}
+
+NNAPI const char *nn_isa_name(nn_isa isa)
+{
+    switch (isa) {
+    case NN_ISA_AUTO: return "auto";
+    case NN_ISA_SCALAR: return "scalar";
+    case NN_ISA_AVX2: return "avx2";
+    case NN_ISA_AVX512: return "avx512";
+    case NN_ISA_NEON: return "neon";
+    default: return "unknown";
+    }
+}
+
+NNAPI int nn_isa_supported(nn_isa isa)
+{
+    nn__init();
+    if (isa == NN_ISA_AUTO) return 1;
+    if ((int)isa <= 0 || (int)isa >= NN_ISA_COUNT) return 0;
+    return nn__table_ok[isa];
+}
+
+NNAPI nn_status nn_isa_set(nn_isa isa)
+{
+    nn__init();
+    if ((int)isa < 0 || (int)isa >= NN_ISA_COUNT) return NN_ERR_ARG;
+    if (isa == NN_ISA_AUTO) isa = nn__best_isa();
+    if (!nn__table_ok[isa]) return NN_ERR_UNSUPPORTED;
+#if defined(__GNUC__) || defined(__clang__)
+    __atomic_store_n(&nn__active, &nn__tables[isa], __ATOMIC_RELEASE);
+#else
+    nn__active = &nn__tables[isa];
+#endif
+    return NN_OK;
+}
+
+NNAPI nn_isa nn_isa_get(void) { return nn__k()->isa; }
+
+NNAPI const nn_cpu_info *nn_cpu_info_get(void)
+{
+    nn__init();
+    return &nn__cpu;
+}
+
+NNAPI const nn_kernels *nn_kernels_for(nn_isa isa)
+{
+    nn__init();
+    if (isa == NN_ISA_AUTO) return nn__active;
+    if ((int)isa <= 0 || (int)isa >= NN_ISA_COUNT || !nn__table_ok[isa])
+        return NULL;
+    return &nn__tables[isa];
+}
+
+/* ======================================================================== */
+/* 2.3 scalar kernels                                                       */
+/* ======================================================================== */
+
+/* -- element-wise activations: forward from x, backward from saved y -- */
+NN__INTERNAL void nn__identity_fwd(size_t n, const float *x, float *y)
+{
+    if (x != y) memmove(y, x, n * sizeof(float));
+}
+NN__INTERNAL void nn__identity_bwd(size_t n, const float *y, const float *dy,
+                                   float *dx)
+{
+    (void)y;
+    if (dx != dy) memmove(dx, dy, n * sizeof(float));
+}
+NN__INTERNAL void nn__step_fwd(size_t n, const float *x, float *y)
+{
+    size_t i;   /* step(0) = 1, as in the perceptron notes; NaN stays NaN */
+    for (i = 0; i < n; i++) y[i] = x[i] >= 0.0f ? 1.0f : (x[i] < 0.0f ? 0.0f : x[i]);
+}
+NN__INTERNAL void nn__step_bwd(size_t n, const float *y, const float *dy,
+                               float *dx)
+{
+    size_t i;   /* zero almost everywhere: the perceptron rule, not GD */
+    (void)y; (void)dy;
+    for (i = 0; i < n; i++) dx[i] = 0.0f;
+}
+NN__INTERNAL float nn__sigmoidf(float x)
+{
+    /* Never overflows: exp of a non-positive argument only. */
+    if (x >= 0.0f) return 1.0f / (1.0f + expf(-x));
+    else { float e = expf(x); return e / (1.0f + e); }
+}
+NN__INTERNAL void nn__sigmoid_fwd(size_t n, const float *x, float *y)
+{
+    size_t i;
+    for (i = 0; i < n; i++) y[i] = nn__sigmoidf(x[i]);
+}
+NN__INTERNAL void nn__sigmoid_bwd(size_t n, const float *y, const float *dy,
+                                  float *dx)
+{
+    size_t i;
+    for (i = 0; i < n; i++) dx[i] = dy[i] * (y[i] * (1.0f - y[i]));
+}
+NN__INTERNAL void nn__tanh_fwd(size_t n, const float *x, float *y)
+{
+    size_t i;
+    for (i = 0; i < n; i++) y[i] = tanhf(x[i]);
+}
+NN__INTERNAL void nn__tanh_bwd(size_t n, const float *y, const float *dy,
+                               float *dx)
+{
+    size_t i;
+    for (i = 0; i < n; i++) dx[i] = dy[i] * ((1.0f - y[i]) * (1.0f + y[i]));
+}
+NN__INTERNAL void nn__relu_fwd(size_t n, const float *x, float *y)
+{
+    size_t i;   /* NaN propagates (x > 0 is false, so write x, not 0) */
+    for (i = 0; i < n; i++) y[i] = x[i] > 0.0f ? x[i] : (x[i] <= 0.0f ? 0.0f : x[i]);
+}
+NN__INTERNAL void nn__relu_bwd(size_t n, const float *y, const float *dy,
+                               float *dx)
+{
+    size_t i;
+    for (i = 0; i < n; i++) dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
+}
+NN__INTERNAL void nn__leaky_relu_fwd(size_t n, const float *x, float *y)
+{
+    size_t i;
+    for (i = 0; i < n; i++) y[i] = x[i] > 0.0f ? x[i] : NN_LEAKY_RELU_SLOPE * x[i];
+}
+NN__INTERNAL void nn__leaky_relu_bwd(size_t n, const float *y,
+                                     const float *dy, float *dx)
+{
+    size_t i;   /* sign(y) = sign(x) because the slope is positive */
+    for (i = 0; i < n; i++)
+        dx[i] = y[i] > 0.0f ? dy[i] : NN_LEAKY_RELU_SLOPE * dy[i];
+}
+NN__INTERNAL void nn__softplus_fwd(size_t n, const float *x, float *y)
+{
+    size_t i;   /* log(1 + e^x) = max(x, 0) + log1p(e^-|x|) */
+    for (i = 0; i < n; i++) {
+        float v = x[i];
+        y[i] = (v > 0.0f ? v : 0.0f) + log1pf(expf(-fabsf(v)));
+    }
+}
+NN__INTERNAL void nn__softplus_bwd(size_t n, const float *y, const float *dy,
+                                   float *dx)
+{
+    size_t i;   /* softplus' = sigmoid(x) = 1 - e^-y, from y alone */
+    for (i = 0; i < n; i++) dx[i] = dy[i] * -expm1f(-y[i]);
+}
+
+NN__INTERNAL void nn__softmax_rows_scalar(int rows, int cols, const float *x,
+                                          float *y)
+{
+    int r, j;
+    for (r = 0; r < rows; r++) {
+        const float *xr = x + (size_t)r * cols;
+        float *yr = y + (size_t)r * cols;
+        float m = -INFINITY, s = 0.0f, inv;
+        for (j = 0; j < cols; j++) m = xr[j] > m ? xr[j] : m;
+        if (m == -INFINITY) m = 0.0f;           /* all -inf: avoid inf-inf */
+        for (j = 0; j < cols; j++) { yr[j] = expf(xr[j] - m); s += yr[j]; }
+        inv = 1.0f / s;
+        for (j = 0; j < cols; j++) yr[j] *= inv;
+    }
+}
+NN__INTERNAL void nn__log_softmax_rows_scalar(int rows, int cols,
+                                              const float *x, float *y)
+{
+    int r, j;
+    for (r = 0; r < rows; r++) {
+        const float *xr = x + (size_t)r * cols;
+        float *yr = y + (size_t)r * cols;
+        float m = -INFINITY, s = 0.0f, ls;
+        for (j = 0; j < cols; j++) m = xr[j] > m ? xr[j] : m;
+        if (m == -INFINITY) m = 0.0f;
+        for (j = 0; j < cols; j++) s += expf(xr[j] - m);
+        ls = logf(s);
+        for (j = 0; j < cols; j++) yr[j] = (xr[j] - m) - ls;
+    }
+}
+NN__INTERNAL void nn__softmax_fwd(size_t n, const float *x, float *y)
+{
+    nn__softmax_rows_scalar(1, (int)n, x, y);
+}
+NN__INTERNAL void nn__softmax_bwd(size_t n, const float *y, const float *dy,
+                                  float *dx)
+{
+    size_t i;   /* J^T dy = y * (dy - <dy, y>) */
+    double dot = 0.0;
+    for (i = 0; i < n; i++) dot += (double)dy[i] * y[i];
+    for (i = 0; i < n; i++) dx[i] = y[i] * (dy[i] - (float)dot);
+}
+
+NN__INTERNAL void nn__fill_scalar(nn_kernels *k)
+{
+    memset(k, 0, sizeof *k);
+    k->act_fwd[NN_ACT_IDENTITY] = nn__identity_fwd;
+    k->act_bwd[NN_ACT_IDENTITY] = nn__identity_bwd;
+    k->act_fwd[NN_ACT_STEP] = nn__step_fwd;
+    k->act_bwd[NN_ACT_STEP] = nn__step_bwd;
+    k->act_fwd[NN_ACT_SIGMOID] = nn__sigmoid_fwd;
+    k->act_bwd[NN_ACT_SIGMOID] = nn__sigmoid_bwd;
+    k->act_fwd[NN_ACT_TANH] = nn__tanh_fwd;
+    k->act_bwd[NN_ACT_TANH] = nn__tanh_bwd;
+    k->act_fwd[NN_ACT_RELU] = nn__relu_fwd;
+    k->act_bwd[NN_ACT_RELU] = nn__relu_bwd;
+    k->act_fwd[NN_ACT_LEAKY_RELU] = nn__leaky_relu_fwd;
+    k->act_bwd[NN_ACT_LEAKY_RELU] = nn__leaky_relu_bwd;
+    k->act_fwd[NN_ACT_SOFTPLUS] = nn__softplus_fwd;
+    k->act_bwd[NN_ACT_SOFTPLUS] = nn__softplus_bwd;
+    k->act_fwd[NN_ACT_SOFTMAX] = nn__softmax_fwd;
+    k->act_bwd[NN_ACT_SOFTMAX] = nn__softmax_bwd;
+    k->softmax_rows = nn__softmax_rows_scalar;
+    k->log_softmax_rows = nn__log_softmax_rows_scalar;
+}
+
+/* ======================================================================== */
+/* 2.4 AVX2 kernels                                                         */
+/* ======================================================================== */
+#if NN__X86
+#define NN__TARGET_AVX2 __attribute__((target("avx,avx2,fma")))
+
+/* -- AVX2 GEMM micro-kernel and packers -- */
+
+/* -- AVX2 element-wise kernels -- */
+
+NN__INTERNAL void nn__fill_avx2(nn_kernels *k)
+{
+    (void)k;
+}
+#endif /* NN__X86 (AVX2) */
+
+/* ======================================================================== */
+/* 2.5 AVX-512 kernels                                                      */
+/* ======================================================================== */
+#if NN__X86
+#define NN__TARGET_AVX512 \
+    __attribute__((target("avx,avx2,fma,avx512f,avx512bw,avx512dq,avx512vl")))
+
+/* -- AVX-512 GEMM micro-kernel and packers -- */
+
+/* -- AVX-512 element-wise kernels -- */
+
+NN__INTERNAL void nn__fill_avx512(nn_kernels *k)
+{
+    (void)k;
+}
+#endif /* NN__X86 (AVX-512) */
+
+/* ======================================================================== */
+/* 2.6 NEON kernels                                                         */
+/* ======================================================================== */
+#if NN__NEON
+
+/* -- NEON GEMM micro-kernel and packers -- */
+
+/* -- NEON element-wise kernels -- */
+
+NN__INTERNAL void nn__fill_neon(nn_kernels *k)
+{
+    (void)k;
+}
+#endif /* NN__NEON */
+
+/* ======================================================================== */
+/* 2.7 GEMM driver (blocking, packing, threads, fused epilogue)             */
+/* ======================================================================== */
+
+NN__INTERNAL void nn__gemm_fill(nn_kernels *k)
+{
+    /* Scalar placeholder blocking; replaced by the BLIS-style driver. */
+    k->mr = 1; k->nr = 1;
+    k->mc = 64; k->kc = 256; k->nc = 256;
+}
+
+/* Apply the epilogue (bias, save Z, activation) to an M x N block of C. */
+NN__INTERNAL void nn__epilogue_apply(int M, int N, float *C, int ldc,
+                                     const nn_epilogue *ep)
+{
+    const nn_kernels *k = nn__k();
+    int i, j;
+    if (!ep) return;
+    for (i = 0; i < M; i++) {
+        float *c = C + (size_t)i * ldc;
+        if (ep->bias)
+            for (j = 0; j < N; j++) c[j] += ep->bias[j];
+        if (ep->pre)
+            memcpy(ep->pre + (size_t)i * ep->ldpre, c, (size_t)N * sizeof(float));
+        if (ep->act == NN_ACT_SOFTMAX) k->softmax_rows(1, N, c, c);
+        else if (ep->act != NN_ACT_IDENTITY) k->act_fwd[ep->act]((size_t)N, c, c);
+    }
+}
+
+/* Scalar SGEMM: C row block scaled by beta once, then rank-1 style updates
+ * in i-k-j order over K blocks so B rows stream contiguously (NN, TN) and
+ * dot products run along contiguous rows (NT, TT). */
+NN__INTERNAL void nn__sgemm_scalar(int tA, int tB, int M, int N, int K,
+                                   float alpha, const float *A, int lda,
+                                   const float *B, int ldb, float beta,
+                                   float *C, int ldc)
+{
+    int i, j, p, p0;
+    const int KB = 256;
+    for (i = 0; i < M; i++) {
+        float *c = C + (size_t)i * ldc;
+        if (beta == 0.0f) for (j = 0; j < N; j++) c[j] = 0.0f;
+        else if (beta != 1.0f) for (j = 0; j < N; j++) c[j] *= beta;
+    }
+    if (alpha == 0.0f || K == 0) return;
+    for (p0 = 0; p0 < K; p0 += KB) {
+        int p1 = p0 + KB < K ? p0 + KB : K;
+        for (i = 0; i < M; i++) {
+            float *c = C + (size_t)i * ldc;
+            if (!tB) {
+                for (p = p0; p < p1; p++) {
+                    float a = alpha * (tA ? A[(size_t)p * lda + i] : A[(size_t)i * lda + p]);
+                    const float *b = B + (size_t)p * ldb;
+                    for (j = 0; j < N; j++) c[j] += a * b[j];
+                }
+            } else {
+                for (j = 0; j < N; j++) {
+                    const float *b = B + (size_t)j * ldb;
+                    float s = 0.0f;
+                    if (!tA) {
+                        const float *a = A + (size_t)i * lda;
+                        for (p = p0; p < p1; p++) s += a[p] * b[p];
+                    } else {
+                        for (p = p0; p < p1; p++) s += A[(size_t)p * lda + i] * b[p];
+                    }
+                    c[j] += alpha * s;
+                }
+            }
+        }
+    }
+}
+
+NN__INTERNAL nn_status nn__gemm_check(int tA, int tB, int M, int N, int K,
+                                      const float *A, int lda, const float *B,
+                                      int ldb, const float *C, int ldc)
+{
+    int a_cols = tA ? M : K, b_cols = tB ? K : N;
+    if (M < 0 || N < 0 || K < 0) return NN_ERR_ARG;
+    if (M == 0 || N == 0) return NN_OK;
+    if (!C || ldc < N) return NN_ERR_ARG;
+    if (K > 0 && (!A || !B)) return NN_ERR_ARG;
+    if (lda < (a_cols > 1 ? a_cols : 1) || ldb < (b_cols > 1 ? b_cols : 1))
+        return NN_ERR_ARG;
+    (void)tB;
+    return NN_OK;
+}
+
+NNAPI nn_status nn_sgemm_ex(int transA, int transB, int M, int N, int K,
+                            float alpha, const float *A, int lda,
+                            const float *B, int ldb, float beta, float *C,
+                            int ldc, const nn_epilogue *ep)
+{
+    nn_status st = nn__gemm_check(transA, transB, M, N, K, A, lda, B, ldb, C, ldc);
+    if (st != NN_OK) return st;
+    if (M == 0 || N == 0) return NN_OK;
+    if (ep && ((int)ep->act < 0 || ep->act >= NN_ACT_COUNT ||
+               (ep->pre && ep->ldpre < N)))
+        return NN_ERR_ARG;
+    nn__sgemm_scalar(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    nn__epilogue_apply(M, N, C, ldc, ep);
+    return NN_OK;
+}
+
+NNAPI void nn_sgemm(int transA, int transB, int M, int N, int K, float alpha,
+                    const float *A, int lda, const float *B, int ldb,
+                    float beta, float *C, int ldc)
+{
+    (void)nn_sgemm_ex(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta,
+                      C, ldc, NULL);
+}
+
+/* ======================================================================== */
+/* 2.8 activations and losses                                               */
+/* ======================================================================== */
+
+/* ======================================================================== */
+/* 2.9 network, backprop, optimizers, training loop                         */
+/* ======================================================================== */
+
+/* ======================================================================== */
+/* 2.10 data utilities                                                      */
+/* ======================================================================== */
+
+/* ======================================================================== */
+/* 2.11 model files                                                         */
+/* ======================================================================== */
+
+#endif /* NN_IMPLEMENTATION_DONE */
+#endif /* NN_IMPLEMENTATION */

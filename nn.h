@@ -1148,6 +1148,40 @@ NNAPI void nn_sgemm(int transA, int transB, int M, int N, int K, float alpha,
 /* 2.9 network, backprop, optimizers, training loop                         */
 /* ======================================================================== */
 
+/* A model: shapes, activations, loss, and four flat 64-byte aligned buffers
+ * of n_params floats (parameters, gradients, two optimizer moments). */
+struct nn_net {
+    int n_layers;
+    int *sizes;                 /* n_layers + 1                            */
+    nn_act *acts;               /* n_layers                                */
+    float *dropout;             /* n_layers: rate on each layer's output   */
+    size_t *w_off, *b_off;      /* n_layers: offsets into params           */
+    size_t n_params;
+    float *params, *grads;
+    float *opt_m, *opt_v;       /* momentum / Adam m, Adam v               */
+    nn_loss loss;
+    float huber_delta;
+    uint64_t seed;              /* of the last nn_net_init                 */
+    long step;                  /* optimizer steps taken (Adam's t)        */
+    int max_width;              /* max over sizes                          */
+    void *meta;                 /* the one block holding the small arrays  */
+};
+
+/* A workspace for one thread, for batches up to max_batch. */
+struct nn_ctx {
+    int n_layers, max_batch;
+    int *sizes;                 /* copy: the shape this ctx was made for   */
+    float **act;                /* n_layers: A_l, max_batch x sizes[l+1]   */
+    float **mask;               /* n_layers: dropout scale (0 or 1/(1-p))  */
+    float *z_out;               /* output layer pre-activation             */
+    float *delta[2];            /* ping-pong dZ, max_batch x max_width     */
+    float *block;               /* the one float workspace                 */
+    void *meta;
+    const float *x;             /* input of the last forward               */
+    int batch, train, ready;    /* ready: forward done, backward allowed   */
+    nn_rng rng;                 /* dropout                                 */
+};
+
 /* ======================================================================== */
 /* 2.10 data utilities                                                      */
 /* ======================================================================== */

@@ -112,7 +112,7 @@ static REF_UNUSED double ref_act_dy(int act, double y)
     case NN_ACT_TANH: return 1.0 - y * y;
     case NN_ACT_RELU: return y > 0 ? 1.0 : 0.0;
     case NN_ACT_LEAKY_RELU: return y > 0 ? 1.0 : REF_LEAKY_SLOPE;
-    case NN_ACT_SOFTPLUS: return 1.0 - exp(-y);   /* sigmoid(x) = 1 - e^-y */
+    case NN_ACT_SOFTPLUS: return -expm1(-y);      /* sigmoid(x) = 1 - e^-y */
     default: return NAN;
     }
 }

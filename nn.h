@@ -242,6 +242,9 @@ NNDEF const float *nn_net_params_const(const nn_net *net, size_t *count);
 NNDEF nn_status nn_ctx_create(nn_ctx **out, const nn_net *net, int max_batch);
 NNDEF void      nn_ctx_free(nn_ctx *ctx);
 NNDEF void      nn_ctx_seed(nn_ctx *ctx, uint64_t seed);  /* dropout stream */
+/* Rows per cache block in nn_train_step: 0 = automatic (from the L2 size),
+ * else that many (capped at max_batch). Returns the value in force. */
+NNDEF int       nn_ctx_set_row_block(nn_ctx *ctx, int rows);
 
 /* Inference over n rows (any n; processed max_batch at a time). The net is
  * only read: many threads may predict with one net and a ctx each. */
@@ -322,6 +325,7 @@ typedef struct nn_fit_config {
     void *user;
     int start_epoch;               /* resume: epoch e shuffles and drops    */
                                    /* out from (seed, e) alone              */
+    int row_block;                 /* 0: the context's automatic choice     */
 } nn_fit_config;
 NNDEF nn_fit_config nn_fit_defaults(void);
 
@@ -1223,14 +1227,14 @@ NNAPI const char *nn_loss_name(nn_loss l)
  * a large finite loss instead of inf. */
 #define NN__PMIN 1e-7f
 
-/* Loss value (sum over all elements, divided by rows) and optionally the
- * gradient dL/dh. No argument checks: callers validated. */
+/* Loss summed over every element (callers divide by the batch) and
+ * optionally its gradient times gscale (1/batch). No argument checks. */
 NN__INTERNAL double nn__loss(nn_loss l, int rows, int cols, const float *h,
-                             const float *y, float delta, float *grad)
+                             const float *y, float delta, float *grad,
+                             float gscale)
 {
     size_t i, n = (size_t)rows * cols;
     double sum = 0.0;
-    float inv_b = 1.0f / (float)rows;
     for (i = 0; i < n; i++) {
         float e = h[i] - y[i], g = 0.0f, p;
         switch (l) {
@@ -1255,13 +1259,13 @@ NN__INTERNAL double nn__loss(nn_loss l, int rows, int cols, const float *h,
             break;
         default: break;
         }
-        if (grad) grad[i] = g * inv_b;
+        if (grad) grad[i] = g * gscale;
     }
-    return sum / rows;
+    return sum;
 }
 
-/* Loss from the output layer's pre-activation z where that is exact and
- * stable: softmax + CE via log-softmax, sigmoid + BCE via softplus.
+/* Summed loss from the output layer's pre-activation z where that is exact
+ * and stable: softmax + CE via log-softmax, sigmoid + BCE via softplus.
  * Returns -1 when no logit form applies (then use nn__loss on h). */
 NN__INTERNAL int nn__loss_from_logits(nn_act act, nn_loss l, int rows,
                                       int cols, const float *z,
@@ -1288,23 +1292,23 @@ NN__INTERNAL int nn__loss_from_logits(nn_act act, nn_loss l, int rows,
     } else {
         return -1;
     }
-    *loss = sum / rows;
+    *loss = sum;
     return 0;
 }
 
-/* dL/dz of the output layer; fused forms first. */
+/* dL/dz of the output layer times gscale (1/batch); fused forms first. */
 NN__INTERNAL void nn__output_delta(const nn_kernels *k, nn_act act, nn_loss l,
                                    int rows, int cols, const float *h,
-                                   const float *y, float delta, float *dz)
+                                   const float *y, float delta, float gscale,
+                                   float *dz)
 {
     if ((act == NN_ACT_SIGMOID && l == NN_LOSS_BCE) ||
         (act == NN_ACT_SOFTMAX && l == NN_LOSS_SOFTMAX_CE)) {
         size_t i, n = (size_t)rows * cols;
-        float inv_b = 1.0f / (float)rows;
-        for (i = 0; i < n; i++) dz[i] = (h[i] - y[i]) * inv_b;
+        for (i = 0; i < n; i++) dz[i] = (h[i] - y[i]) * gscale;
         return;
     }
-    (void)nn__loss(l, rows, cols, h, y, delta, dz);
+    (void)nn__loss(l, rows, cols, h, y, delta, dz, gscale);
     nn__act_backward_rows(k, act, rows, cols, h, dz, dz);
 }
 
@@ -1329,7 +1333,7 @@ NNAPI nn_status nn_loss_eval(nn_loss l, int rows, int cols, const float *h,
     double v;
     nn_status st = nn__loss_args(l, rows, cols, h, y, delta);
     if (st != NN_OK) return st;
-    v = nn__loss(l, rows, cols, h, y, delta, grad);
+    v = nn__loss(l, rows, cols, h, y, delta, grad, 1.0f / (float)rows) / rows;
     if (loss) *loss = (float)v;
     return (v - v == 0.0) ? NN_OK : NN_ERR_NAN;
 }
@@ -1341,7 +1345,8 @@ NNAPI nn_status nn_output_delta(nn_act act, nn_loss l, int rows, int cols,
     nn_status st = nn__loss_args(l, rows, cols, h, y, delta);
     if (st != NN_OK) return st;
     if (!nn__act_valid(act) || !dz) return NN_ERR_ARG;
-    nn__output_delta(nn__k(), act, l, rows, cols, h, y, delta, dz);
+    nn__output_delta(nn__k(), act, l, rows, cols, h, y, delta,
+                     1.0f / (float)rows, dz);
     return nn__all_finite((size_t)rows * cols, dz) ? NN_OK : NN_ERR_NAN;
 }
 
@@ -1380,7 +1385,8 @@ struct nn_ctx {
     void *meta;
     const float *x;             /* input of the last forward               */
     int batch, train, ready;    /* ready: forward done, backward allowed   */
-    nn_rng rng;                 /* dropout                                 */
+    int row_block;              /* training step row block (0: whole)      */
+    nn_rng rng;                 /* dropout keys                            */
 };
 
 /* -- model: creation, initialization, accessors -- */
@@ -1651,7 +1657,31 @@ NNAPI nn_status nn_ctx_create(nn_ctx **out, const nn_net *net, int max_batch)
     ctx->delta[1] = p;
     nn_rng_seed(&ctx->rng, 0, 2);
     *out = ctx;
+    (void)nn_ctx_set_row_block(ctx, 0);
     return NN_OK;
+}
+
+/* Automatic row block: the rows whose input, activations, output logits
+ * and two delta buffers fill half of L2, a multiple of 16, at least 16. */
+NNAPI int nn_ctx_set_row_block(nn_ctx *ctx, int rows)
+{
+    int l, maxw = 0;
+    size_t per_row = 0, rb;
+    const char *env = getenv("NN_ROW_BLOCK");
+    if (!ctx) return 0;
+    if (rows <= 0 && env && atoi(env) > 0) rows = atoi(env);
+    if (rows <= 0) {
+        for (l = 0; l <= ctx->n_layers; l++) {
+            per_row += (size_t)ctx->sizes[l];
+            if (ctx->sizes[l] > maxw) maxw = ctx->sizes[l];
+        }
+        per_row += (size_t)ctx->sizes[ctx->n_layers] + 2 * (size_t)maxw;
+        rb = (size_t)nn_cpu_info_get()->l2 / 2 / (per_row * sizeof(float));
+        rb &= ~(size_t)15;
+        rows = rb < 16 ? 16 : (rb > (size_t)ctx->max_batch ? ctx->max_batch : (int)rb);
+    }
+    ctx->row_block = rows < ctx->max_batch ? rows : ctx->max_batch;
+    return ctx->row_block;
 }
 
 NNAPI void nn_ctx_seed(nn_ctx *ctx, uint64_t seed)
@@ -1688,12 +1718,27 @@ NN__INTERNAL const float *nn__layer_input(const nn_net *net, const nn_ctx *ctx,
 
 /* -- forward and backward -- */
 
-NN__INTERNAL void nn__forward(const nn_net *net, nn_ctx *ctx, int batch,
-                              const float *x, int train)
+/* Counter-based dropout: the keep/drop draw of element (layer, index) is a
+ * hash of the step's key, so a batch cut into row blocks draws exactly the
+ * mask of the whole batch, whatever the block size or thread count. */
+NN__INTERNAL float nn__dropout_u01(uint64_t key, int layer, size_t index)
+{
+    uint64_t z = key + ((uint64_t)layer << 44) + (uint64_t)index +
+                 0x9E3779B97F4A7C15ULL;                    /* splitmix64 */
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    z ^= z >> 31;
+    return (float)(z >> 40) * (1.0f / 16777216.0f);
+}
+
+/* Forward of rows [row0, row0 + rows) of a batch whose input block is x. */
+NN__INTERNAL void nn__forward(const nn_net *net, nn_ctx *ctx, int rows,
+                              const float *x, int train, uint64_t key,
+                              int row0)
 {
     int l, L = net->n_layers;
     ctx->x = x;
-    ctx->batch = batch;
+    ctx->batch = rows;
     ctx->train = train;
     for (l = 0; l < L; l++) {
         int in = net->sizes[l], out = net->sizes[l + 1];
@@ -1702,22 +1747,53 @@ NN__INTERNAL void nn__forward(const nn_net *net, nn_ctx *ctx, int batch,
         ep.act = net->acts[l];
         ep.pre = l == L - 1 ? ctx->z_out : NULL;
         ep.ldpre = out;
-        (void)nn_sgemm_ex(0, 1, batch, out, in, 1.0f, nn__layer_input(net, ctx, l),
+        (void)nn_sgemm_ex(0, 1, rows, out, in, 1.0f, nn__layer_input(net, ctx, l),
                           in, net->params + net->w_off[l], in, 0.0f,
                           ctx->act[l], out, &ep);
         if (train && l < L - 1 && net->dropout[l] > 0.0f) {
             /* inverted dropout: keep with probability 1-p, scale by 1/(1-p) */
-            size_t i, n = (size_t)batch * out;
+            size_t i, n = (size_t)rows * out, first = (size_t)row0 * out;
             float p = net->dropout[l], keep = 1.0f / (1.0f - p);
             float *mask = ctx->mask[l], *d = nn__dropped(ctx, l);
             const float *a = ctx->act[l];
             for (i = 0; i < n; i++) {
-                mask[i] = nn_rng_uniform(&ctx->rng) < p ? 0.0f : keep;
+                mask[i] = nn__dropout_u01(key, l, first + i) < p ? 0.0f : keep;
                 d[i] = a[i] * mask[i];
             }
         }
     }
     ctx->ready = 1;
+}
+
+/* Denormal operands can slow floating point by large factors on some CPUs;
+ * training never needs them. A step sets flush-to-zero / denormals-are-zero
+ * on the calling thread (GEMM worker threads copy it) and restores the
+ * caller's mode on return. */
+typedef struct nn__fpmode { uint64_t saved; } nn__fpmode;
+NN__INTERNAL void nn__fp_enter(nn__fpmode *m)
+{
+#if NN__X86
+    m->saved = _mm_getcsr();
+    _mm_setcsr((unsigned)m->saved | 0x8040u);          /* FTZ | DAZ      */
+#elif NN__NEON && defined(__aarch64__)
+    uint64_t v;
+    __asm__ __volatile__("mrs %0, fpcr" : "=r"(v));
+    m->saved = v;
+    v |= (uint64_t)1 << 24;                            /* FZ             */
+    __asm__ __volatile__("msr fpcr, %0" : : "r"(v));
+#else
+    m->saved = 0;
+#endif
+}
+NN__INTERNAL void nn__fp_leave(const nn__fpmode *m)
+{
+#if NN__X86
+    _mm_setcsr((unsigned)m->saved);
+#elif NN__NEON && defined(__aarch64__)
+    __asm__ __volatile__("msr fpcr, %0" : : "r"(m->saved));
+#else
+    (void)m;
+#endif
 }
 
 NN__INTERNAL nn_status nn__forward_args(const nn_net *net, const nn_ctx *ctx,
@@ -1732,15 +1808,19 @@ NN__INTERNAL nn_status nn__forward_args(const nn_net *net, const nn_ctx *ctx,
 NNAPI nn_status nn_forward(nn_net *net, nn_ctx *ctx, int batch,
                            const float *x, int train)
 {
+    nn__fpmode fp;
     nn_status st = nn__forward_args(net, ctx, batch, x);
     if (st != NN_OK) return st;
-    nn__forward(net, ctx, batch, x, train != 0);
+    nn__fp_enter(&fp);
+    nn__forward(net, ctx, batch, x, train != 0,
+                train ? (uint64_t)nn_rng_u32(&ctx->rng) << 32 | nn_rng_u32(&ctx->rng) : 0, 0);
+    nn__fp_leave(&fp);
     return nn__all_finite((size_t)batch * net->sizes[net->n_layers],
                           ctx->act[net->n_layers - 1]) ? NN_OK : NN_ERR_NAN;
 }
 
-/* Mean loss of the last forward pass against y. */
-NN__INTERNAL double nn__batch_loss(const nn_net *net, const nn_ctx *ctx,
+/* Summed loss of the rows of the last forward pass against y. */
+NN__INTERNAL double nn__block_loss(const nn_net *net, const nn_ctx *ctx,
                                    const float *y)
 {
     int L = net->n_layers, out = net->sizes[L];
@@ -1749,51 +1829,87 @@ NN__INTERNAL double nn__batch_loss(const nn_net *net, const nn_ctx *ctx,
                              ctx->z_out, y, &v) == 0)
         return v;
     return nn__loss(net->loss, ctx->batch, out, ctx->act[L - 1], y,
-                    net->huber_delta, NULL);
+                    net->huber_delta, NULL, 0.0f);
+}
+
+/* The pass that finishes a layer's delta, one row at a time while the row
+ * is in L1: d *= dropout mask, d = f'(y) * d, and db (+)= the rows of d. */
+NN__INTERNAL void nn__delta_rows(const nn_kernels *k, nn_act act, int rows,
+                                 int cols, const float *y, float *d,
+                                 const float *mask, float *db, int acc)
+{
+    int r, j;
+    if (!acc) for (j = 0; j < cols; j++) db[j] = 0.0f;
+    for (r = 0; r < rows; r++) {
+        size_t o = (size_t)r * cols;
+        float *dr = d + o;
+        if (mask) for (j = 0; j < cols; j++) dr[j] *= mask[o + j];
+        if (act != NN_ACT_IDENTITY) k->act_bwd[act]((size_t)cols, y + o, dr, dr);
+        for (j = 0; j < cols; j++) db[j] += dr[j];
+    }
+}
+
+/* Backward over the rows of the last forward (one row block). The loss
+ * gradient is scaled by gscale = 1/(whole batch); dW and db are written
+ * (acc = 0) or added to (acc = 1). With sgd, W and b take the plain SGD
+ * step in place instead and dW is never formed. Returns the block's summed
+ * loss; when that is not finite nothing has been written. */
+NN__INTERNAL double nn__backward_block(nn_net *net, nn_ctx *ctx,
+                                       const float *y, float gscale, int acc,
+                                       const nn_opt *sgd)
+{
+    const nn_kernels *k = nn__k();
+    int l, L = net->n_layers, B = ctx->batch, cur = 0;
+    double lv = nn__block_loss(net, ctx, y);
+    if (!(lv - lv == 0.0)) return lv;
+    nn__output_delta(k, net->acts[L - 1], net->loss, B, net->sizes[L],
+                     ctx->act[L - 1], y, net->huber_delta, gscale, ctx->delta[0]);
+    nn__delta_rows(k, NN_ACT_IDENTITY, B, net->sizes[L], NULL, ctx->delta[0],
+                   NULL, net->grads + net->b_off[L - 1], acc);
+    for (l = L - 1; l >= 0; l--) {
+        int in = net->sizes[l], out = net->sizes[l + 1], j;
+        const float *dz = ctx->delta[cur], *x = nn__layer_input(net, ctx, l);
+        float *w = net->params + net->w_off[l];
+        if (l > 0) {
+            /* dX = dZ W (with W before any in-place update), then through
+             * dropout and the activation of layer l-1 */
+            float *dx = ctx->delta[cur ^ 1];
+            nn_sgemm(0, 0, B, in, out, 1.0f, dz, out, w, in, 0.0f, dx, in);
+            nn__delta_rows(k, net->acts[l - 1], B, in, ctx->act[l - 1], dx,
+                           ctx->train && net->dropout[l - 1] > 0.0f ? ctx->mask[l - 1] : NULL,
+                           net->grads + net->b_off[l - 1], acc);
+        }
+        if (sgd) {      /* W = (1 - lr l2) W - lr dZ^T X;  b -= lr db */
+            const float *db = net->grads + net->b_off[l];
+            float *b = net->params + net->b_off[l];
+            nn_sgemm(1, 0, out, in, B, -sgd->lr, dz, out, x, in,
+                     1.0f - sgd->lr * sgd->l2, w, in);
+            for (j = 0; j < out; j++) b[j] -= sgd->lr * db[j];
+        } else {        /* dW (+)= dZ^T X */
+            nn_sgemm(1, 0, out, in, B, 1.0f, dz, out, x, in, acc ? 1.0f : 0.0f,
+                     net->grads + net->w_off[l], in);
+        }
+        cur ^= 1;
+    }
+    return lv;
 }
 
 NNAPI nn_status nn_backward(nn_net *net, nn_ctx *ctx, const float *y,
                             float *loss)
 {
-    const nn_kernels *k = nn__k();
-    int l, L, B, cur = 0;
+    nn__fpmode fp;
     double lv;
     if (!net || !ctx || !y) return NN_ERR_ARG;
     if (!nn__ctx_fits(net, ctx)) return NN_ERR_SHAPE;
     if (!ctx->ready) return NN_ERR_STATE;
-    L = net->n_layers;
-    B = ctx->batch;
-    if (!nn__all_finite((size_t)B * net->sizes[L], y)) return NN_ERR_NAN;
-    lv = nn__batch_loss(net, ctx, y);
+    if (!nn__all_finite((size_t)ctx->batch * net->sizes[net->n_layers], y))
+        return NN_ERR_NAN;
+    nn__fp_enter(&fp);
+    lv = nn__backward_block(net, ctx, y, 1.0f / (float)ctx->batch, 0, NULL);
+    nn__fp_leave(&fp);
+    lv /= ctx->batch;
     if (loss) *loss = (float)lv;
-    if (!(lv - lv == 0.0)) return NN_ERR_NAN;
-    nn__output_delta(k, net->acts[L - 1], net->loss, B, net->sizes[L],
-                     ctx->act[L - 1], y, net->huber_delta, ctx->delta[0]);
-    for (l = L - 1; l >= 0; l--) {
-        int in = net->sizes[l], out = net->sizes[l + 1], r, j;
-        const float *dz = ctx->delta[cur], *x = nn__layer_input(net, ctx, l);
-        float *gb = net->grads + net->b_off[l];
-        /* dW = dZ^T X, db = column sums of dZ (rows in order: deterministic) */
-        nn_sgemm(1, 0, out, in, B, 1.0f, dz, out, x, in, 0.0f,
-                 net->grads + net->w_off[l], in);
-        for (j = 0; j < out; j++) gb[j] = 0.0f;
-        for (r = 0; r < B; r++)
-            for (j = 0; j < out; j++) gb[j] += dz[(size_t)r * out + j];
-        if (l > 0) {
-            float *dx = ctx->delta[cur ^ 1];
-            /* dX = dZ W, then through dropout and the activation of l-1 */
-            nn_sgemm(0, 0, B, in, out, 1.0f, dz, out,
-                     net->params + net->w_off[l], in, 0.0f, dx, in);
-            if (ctx->train && net->dropout[l - 1] > 0.0f) {
-                size_t i, n = (size_t)B * in;
-                const float *mask = ctx->mask[l - 1];
-                for (i = 0; i < n; i++) dx[i] *= mask[i];
-            }
-            nn__act_backward_rows(k, net->acts[l - 1], B, in, ctx->act[l - 1], dx, dx);
-            cur ^= 1;
-        }
-    }
-    return NN_OK;
+    return (lv - lv == 0.0) ? NN_OK : NN_ERR_NAN;
 }
 
 /* -- optimizers -- */
@@ -1854,11 +1970,10 @@ NN__INTERNAL void nn__opt_range(const nn_opt *o, size_t n, float *w,
     }
 }
 
-NNAPI nn_status nn_update(nn_net *net, const nn_opt *opt)
+NN__INTERNAL nn_status nn__update(nn_net *net, const nn_opt *opt)
 {
     int l;
     float bc1 = 1.0f, bc2 = 1.0f;
-    if (!net || !nn__opt_valid(opt)) return NN_ERR_ARG;
     if (!nn__all_finite(net->n_params, net->grads)) return NN_ERR_NAN;
     net->step++;
     if (opt->kind == NN_OPT_ADAM) {     /* bias correction, t from 1 */
@@ -1876,18 +1991,10 @@ NNAPI nn_status nn_update(nn_net *net, const nn_opt *opt)
     return NN_OK;
 }
 
-NNAPI nn_status nn_train_step(nn_net *net, nn_ctx *ctx, int batch,
-                              const float *x, const float *y,
-                              const nn_opt *opt, float *loss)
+NNAPI nn_status nn_update(nn_net *net, const nn_opt *opt)
 {
-    nn_status st = nn__forward_args(net, ctx, batch, x);
-    if (st != NN_OK) return st;
-    if (!y) return NN_ERR_ARG;
-    if (!nn__opt_valid(opt)) return NN_ERR_ARG;
-    nn__forward(net, ctx, batch, x, 1);
-    st = nn_backward(net, ctx, y, loss);
-    if (st != NN_OK) return st;
-    return nn_update(net, opt);
+    if (!net || !nn__opt_valid(opt)) return NN_ERR_ARG;
+    return nn__update(net, opt);
 }
 
 /* -- evaluation -- */
@@ -1914,10 +2021,66 @@ NN__INTERNAL int nn__count_correct(int rows, int cols, const float *h,
     return hits;
 }
 
+/* One step, the mini-batch cut into row blocks of ctx->row_block rows so
+ * that a block's activations and deltas through every layer stay in L2
+ * while W and dW are reused across blocks. Dropout masks and bias-gradient
+ * sums run in row order, so the result equals the unblocked step up to the
+ * rounding of the dW accumulation. Plain SGD on a single block updates W in
+ * place (online learning never forms dW). hits (may be NULL) counts correct
+ * predictions. */
+NN__INTERNAL nn_status nn__train_step(nn_net *net, nn_ctx *ctx, int batch,
+                                      const float *x, const float *y,
+                                      const nn_opt *opt, double *loss_sum,
+                                      long *hits)
+{
+    int in = net->sizes[0], out = net->sizes[net->n_layers], r0;
+    int rb = ctx->row_block > 0 ? ctx->row_block : batch;
+    uint64_t key = (uint64_t)nn_rng_u32(&ctx->rng) << 32 | nn_rng_u32(&ctx->rng);
+    const nn_opt *sgd = (batch <= rb && opt->kind == NN_OPT_SGD && opt->l1 == 0.0f)
+                            ? opt : NULL;
+    float gscale = 1.0f / (float)batch;
+    double sum = 0.0;
+    for (r0 = 0; r0 < batch; r0 += rb) {
+        int rows = batch - r0 < rb ? batch - r0 : rb;
+        const float *yb = y + (size_t)r0 * out;
+        double v;
+        nn__forward(net, ctx, rows, x + (size_t)r0 * in, 1, key, r0);
+        if (hits)
+            *hits += nn__count_correct(rows, out, ctx->act[net->n_layers - 1], yb);
+        v = nn__backward_block(net, ctx, yb, gscale, r0 > 0, sgd);
+        sum += v;
+        if (!(v - v == 0.0)) break;
+    }
+    ctx->ready = 0;         /* the ctx holds only the last block now */
+    *loss_sum = sum;
+    if (!(sum - sum == 0.0)) return NN_ERR_NAN;
+    if (sgd) { net->step++; return NN_OK; }
+    return nn__update(net, opt);
+}
+
+NNAPI nn_status nn_train_step(nn_net *net, nn_ctx *ctx, int batch,
+                              const float *x, const float *y,
+                              const nn_opt *opt, float *loss)
+{
+    nn__fpmode fp;
+    double sum;
+    nn_status st = nn__forward_args(net, ctx, batch, x);
+    if (st != NN_OK) return st;
+    if (!y || !nn__opt_valid(opt)) return NN_ERR_ARG;
+    if (!nn__all_finite((size_t)batch * net->sizes[net->n_layers], y))
+        return NN_ERR_NAN;
+    nn__fp_enter(&fp);
+    st = nn__train_step(net, ctx, batch, x, y, opt, &sum, NULL);
+    nn__fp_leave(&fp);
+    if (loss) *loss = (float)(sum / batch);
+    return st;
+}
+
 NNAPI nn_status nn_predict(const nn_net *net, nn_ctx *ctx, int n,
                            const float *x, float *y)
 {
     int i, in, out;
+    nn__fpmode fp;
     nn_status st;
     if (!y || !ctx || n <= 0) return NN_ERR_ARG;
     st = nn__forward_args(net, ctx, n < ctx->max_batch ? n : ctx->max_batch, x);
@@ -1925,12 +2088,14 @@ NNAPI nn_status nn_predict(const nn_net *net, nn_ctx *ctx, int n,
     in = net->sizes[0];
     out = net->sizes[net->n_layers];
     if (!nn__all_finite((size_t)n * in, x)) return NN_ERR_NAN;
+    nn__fp_enter(&fp);
     for (i = 0; i < n; i += ctx->max_batch) {
         int b = n - i < ctx->max_batch ? n - i : ctx->max_batch;
-        nn__forward(net, ctx, b, x + (size_t)i * in, 0);
+        nn__forward(net, ctx, b, x + (size_t)i * in, 0, 0, 0);
         memcpy(y + (size_t)i * out, ctx->act[net->n_layers - 1],
                (size_t)b * out * sizeof(float));
     }
+    nn__fp_leave(&fp);
     ctx->ready = 0;                     /* x belongs to the caller */
     return nn__all_finite((size_t)n * out, y) ? NN_OK : NN_ERR_NAN;
 }
@@ -1942,6 +2107,7 @@ NNAPI nn_status nn_evaluate(const nn_net *net, nn_ctx *ctx, int n,
     int i, in, out;
     long hits = 0;
     double sum = 0.0;
+    nn__fpmode fp;
     nn_status st;
     if (!y || !ctx || n <= 0) return NN_ERR_ARG;
     st = nn__forward_args(net, ctx, n < ctx->max_batch ? n : ctx->max_batch, x);
@@ -1950,13 +2116,15 @@ NNAPI nn_status nn_evaluate(const nn_net *net, nn_ctx *ctx, int n,
     out = net->sizes[net->n_layers];
     if (!nn__all_finite((size_t)n * in, x) || !nn__all_finite((size_t)n * out, y))
         return NN_ERR_NAN;
+    nn__fp_enter(&fp);
     for (i = 0; i < n; i += ctx->max_batch) {
         int b = n - i < ctx->max_batch ? n - i : ctx->max_batch;
         const float *yb = y + (size_t)i * out;
-        nn__forward(net, ctx, b, x + (size_t)i * in, 0);
-        sum += nn__batch_loss(net, ctx, yb) * b;
+        nn__forward(net, ctx, b, x + (size_t)i * in, 0, 0, 0);
+        sum += nn__block_loss(net, ctx, yb);
         hits += nn__count_correct(b, out, ctx->act[net->n_layers - 1], yb);
     }
+    nn__fp_leave(&fp);
     ctx->ready = 0;
     if (loss) *loss = (float)(sum / n);
     if (accuracy) *accuracy = (float)((double)hits / n);
@@ -2057,6 +2225,7 @@ NNAPI nn_status nn_fit(nn_net *net, const nn_fit_config *cfg, int n,
     float *bx = NULL, *by = NULL, *best = NULL, *good = NULL;
     float best_val = INFINITY;
     nn_fit_result r;
+    nn__fpmode fp;
     size_t np;
     memset(&r, 0, sizeof r);
     r.best_epoch = -1;
@@ -2078,6 +2247,7 @@ NNAPI nn_status nn_fit(nn_net *net, const nn_fit_config *cfg, int n,
     good = nn__alloc_floats(2 * np);    /* last good epoch, best epoch */
     best = good ? good + np : NULL;
     if (st == NN_OK && (!perm || !bx || !by || !good)) st = NN_ERR_NOMEM;
+    nn__fp_enter(&fp);
     for (epoch = cfg->start_epoch; st == NN_OK && epoch < cfg->epochs; epoch++) {
         nn_epoch_report rep;
         double loss_sum = 0.0, t0 = nn__seconds();
@@ -2086,20 +2256,18 @@ NNAPI nn_status nn_fit(nn_net *net, const nn_fit_config *cfg, int n,
         memcpy(good, net->params, np * sizeof(float));
         nn__epoch_order(perm, n, cfg->seed, epoch, cfg->shuffle);
         nn_rng_seed(&ctx->rng, cfg->seed, 2 + 2 * (uint64_t)epoch);
+        ctx->row_block = cfg->row_block > 0 ? cfg->row_block : ctx->row_block;
         opt.lr = nn_sched_lr(&sched, cfg->opt.lr, epoch);
         if (!(opt.lr > 0.0f)) opt.lr = FLT_MIN;
         for (i = 0; i < n && st == NN_OK; i += bs) {
             int b = n - i < bs ? n - i : bs, r2;
-            float lv;
+            double lv;
             for (r2 = 0; r2 < b; r2++) {
                 memcpy(bx + (size_t)r2 * in, x + (size_t)perm[i + r2] * in, (size_t)in * sizeof(float));
                 memcpy(by + (size_t)r2 * out, y + (size_t)perm[i + r2] * out, (size_t)out * sizeof(float));
             }
-            nn__forward(net, ctx, b, bx, 1);
-            st = nn_backward(net, ctx, by, &lv);
-            if (st == NN_OK) st = nn_update(net, &opt);
-            loss_sum += (double)lv * b;
-            hits += nn__count_correct(b, out, ctx->act[net->n_layers - 1], by);
+            st = nn__train_step(net, ctx, b, bx, by, &opt, &lv, &hits);
+            loss_sum += lv;
         }
         memset(&rep, 0, sizeof rep);
         rep.epoch = epoch;
@@ -2138,6 +2306,7 @@ NNAPI nn_status nn_fit(nn_net *net, const nn_fit_config *cfg, int n,
         }
         if (stop) break;
     }
+    nn__fp_leave(&fp);
     if (st == NN_OK && has_val && cfg->patience > 0 && r.best_epoch >= 0)
         memcpy(net->params, best, np * sizeof(float));
     if (res) *res = r;

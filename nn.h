@@ -531,12 +531,22 @@ typedef void (*nn__act_bwd_fn)(size_t n, const float *y, const float *dy,
                                float *dx);
 typedef void (*nn__rows_fn)(int rows, int cols, const float *x, float *y);
 
+/* One optimizer step's hyper-parameters, resolved for the vector kernels
+ * (Adam's bias corrections bc1 = 1 - b1^t, bc2 = 1 - b2^t included). */
+typedef struct nn__opt_args {
+    nn_opt_kind kind;
+    float lr, mu, b1, b2, eps, l1, l2, bc1, bc2;
+} nn__opt_args;
+typedef void (*nn__opt_fn)(const nn__opt_args *a, size_t n, float *w,
+                           const float *g, float *m, float *v);
+
 /* One table per ISA. Every entry starts as the scalar kernel; each ISA
  * section overrides what it implements (nn__fill_* functions), so a new
  * kernel is one function plus one line. */
 struct nn_kernels {
     nn_isa isa;
     const char *name;
+    nn__opt_fn opt_step;        /* optimizer pass (section 2.9 fills)      */
     /* -- GEMM (section 2.7 owns these) -- */
     int mr, nr;                 /* register tile of the micro-kernel       */
     int mc, kc, nc;             /* cache blocking derived at init          */
@@ -554,6 +564,7 @@ NN__INTERNAL int nn__init_state; /* 0 none, 1 running, 2 done */
 
 NN__INTERNAL void nn__fill_scalar(nn_kernels *k);
 NN__INTERNAL void nn__gemm_fill(nn_kernels *k);
+NN__INTERNAL void nn__opt_fill(nn_kernels *k);
 #if NN__X86
 NN__INTERNAL void nn__fill_avx2(nn_kernels *k);
 NN__INTERNAL void nn__fill_avx512(nn_kernels *k);
@@ -746,6 +757,7 @@ NN__INTERNAL void nn__build_tables(void)
         if (i == NN_ISA_NEON) nn__fill_neon(k);
 #endif
         nn__gemm_fill(k);                       /* block sizes from caches */
+        nn__opt_fill(k);
     }
     want = nn__isa_from_env();
     if (want == NN_ISA_AUTO || !nn__table_ok[want]) want = nn__best_isa();
@@ -832,6 +844,36 @@ NNAPI const nn_kernels *nn_kernels_for(nn_isa isa)
 /* ======================================================================== */
 /* 2.3 scalar kernels                                                       */
 /* ======================================================================== */
+
+/* -- scalar optimizer kernel: the rules of nn_opt, one element at a time -- */
+NN__INTERNAL void nn__opt_scalar(const nn__opt_args *a, size_t n, float *w,
+                                 const float *grad, float *m, float *v)
+{
+    size_t i;
+    for (i = 0; i < n; i++) {
+        float g = grad[i];
+        if (a->l2 != 0.0f) g += a->l2 * w[i];
+        if (a->l1 != 0.0f) g += w[i] > 0.0f ? a->l1 : (w[i] < 0.0f ? -a->l1 : 0.0f);
+        switch (a->kind) {
+        case NN_OPT_SGD:
+            w[i] -= a->lr * g;
+            break;
+        case NN_OPT_MOMENTUM:
+            m[i] = a->mu * m[i] - a->lr * g;
+            w[i] += m[i];
+            break;
+        case NN_OPT_NESTEROV:
+            m[i] = a->mu * m[i] - a->lr * g;
+            w[i] += a->mu * m[i] - a->lr * g;
+            break;
+        case NN_OPT_ADAM:
+            m[i] = a->b1 * m[i] + (1.0f - a->b1) * g;
+            v[i] = a->b2 * v[i] + (1.0f - a->b2) * g * g;
+            w[i] -= a->lr * (m[i] / a->bc1) / (sqrtf(v[i] / a->bc2) + a->eps);
+            break;
+        }
+    }
+}
 
 /* -- element-wise activations: forward from x, backward from saved y -- */
 NN__INTERNAL void nn__identity_fwd(size_t n, const float *x, float *y)
@@ -994,6 +1036,66 @@ NN__INTERNAL void nn__fill_scalar(nn_kernels *k)
 #if NN__X86
 #define NN__TARGET_AVX2 __attribute__((target("avx,avx2,fma")))
 
+/* -- AVX2 optimizer kernel (8 lanes; the tail through a zero-padded copy) -- */
+NN__TARGET_AVX2 static inline void nn__opt8_avx2(const nn__opt_args *a,
+                                                 float *w, const float *grad,
+                                                 float *m, float *v)
+{
+    __m256 W = _mm256_loadu_ps(w), G = _mm256_loadu_ps(grad), M, V, zero = _mm256_setzero_ps();
+    __m256 lr = _mm256_set1_ps(a->lr);
+    if (a->l2 != 0.0f) G = _mm256_fmadd_ps(_mm256_set1_ps(a->l2), W, G);
+    if (a->l1 != 0.0f) {
+        __m256 l1 = _mm256_set1_ps(a->l1);
+        G = _mm256_add_ps(G, _mm256_and_ps(_mm256_cmp_ps(W, zero, _CMP_GT_OQ), l1));
+        G = _mm256_sub_ps(G, _mm256_and_ps(_mm256_cmp_ps(W, zero, _CMP_LT_OQ), l1));
+    }
+    switch (a->kind) {
+    case NN_OPT_SGD:
+        W = _mm256_fnmadd_ps(lr, G, W);
+        break;
+    case NN_OPT_MOMENTUM:
+    case NN_OPT_NESTEROV:
+        M = _mm256_fnmadd_ps(lr, G, _mm256_mul_ps(_mm256_set1_ps(a->mu), _mm256_loadu_ps(m)));
+        _mm256_storeu_ps(m, M);
+        if (a->kind == NN_OPT_MOMENTUM) W = _mm256_add_ps(W, M);
+        else W = _mm256_add_ps(W, _mm256_fnmadd_ps(lr, G, _mm256_mul_ps(_mm256_set1_ps(a->mu), M)));
+        break;
+    case NN_OPT_ADAM:
+        M = _mm256_fmadd_ps(_mm256_set1_ps(a->b1), _mm256_loadu_ps(m),
+                            _mm256_mul_ps(_mm256_set1_ps(1.0f - a->b1), G));
+        V = _mm256_fmadd_ps(_mm256_set1_ps(a->b2), _mm256_loadu_ps(v),
+                            _mm256_mul_ps(_mm256_set1_ps(1.0f - a->b2), _mm256_mul_ps(G, G)));
+        _mm256_storeu_ps(m, M);
+        _mm256_storeu_ps(v, V);
+        W = _mm256_sub_ps(W, _mm256_div_ps(
+                _mm256_mul_ps(lr, _mm256_div_ps(M, _mm256_set1_ps(a->bc1))),
+                _mm256_add_ps(_mm256_sqrt_ps(_mm256_div_ps(V, _mm256_set1_ps(a->bc2))),
+                              _mm256_set1_ps(a->eps))));
+        break;
+    }
+    _mm256_storeu_ps(w, W);
+}
+NN__TARGET_AVX2 static void nn__opt_avx2(const nn__opt_args *a, size_t n,
+                                         float *w, const float *g, float *m,
+                                         float *v)
+{
+    size_t i;
+    float tw[8], tg[8], tm[8], tv[8];
+    int moments = a->kind != NN_OPT_SGD, adam = a->kind == NN_OPT_ADAM;
+    for (i = 0; i + 8 <= n; i += 8) nn__opt8_avx2(a, w + i, g + i, m + i, v + i);
+    if (i == n) return;
+    memset(tw, 0, sizeof tw); memset(tg, 0, sizeof tg);
+    memset(tm, 0, sizeof tm); memset(tv, 0, sizeof tv);
+    memcpy(tw, w + i, (n - i) * sizeof(float));
+    memcpy(tg, g + i, (n - i) * sizeof(float));
+    if (moments) memcpy(tm, m + i, (n - i) * sizeof(float));
+    if (adam) memcpy(tv, v + i, (n - i) * sizeof(float));
+    nn__opt8_avx2(a, tw, tg, tm, tv);
+    memcpy(w + i, tw, (n - i) * sizeof(float));
+    if (moments) memcpy(m + i, tm, (n - i) * sizeof(float));
+    if (adam) memcpy(v + i, tv, (n - i) * sizeof(float));
+}
+
 /* -- AVX2 GEMM micro-kernel and packers -- */
 
 /* -- AVX2 element-wise kernels -- */
@@ -1011,6 +1113,53 @@ NN__INTERNAL void nn__fill_avx2(nn_kernels *k)
 #define NN__TARGET_AVX512 \
     __attribute__((target("avx,avx2,fma,avx512f,avx512bw,avx512dq,avx512vl")))
 
+/* -- AVX-512 optimizer kernel (16 lanes, masked tail) -- */
+NN__TARGET_AVX512 static void nn__opt_avx512(const nn__opt_args *a, size_t n,
+                                             float *w, const float *g,
+                                             float *m, float *v)
+{
+    size_t i;
+    const __m512 lr = _mm512_set1_ps(a->lr), mu = _mm512_set1_ps(a->mu);
+    const __m512 l1 = _mm512_set1_ps(a->l1), l2 = _mm512_set1_ps(a->l2);
+    const __m512 b1 = _mm512_set1_ps(a->b1), b1c = _mm512_set1_ps(1.0f - a->b1);
+    const __m512 b2 = _mm512_set1_ps(a->b2), b2c = _mm512_set1_ps(1.0f - a->b2);
+    const __m512 bc1 = _mm512_set1_ps(a->bc1), bc2 = _mm512_set1_ps(a->bc2);
+    const __m512 eps = _mm512_set1_ps(a->eps), zero = _mm512_setzero_ps();
+    for (i = 0; i < n; i += 16) {
+        __mmask16 k = n - i >= 16 ? (__mmask16)0xffff
+                                  : (__mmask16)((1u << (n - i)) - 1u);
+        __m512 W = _mm512_maskz_loadu_ps(k, w + i), G = _mm512_maskz_loadu_ps(k, g + i);
+        __m512 M, V;
+        if (a->l2 != 0.0f) G = _mm512_fmadd_ps(l2, W, G);
+        if (a->l1 != 0.0f) {
+            G = _mm512_mask_add_ps(G, _mm512_cmp_ps_mask(W, zero, _CMP_GT_OQ), G, l1);
+            G = _mm512_mask_sub_ps(G, _mm512_cmp_ps_mask(W, zero, _CMP_LT_OQ), G, l1);
+        }
+        switch (a->kind) {
+        case NN_OPT_SGD:
+            W = _mm512_fnmadd_ps(lr, G, W);
+            break;
+        case NN_OPT_MOMENTUM:
+        case NN_OPT_NESTEROV:
+            M = _mm512_fnmadd_ps(lr, G, _mm512_mul_ps(mu, _mm512_maskz_loadu_ps(k, m + i)));
+            _mm512_mask_storeu_ps(m + i, k, M);
+            if (a->kind == NN_OPT_MOMENTUM) W = _mm512_add_ps(W, M);
+            else W = _mm512_add_ps(W, _mm512_fnmadd_ps(lr, G, _mm512_mul_ps(mu, M)));
+            break;
+        case NN_OPT_ADAM:
+            M = _mm512_fmadd_ps(b1, _mm512_maskz_loadu_ps(k, m + i), _mm512_mul_ps(b1c, G));
+            V = _mm512_fmadd_ps(b2, _mm512_maskz_loadu_ps(k, v + i),
+                                _mm512_mul_ps(b2c, _mm512_mul_ps(G, G)));
+            _mm512_mask_storeu_ps(m + i, k, M);
+            _mm512_mask_storeu_ps(v + i, k, V);
+            W = _mm512_sub_ps(W, _mm512_div_ps(_mm512_mul_ps(lr, _mm512_div_ps(M, bc1)),
+                    _mm512_add_ps(_mm512_maskz_sqrt_ps(k, _mm512_div_ps(V, bc2)), eps)));
+            break;
+        }
+        _mm512_mask_storeu_ps(w + i, k, W);
+    }
+}
+
 /* -- AVX-512 GEMM micro-kernel and packers -- */
 
 /* -- AVX-512 element-wise kernels -- */
@@ -1025,6 +1174,46 @@ NN__INTERNAL void nn__fill_avx512(nn_kernels *k)
 /* 2.6 NEON kernels                                                         */
 /* ======================================================================== */
 #if NN__NEON
+
+/* -- NEON optimizer kernel (4 lanes; the tail through the scalar kernel) -- */
+NN__INTERNAL void nn__opt_neon(const nn__opt_args *a, size_t n, float *w,
+                               const float *g, float *m, float *v)
+{
+    size_t i;
+    const float32x4_t lr = vdupq_n_f32(a->lr), mu = vdupq_n_f32(a->mu);
+    const float32x4_t l1 = vdupq_n_f32(a->l1), l2 = vdupq_n_f32(a->l2);
+    const float32x4_t zero = vdupq_n_f32(0.0f);
+    for (i = 0; i + 4 <= n; i += 4) {
+        float32x4_t W = vld1q_f32(w + i), G = vld1q_f32(g + i), M, V;
+        if (a->l2 != 0.0f) G = vfmaq_f32(G, l2, W);
+        if (a->l1 != 0.0f) {
+            G = vaddq_f32(G, vreinterpretq_f32_u32(vandq_u32(vcgtq_f32(W, zero), vreinterpretq_u32_f32(l1))));
+            G = vsubq_f32(G, vreinterpretq_f32_u32(vandq_u32(vcltq_f32(W, zero), vreinterpretq_u32_f32(l1))));
+        }
+        switch (a->kind) {
+        case NN_OPT_SGD:
+            W = vfmsq_f32(W, lr, G);
+            break;
+        case NN_OPT_MOMENTUM:
+        case NN_OPT_NESTEROV:
+            M = vfmsq_f32(vmulq_f32(mu, vld1q_f32(m + i)), lr, G);
+            vst1q_f32(m + i, M);
+            if (a->kind == NN_OPT_MOMENTUM) W = vaddq_f32(W, M);
+            else W = vaddq_f32(W, vfmsq_f32(vmulq_f32(mu, M), lr, G));
+            break;
+        case NN_OPT_ADAM:
+            M = vfmaq_f32(vmulq_n_f32(G, 1.0f - a->b1), vdupq_n_f32(a->b1), vld1q_f32(m + i));
+            V = vfmaq_f32(vmulq_n_f32(vmulq_f32(G, G), 1.0f - a->b2), vdupq_n_f32(a->b2), vld1q_f32(v + i));
+            vst1q_f32(m + i, M);
+            vst1q_f32(v + i, V);
+            W = vsubq_f32(W, vdivq_f32(vmulq_f32(lr, vdivq_f32(M, vdupq_n_f32(a->bc1))),
+                    vaddq_f32(vsqrtq_f32(vdivq_f32(V, vdupq_n_f32(a->bc2))), vdupq_n_f32(a->eps))));
+            break;
+        }
+        vst1q_f32(w + i, W);
+    }
+    if (i < n) nn__opt_scalar(a, n - i, w + i, g + i, m + i, v + i);
+}
 
 /* -- NEON GEMM micro-kernel and packers -- */
 
@@ -1938,55 +2127,41 @@ NN__INTERNAL int nn__opt_valid(const nn_opt *o)
            o->l1 >= 0.0f && o->l1 < INFINITY && o->l2 >= 0.0f && o->l2 < INFINITY;
 }
 
-/* One optimizer step over n parameters; l1/l2 are zero for biases. */
-NN__INTERNAL void nn__opt_range(const nn_opt *o, size_t n, float *w,
-                                const float *grad, float *m, float *v,
-                                float l1, float l2, float bc1, float bc2)
+NN__INTERNAL void nn__opt_fill(nn_kernels *k)
 {
-    size_t i;
-    float lr = o->lr, mu = o->momentum;
-    for (i = 0; i < n; i++) {
-        float g = grad[i];
-        if (l2 != 0.0f) g += l2 * w[i];
-        if (l1 != 0.0f) g += w[i] > 0.0f ? l1 : (w[i] < 0.0f ? -l1 : 0.0f);
-        switch (o->kind) {
-        case NN_OPT_SGD:
-            w[i] -= lr * g;
-            break;
-        case NN_OPT_MOMENTUM:
-            m[i] = mu * m[i] - lr * g;
-            w[i] += m[i];
-            break;
-        case NN_OPT_NESTEROV:
-            m[i] = mu * m[i] - lr * g;
-            w[i] += mu * m[i] - lr * g;
-            break;
-        case NN_OPT_ADAM:
-            m[i] = o->beta1 * m[i] + (1.0f - o->beta1) * g;
-            v[i] = o->beta2 * v[i] + (1.0f - o->beta2) * g * g;
-            w[i] -= lr * (m[i] / bc1) / (sqrtf(v[i] / bc2) + o->eps);
-            break;
-        }
-    }
+    k->opt_step = nn__opt_scalar;
+#if NN__X86
+    if (k->isa == NN_ISA_AVX2) k->opt_step = nn__opt_avx2;
+    if (k->isa == NN_ISA_AVX512) k->opt_step = nn__opt_avx512;
+#endif
+#if NN__NEON
+    if (k->isa == NN_ISA_NEON) k->opt_step = nn__opt_neon;
+#endif
 }
 
+/* One pass of the table's optimizer kernel over the flat buffers: the W
+ * segments with regularization, the b segments without. */
 NN__INTERNAL nn_status nn__update(nn_net *net, const nn_opt *opt)
 {
+    const nn_kernels *k = nn__k();
+    nn__opt_args a, ab;
     int l;
-    float bc1 = 1.0f, bc2 = 1.0f;
     if (!nn__all_finite(net->n_params, net->grads)) return NN_ERR_NAN;
     net->step++;
+    a.kind = opt->kind; a.lr = opt->lr; a.mu = opt->momentum;
+    a.b1 = opt->beta1; a.b2 = opt->beta2; a.eps = opt->eps;
+    a.l1 = opt->l1; a.l2 = opt->l2; a.bc1 = a.bc2 = 1.0f;
     if (opt->kind == NN_OPT_ADAM) {     /* bias correction, t from 1 */
-        bc1 = (float)(1.0 - pow((double)opt->beta1, (double)net->step));
-        bc2 = (float)(1.0 - pow((double)opt->beta2, (double)net->step));
+        a.bc1 = (float)(1.0 - pow((double)opt->beta1, (double)net->step));
+        a.bc2 = (float)(1.0 - pow((double)opt->beta2, (double)net->step));
     }
+    ab = a;
+    ab.l1 = ab.l2 = 0.0f;
     for (l = 0; l < net->n_layers; l++) {
         size_t w = net->w_off[l], b = net->b_off[l];
         size_t nw = b - w, nb = (size_t)net->sizes[l + 1];
-        nn__opt_range(opt, nw, net->params + w, net->grads + w, net->opt_m + w,
-                      net->opt_v + w, opt->l1, opt->l2, bc1, bc2);
-        nn__opt_range(opt, nb, net->params + b, net->grads + b, net->opt_m + b,
-                      net->opt_v + b, 0.0f, 0.0f, bc1, bc2);
+        k->opt_step(&a, nw, net->params + w, net->grads + w, net->opt_m + w, net->opt_v + w);
+        k->opt_step(&ab, nb, net->params + b, net->grads + b, net->opt_m + b, net->opt_v + b);
     }
     return NN_OK;
 }

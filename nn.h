@@ -2251,59 +2251,64 @@ NNAPI nn_status nn_train_step(nn_net *net, nn_ctx *ctx, int batch,
     return st;
 }
 
-NNAPI nn_status nn_predict(const nn_net *net, nn_ctx *ctx, int n,
-                           const float *x, float *y)
+/* Inference over n rows, max_batch at a time: outputs copied to h (may be
+ * NULL); with targets y, the summed loss and the correct rows counted. */
+NN__INTERNAL nn_status nn__infer(const nn_net *net, nn_ctx *ctx, int n,
+                                 const float *x, float *h, const float *y,
+                                 double *loss_sum, long *hits)
 {
     int i, in, out;
     nn__fpmode fp;
     nn_status st;
-    if (!y || !ctx || n <= 0) return NN_ERR_ARG;
+    if (!ctx || n <= 0 || (!h && !y)) return NN_ERR_ARG;
     st = nn__forward_args(net, ctx, n < ctx->max_batch ? n : ctx->max_batch, x);
     if (st != NN_OK) return st;
     in = net->sizes[0];
     out = net->sizes[net->n_layers];
-    if (!nn__all_finite((size_t)n * in, x)) return NN_ERR_NAN;
+    if (!nn__all_finite((size_t)n * in, x) ||
+        (y && !nn__all_finite((size_t)n * out, y)))
+        return NN_ERR_NAN;
+    *loss_sum = 0.0;
+    *hits = 0;
     nn__fp_enter(&fp);
     for (i = 0; i < n; i += ctx->max_batch) {
         int b = n - i < ctx->max_batch ? n - i : ctx->max_batch;
+        const float *hb = ctx->act[net->n_layers - 1];
         nn__forward(net, ctx, b, x + (size_t)i * in, 0, 0, 0);
-        memcpy(y + (size_t)i * out, ctx->act[net->n_layers - 1],
-               (size_t)b * out * sizeof(float));
+        if (h) memcpy(h + (size_t)i * out, hb, (size_t)b * out * sizeof(float));
+        if (y) {
+            *loss_sum += nn__block_loss(net, ctx, y + (size_t)i * out);
+            *hits += nn__count_correct(b, out, hb, y + (size_t)i * out);
+        }
     }
     nn__fp_leave(&fp);
     ctx->ready = 0;                     /* x belongs to the caller */
-    return nn__all_finite((size_t)n * out, y) ? NN_OK : NN_ERR_NAN;
+    if (h && !nn__all_finite((size_t)n * out, h)) return NN_ERR_NAN;
+    return (*loss_sum - *loss_sum == 0.0) ? NN_OK : NN_ERR_NAN;
+}
+
+NNAPI nn_status nn_predict(const nn_net *net, nn_ctx *ctx, int n,
+                           const float *x, float *y)
+{
+    double unused;
+    long none;
+    if (!y) return NN_ERR_ARG;
+    return nn__infer(net, ctx, n, x, y, NULL, &unused, &none);
 }
 
 NNAPI nn_status nn_evaluate(const nn_net *net, nn_ctx *ctx, int n,
                             const float *x, const float *y, float *loss,
                             float *accuracy)
 {
-    int i, in, out;
-    long hits = 0;
-    double sum = 0.0;
-    nn__fpmode fp;
+    double sum;
+    long hits;
     nn_status st;
-    if (!y || !ctx || n <= 0) return NN_ERR_ARG;
-    st = nn__forward_args(net, ctx, n < ctx->max_batch ? n : ctx->max_batch, x);
-    if (st != NN_OK) return st;
-    in = net->sizes[0];
-    out = net->sizes[net->n_layers];
-    if (!nn__all_finite((size_t)n * in, x) || !nn__all_finite((size_t)n * out, y))
-        return NN_ERR_NAN;
-    nn__fp_enter(&fp);
-    for (i = 0; i < n; i += ctx->max_batch) {
-        int b = n - i < ctx->max_batch ? n - i : ctx->max_batch;
-        const float *yb = y + (size_t)i * out;
-        nn__forward(net, ctx, b, x + (size_t)i * in, 0, 0, 0);
-        sum += nn__block_loss(net, ctx, yb);
-        hits += nn__count_correct(b, out, ctx->act[net->n_layers - 1], yb);
-    }
-    nn__fp_leave(&fp);
-    ctx->ready = 0;
+    if (!y) return NN_ERR_ARG;
+    st = nn__infer(net, ctx, n, x, NULL, y, &sum, &hits);
+    if (st != NN_OK && st != NN_ERR_NAN) return st;
     if (loss) *loss = (float)(sum / n);
     if (accuracy) *accuracy = (float)((double)hits / n);
-    return (sum - sum == 0.0) ? NN_OK : NN_ERR_NAN;
+    return st;
 }
 
 /* -- learning-rate schedules and the fit loop -- */

@@ -45,7 +45,7 @@ expect_isa() {
     esac
 }
 
-printf '%-8s %-22s %8s %8s %5s  %s\n' mode program passed failed exit auto-isa
+printf '%-8s %-22s %8s %8s %5s %5s  %s\n' mode program passed failed exit secs auto-isa
 for m in $TEST_MODES; do
     want=$(expect_isa "$m")
     for n in $TEST_NAMES; do
@@ -56,13 +56,14 @@ for m in $TEST_MODES; do
         fi
         line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$log" | tail -n 1)
         rc=$(sed -n 's/^exit: //p' "$log" | tail -n 1)
+        secs=$(sed -n 's/^seconds: //p' "$log" | tail -n 1)
         isa=$(sed -n 's/.*auto-dispatch isa: \([a-z0-9]*\).*/\1/p' "$log" | head -n 1)
         p=0; f=0
         if [ -n "$line" ]; then
             p=${line%% passed*}
             f=${line#*passed, }; f=${f%% failed}
         fi
-        printf '%-8s %-22s %8s %8s %5s  %s\n' "$m" "$n" "$p" "$f" "${rc:-?}" "${isa:-?}"
+        printf '%-8s %-22s %8s %8s %5s %5s  %s\n' "$m" "$n" "$p" "$f" "${rc:-?}" "${secs:-?}" "${isa:-?}"
         passed=$((passed + p))
         failed=$((failed + f))
         if [ -z "$line" ]; then

@@ -40,22 +40,32 @@ test_cc_a64     = $(TEST_A64CC) $(CSTD) $(OPT) -static $(WARN) $(WERROR)
 #   a64    : aarch64 static build under qemu-aarch64 (NEON)
 #   qmax   : gcc build under qemu-x86_64 -cpu max (auto must pick avx2)
 #   qnhm   : gcc build under qemu-x86_64 -cpu Nehalem (auto must pick scalar)
-TEST_MODES := native asan a64 qmax qnhm
+#   gxx, clang, clangxx: the other compilers' builds, natively, quick sizes
+TEST_MODES := native asan a64 qmax qnhm gxx clang clangxx
 test_bin_native = gcc
 test_bin_asan   = asan
 test_bin_a64    = a64
 test_bin_qmax   = gcc
 test_bin_qnhm   = gcc
+test_bin_gxx    = gxx
+test_bin_clang  = clang
+test_bin_clangxx = clangxx
 test_env_native =
 test_env_asan   = ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1
 test_env_a64    = NN_TEST_QUICK=1
 test_env_qmax   = NN_TEST_QUICK=1
 test_env_qnhm   = NN_TEST_QUICK=1
+test_env_gxx    = NN_TEST_QUICK=1
+test_env_clang  = NN_TEST_QUICK=1
+test_env_clangxx = NN_TEST_QUICK=1
 test_pre_native =
 test_pre_asan   =
 test_pre_a64    = $(QEMU_A64)
 test_pre_qmax   = $(QEMU_X86) -cpu max
 test_pre_qnhm   = $(QEMU_X86) -cpu Nehalem
+test_pre_gxx    =
+test_pre_clang  =
+test_pre_clangxx =
 
 TEST_BINS := $(foreach v,$(TEST_VARIANTS),$(addprefix $(TB)/$(v)/,$(TEST_NAMES)))
 TEST_LOGS := $(foreach m,$(TEST_MODES),$(addprefix $(TB)/logs/$(m)/,$(addsuffix .log,$(TEST_NAMES))))
@@ -78,8 +88,10 @@ define TEST_RUN_RULE
 $(TB)/logs/$(1)/%.log: $(TB)/$(test_bin_$(1))/%
 	@mkdir -p $$(@D)
 	@echo "run  $(1) $$*"
-	@env $(test_env_$(1)) timeout $(TEST_TIMEOUT) $(test_pre_$(1)) $$< > $$@.tmp 2>&1; \
-	 echo "exit: $$$$?" >> $$@.tmp; mv $$@.tmp $$@
+	@t0=$$$$(date +%s); \
+	 env $(test_env_$(1)) timeout $(TEST_TIMEOUT) $(test_pre_$(1)) $$< > $$@.tmp 2>&1; \
+	 echo "exit: $$$$?" >> $$@.tmp; echo "seconds: $$$$(( $$$$(date +%s) - t0 ))" >> $$@.tmp; \
+	 mv $$@.tmp $$@
 endef
 $(foreach m,$(TEST_MODES),$(eval $(call TEST_RUN_RULE,$(m))))
 

@@ -832,6 +832,149 @@ static void test_fit_callback(void)
     nn_net_free(net);
 }
 
+/* ---- inference chunks, train_step, evaluate, the FP environment ----------- */
+/* nn_predict over n > max_batch rows (chunks) == one row at a time: the
+ * same kernels on the same rows, compared to 4 ulp (a GEMM may block rows
+ * differently by batch size, each output is still within the bound). */
+static void test_predict_chunks(void)
+{
+    static const nn_act acts[2] = {NN_ACT_SIGMOID, NN_ACT_SOFTMAX};
+    int sizes[3] = {5, 9, 4}, i, bad = 0;
+    nn_net *net = make_net(2, sizes, acts, NN_LOSS_SOFTMAX_CE, 0.0f, NN_INIT_XAVIER, 0.0f, 12);
+    nn_ctx *c4 = net ? make_ctx(net, 4) : NULL, *c1 = net ? make_ctx(net, 1) : NULL;
+    float x[13 * 5], y[13 * 4], y1[4];
+    if (!c4 || !c1) goto out;
+    th_fill(&rng, x, 65, -2, 2);
+    CHECK_ST(nn_predict(net, c4, 13, x, y), NN_OK);
+    for (i = 0; i < 13; i++) {
+        int j;
+        CHECK_ST(nn_predict(net, c1, 1, x + 5 * i, y1), NN_OK);
+        for (j = 0; j < 4; j++) if (th_ulp_err(y[4 * i + j], y1[j]) > 4.0) bad++;
+    }
+    CHECK(bad == 0, "predict 13 rows with max_batch 4 != row by row (%d outputs)", bad);
+out:
+    nn_ctx_free(c4); nn_ctx_free(c1); nn_net_free(net);
+}
+
+/* nn_train_step == nn_forward + nn_backward + nn_update, bit for bit, and
+ * its loss is the backward's loss. */
+static void test_train_step(void)
+{
+    static const nn_act acts[2] = {NN_ACT_TANH, NN_ACT_SIGMOID};
+    int sizes[3] = {3, 6, 2}, t;
+    nn_net *a = make_net(2, sizes, acts, NN_LOSS_BCE, 0.0f, NN_INIT_XAVIER, 0.0f, 21);
+    nn_net *b = make_net(2, sizes, acts, NN_LOSS_BCE, 0.0f, NN_INIT_XAVIER, 0.0f, 21);
+    nn_ctx *ca = a ? make_ctx(a, 8) : NULL, *cb = b ? make_ctx(b, 8) : NULL;
+    nn_opt o = opt_make(NN_OPT_ADAM, 0.01f, 0.0f, 0.001f);
+    float x[8 * 3], y[8 * 2], la = 0, lb = 0;
+    size_t na = 0, nb = 0;
+    const float *pa, *pb;
+    if (!ca || !cb) goto out;
+    th_fill(&rng, x, 24, -1, 1);
+    make_targets(NN_ACT_SIGMOID, NN_LOSS_BCE, 8, 2, y);
+    for (t = 0; t < 3; t++) {
+        CHECK_ST(nn_train_step(a, ca, 8, x, y, &o, &la), NN_OK);
+        CHECK_ST(nn_forward(b, cb, 8, x, 1), NN_OK);
+        CHECK_ST(nn_backward(b, cb, y, &lb), NN_OK);
+        CHECK_ST(nn_update(b, &o), NN_OK);
+        CHECK(la == lb, "train_step loss %.9g != backward loss %.9g", la, lb);
+    }
+    pa = nn_net_params(a, &na);
+    pb = nn_net_params(b, &nb);
+    CHECK(na == nb && memcmp(pa, pb, na * sizeof(float)) == 0,
+          "nn_train_step differs from forward + backward + update");
+out:
+    nn_ctx_free(ca); nn_ctx_free(cb); nn_net_free(a); nn_net_free(b);
+}
+
+/* nn_evaluate: loss = nn_loss_eval of nn_predict's outputs (tolerance: the
+ * loss-value bound of test_loss, 2 u (n + 8) L + 2 u n / B); accuracy by
+ * argmax, and by threshold 0.5 for one output, on hand-made cases. */
+static void test_evaluate(void)
+{
+    static const nn_act a1[1] = {NN_ACT_SOFTMAX}, a2[1] = {NN_ACT_SIGMOID};
+    int s1[2] = {2, 3}, s2[2] = {1, 1};
+    nn_net *n1 = make_net(1, s1, a1, NN_LOSS_SOFTMAX_CE, 0.0f, NN_INIT_UNIFORM, 0.1f, 1);
+    nn_net *n2 = make_net(1, s2, a2, NN_LOSS_BCE, 0.0f, NN_INIT_UNIFORM, 0.1f, 1);
+    nn_ctx *c1 = n1 ? make_ctx(n1, 2) : NULL, *c2 = n2 ? make_ctx(n2, 2) : NULL;
+    float loss = -1, acc = -1, L = 0, out[5 * 3];
+    if (!c1 || !c2) goto out;
+    {   /* W = [[1,0],[0,1],[0,0]], b = 0: class = argmax(x0, x1, 0) */
+        float *W = nn_net_weights(n1, 0), *b = nn_net_bias(n1, 0);
+        float x[5 * 2] = {2, 1, 1, 3, -1, -2, 5, 4, 0.5f, 1};
+        float y[5 * 3] = {1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 1, 0, 0, 1, 0};  /* 4 of 5 */
+        int k;
+        for (k = 0; k < 6; k++) W[k] = (k == 0 || k == 3) ? 1.0f : 0.0f;
+        for (k = 0; k < 3; k++) b[k] = 0.0f;
+        CHECK_ST(nn_evaluate(n1, c1, 5, x, y, &loss, &acc), NN_OK);
+        CHECK(acc == 0.8f, "argmax accuracy %g, want 0.8", acc);
+        CHECK_ST(nn_predict(n1, c1, 5, x, out), NN_OK);
+        CHECK_ST(nn_loss_eval(NN_LOSS_SOFTMAX_CE, 5, 3, out, y, 0, &L, NULL), NN_OK);
+        CHECK(fabs(loss - L) <= 2 * TH_U * (23 * L + 3), "evaluate loss %.9g vs loss of "
+              "predictions %.9g", loss, L);
+    }
+    {   /* sigmoid(x): threshold 0.5 */
+        float x[4] = {1, -1, 2, -3}, y[4] = {1, 1, 1, 0};               /* 3 of 4 */
+        nn_net_weights(n2, 0)[0] = 1;
+        nn_net_bias(n2, 0)[0] = 0;
+        CHECK_ST(nn_evaluate(n2, c2, 4, x, y, &loss, &acc), NN_OK);
+        CHECK(acc == 0.75f, "threshold accuracy %g, want 0.75", acc);
+    }
+out:
+    nn_ctx_free(c1); nn_ctx_free(c2); nn_net_free(n1); nn_net_free(n2);
+}
+
+/* nn.h may set FTZ/DAZ inside a call; the caller's floating-point
+ * environment must be back after every call, error returns included:
+ * a denormal times 0.5 is still a (non-zero) denormal. */
+static int denormals_work(void)
+{
+    volatile float a = 1e-39f, h = 0.5f, b;
+    b = a * h;
+    return b != 0.0f;
+}
+static void test_fp_env(void)
+{
+    static const nn_act acts[2] = {NN_ACT_RELU, NN_ACT_IDENTITY};
+    int sizes[3] = {2, 3, 1}, i;
+    nn_net *net = make_net(2, sizes, acts, NN_LOSS_MSE, 0.0f, NN_INIT_HE, 0.0f, 2);
+    nn_ctx *ctx = net ? make_ctx(net, 4) : NULL;
+    nn_opt o = opt_make(NN_OPT_SGD, 0.1f, 0.0f, 0.0f);
+    nn_fit_config cfg = nn_fit_defaults();
+    nn_fit_result res;
+    float x[8] = {1, 2, 3, 4, 5, 6, 7, 8}, y[4] = {1, 0, 1, 0}, xn[8], big[4], out[4], l, a;
+    if (!denormals_work()) { CHECK(0, "denormals flushed before any nn.h call"); goto out; }
+    if (!ctx) goto out;
+    memcpy(xn, x, sizeof x); xn[1] = NAN;
+    for (i = 0; i < 4; i++) big[i] = 1e30f;
+    cfg.epochs = 2; cfg.batch_size = 2; cfg.opt = o;
+    (void)nn_forward(net, ctx, 4, x, 1);
+    CHECK(denormals_work(), "FP environment changed by nn_forward");
+    (void)nn_backward(net, ctx, y, &l);
+    CHECK(denormals_work(), "FP environment changed by nn_backward");
+    (void)nn_update(net, &o);
+    CHECK(denormals_work(), "FP environment changed by nn_update");
+    (void)nn_train_step(net, ctx, 4, x, y, &o, &l);
+    CHECK(denormals_work(), "FP environment changed by nn_train_step");
+    (void)nn_predict(net, ctx, 4, x, out);
+    CHECK(denormals_work(), "FP environment changed by nn_predict");
+    (void)nn_evaluate(net, ctx, 4, x, y, &l, &a);
+    CHECK(denormals_work(), "FP environment changed by nn_evaluate");
+    (void)nn_fit(net, &cfg, 4, x, y, &res);
+    CHECK(denormals_work(), "FP environment changed by nn_fit");
+    (void)nn_forward(net, ctx, 4, xn, 1);
+    CHECK(denormals_work(), "FP environment changed by nn_forward (NaN input)");
+    cfg.opt.lr = 1e10f;
+    (void)nn_fit(net, &cfg, 4, x, big, &res);
+    CHECK(denormals_work(), "FP environment changed by nn_fit (diverging)");
+    nn_sgemm(0, 0, 2, 2, 2, 1.0f, x, 2, x, 2, 0.0f, out, 2);
+    nn_act_forward(NN_ACT_SIGMOID, 4, x, out);
+    CHECK(denormals_work(), "FP environment changed by nn_sgemm / nn_act_forward");
+out:
+    nn_ctx_free(ctx);
+    nn_net_free(net);
+}
+
 static void all_tests(void)
 {
     rng.s = 2024;
@@ -844,6 +987,10 @@ static void all_tests(void)
     test_sched();
     test_early_stopping();
     test_fit_callback();
+    test_predict_chunks();
+    test_train_step();
+    test_evaluate();
+    test_fp_env();
 }
 
 int main(void)

@@ -191,10 +191,7 @@ static void check_softmax_rows(int rows, int cols, const float *x, const char *w
     ref_log_softmax(rows, cols, x, lr);
     for (i = 0; i < rows; i++) {
         const float *xr = x + (size_t)i * cols;
-        double m = -HUGE_VAL, s = 0.0, ls = 0.0;
-        for (j = 0; j < cols; j++) if (xr[j] > m) m = xr[j];
-        for (j = 0; j < cols; j++) ls += exp((double)xr[j] - m);
-        ls = log(ls);
+        double m, s = 0.0, ls = log(ref_row_sum_exp(cols, xr, &m));
         for (j = 0; j < cols; j++) {
             size_t k = (size_t)i * cols + j;
             double lt;

@@ -975,6 +975,88 @@ out:
     nn_net_free(net);
 }
 
+/* nn_fit without shuffling == the same mini-batches by hand through
+ * nn_train_step (the last batch partial: 22 = 8 + 8 + 6), with the lr of
+ * nn_sched_lr for each epoch: the fit applies its schedule and covers every
+ * row. The two runs may block rows differently (each their own ctx), so the
+ * weights agree to float rounding, not bits: 1e-5 of the largest weight
+ * (3 epochs x 3 steps of ~10u each); a schedule one epoch off or a dropped
+ * partial batch moves them by ~1e-2. */
+static void test_fit_equivalence(void)
+{
+    static const nn_act acts[2] = {NN_ACT_TANH, NN_ACT_IDENTITY};
+    int sizes[3] = {3, 5, 2}, i, e, n = 22, bs = 8;
+    nn_net *a = make_net(2, sizes, acts, NN_LOSS_MSE, 0.0f, NN_INIT_XAVIER, 0.0f, 17);
+    nn_net *b = make_net(2, sizes, acts, NN_LOSS_MSE, 0.0f, NN_INIT_XAVIER, 0.0f, 17);
+    nn_ctx *cb = b ? make_ctx(b, bs) : NULL;
+    float x[22 * 3], y[22 * 2];
+    nn_fit_config cfg = nn_fit_defaults();
+    nn_fit_result res;
+    nn_opt o;
+    size_t na = 0, nb = 0;
+    const float *pa, *pb;
+    double d = 0.0, m = 0.0;
+    if (!a || !cb) goto out;
+    th_fill(&rng, x, 66, -1, 1);
+    th_fill(&rng, y, 44, -1, 1);
+    cfg.epochs = 3; cfg.batch_size = bs; cfg.shuffle = 0; cfg.seed = 1;
+    cfg.opt = opt_make(NN_OPT_MOMENTUM, 0.2f, 0.0f, 0.0f);
+    cfg.sched.kind = NN_SCHED_EXP; cfg.sched.gamma = 0.5f;
+    CHECK_ST(nn_fit(a, &cfg, n, x, y, &res), NN_OK);
+    o = cfg.opt;
+    for (e = 0; e < 3; e++) {
+        o.lr = nn_sched_lr(&cfg.sched, cfg.opt.lr, e);
+        for (i = 0; i < n; i += bs) {
+            int rows = n - i < bs ? n - i : bs;
+            CHECK_ST(nn_train_step(b, cb, rows, x + 3 * i, y + 2 * i, &o, NULL), NN_OK);
+        }
+    }
+    pa = nn_net_params(a, &na);
+    pb = nn_net_params(b, &nb);
+    for (i = 0; i < (int)na && na == nb; i++) {
+        if (fabs(pa[i] - pb[i]) > d) d = fabs(pa[i] - pb[i]);
+        if (fabs(pb[i]) > m) m = fabs(pb[i]);
+    }
+    CHECK(na == nb && d <= 1e-5 * m, "nn_fit (no shuffle, exp schedule) vs the same steps "
+          "by hand: weights differ by %.3g (max |w| %.3g)", d, m);
+    CHECK(nn_net_step_count(a) == 9 && nn_net_step_count(b) == 9,
+          "step counts %ld / %ld after 3 epochs of 3 batches", nn_net_step_count(a),
+          nn_net_step_count(b));
+out:
+    nn_ctx_free(cb); nn_net_free(a); nn_net_free(b);
+}
+
+#ifdef _OPENMP
+#include <omp.h>
+/* Inference from many threads at once: one net, a ctx per thread, every
+ * thread's outputs equal (bits) to a serial prediction. */
+static void test_parallel_predict(void)
+{
+    static const nn_act acts[2] = {NN_ACT_RELU, NN_ACT_SOFTMAX};
+    int sizes[3] = {16, 32, 10}, bad = 0, t;
+    nn_net *net = make_net(2, sizes, acts, NN_LOSS_SOFTMAX_CE, 0.0f, NN_INIT_HE, 0.0f, 8);
+    nn_ctx *c0 = net ? make_ctx(net, 64) : NULL;
+    float *x = TH_NEW(float, 64 * 16), *y0 = TH_NEW(float, 64 * 10);
+    if (!c0) goto out;
+    th_fill(&rng, x, 64 * 16, -1, 1);
+    CHECK_ST(nn_predict(net, c0, 64, x, y0), NN_OK);
+#pragma omp parallel for num_threads(4) reduction(+ : bad)
+    for (t = 0; t < 8; t++) {
+        nn_ctx *c = NULL;
+        float y[64 * 10];
+        int k;
+        if (nn_ctx_create(&c, net, 64) != NN_OK) { bad++; continue; }
+        for (k = 0; k < 20; k++)
+            if (nn_predict(net, c, 64, x, y) != NN_OK || memcmp(y, y0, sizeof y) != 0) bad++;
+        nn_ctx_free(c);
+    }
+    CHECK(bad == 0, "parallel nn_predict with one net: %d of 160 runs differ", bad);
+out:
+    free(x); free(y0);
+    nn_ctx_free(c0); nn_net_free(net);
+}
+#endif
+
 static void all_tests(void)
 {
     rng.s = 2024;
@@ -991,6 +1073,10 @@ static void all_tests(void)
     test_train_step();
     test_evaluate();
     test_fp_env();
+    test_fit_equivalence();
+#ifdef _OPENMP
+    test_parallel_predict();
+#endif
 }
 
 int main(void)

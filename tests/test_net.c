@@ -1057,6 +1057,111 @@ out:
 }
 #endif
 
+/* nn_train_step takes shortcuts (momentum and single-block SGD update W in
+ * place without forming dW; a batch cut into row blocks accumulates dW
+ * block by block). Each variant must equal the plain path nn_forward +
+ * nn_backward + nn_update (whose gradients the gradient check and whose
+ * update rules the optimizer tests verified), two steps from the same
+ * start, for row blocks of 1, 3, 7 rows and the automatic choice, with and
+ * without L1/L2 and dropout (same ctx seed: the same masks).
+ * TOLERANCE: the weights after two steps agree to 1e-4 of the largest
+ * change (dW summed in another order, W -= lr dW fused or not: ~K u
+ * relative with K <= 33) plus 8 u |w|; a lost factor, a missing
+ * regularization term or a wrong block offset moves them by >= 1%. */
+static void test_train_paths(void)
+{
+    static const nn_act acts[3] = {NN_ACT_TANH, NN_ACT_RELU, NN_ACT_SOFTMAX};
+    static const int rbs[4] = {0, 1, 3, 7};
+    static const struct { nn_opt_kind k; float l1, l2, drop; } cfgs[] = {
+        {NN_OPT_SGD, 0, 0, 0}, {NN_OPT_SGD, 0, 0.01f, 0}, {NN_OPT_SGD, 0.001f, 0.01f, 0},
+        {NN_OPT_MOMENTUM, 0, 0, 0}, {NN_OPT_MOMENTUM, 0.001f, 0.01f, 0},
+        {NN_OPT_NESTEROV, 0, 0.01f, 0}, {NN_OPT_ADAM, 0, 0.01f, 0},
+        {NN_OPT_SGD, 0, 0, 0.3f}, {NN_OPT_MOMENTUM, 0, 0.01f, 0.3f}
+    };
+    int sizes[4] = {7, 33, 17, 4}, B = 20, c, r, t, i;
+    float x[20 * 7], y[20 * 4];
+    th_fill(&rng, x, 140, -1, 1);
+    make_targets(NN_ACT_SOFTMAX, NN_LOSS_SOFTMAX_CE, B, 4, y);
+    for (c = 0; c < (int)(sizeof cfgs / sizeof cfgs[0]); c++)
+        for (r = 0; r < 4; r++) {
+            nn_net *a = make_net(3, sizes, acts, NN_LOSS_SOFTMAX_CE, 0, NN_INIT_HE, 0, 40 + c);
+            nn_net *b = make_net(3, sizes, acts, NN_LOSS_SOFTMAX_CE, 0, NN_INIT_HE, 0, 40 + c);
+            nn_ctx *ca = a ? make_ctx(a, B) : NULL, *cb = b ? make_ctx(b, B) : NULL;
+            nn_opt o = opt_make(cfgs[c].k, cfgs[c].k == NN_OPT_ADAM ? 0.01f : 0.1f,
+                                cfgs[c].l1, cfgs[c].l2);
+            float *p0 = NULL, la = 0, lb = 0;
+            const float *pa, *pb;
+            size_t n = 0;
+            double d = 0, ch = 0, wm = 0;
+            if (!ca || !cb) goto next;
+            if (cfgs[c].drop > 0) {
+                CHECK_ST(nn_net_set_dropout(a, 0, cfgs[c].drop), NN_OK);
+                CHECK_ST(nn_net_set_dropout(b, 0, cfgs[c].drop), NN_OK);
+            }
+            nn_ctx_seed(ca, 5);
+            nn_ctx_seed(cb, 5);
+            (void)nn_ctx_set_row_block(cb, rbs[r]);
+            pa = nn_net_params(a, &n);
+            p0 = TH_NEW(float, n);
+            memcpy(p0, pa, n * sizeof(float));
+            for (t = 0; t < 2; t++) {
+                CHECK_ST(nn_forward(a, ca, B, x, 1), NN_OK);
+                CHECK_ST(nn_backward(a, ca, y, &la), NN_OK);
+                CHECK_ST(nn_update(a, &o), NN_OK);
+                CHECK_ST(nn_train_step(b, cb, B, x, y, &o, &lb), NN_OK);
+                CHECK(fabs(la - lb) <= 1e-5 * fabs(la), "train_step loss %.9g vs backward "
+                      "%.9g (opt %d, row block %d)", lb, la, (int)cfgs[c].k, rbs[r]);
+            }
+            pb = nn_net_params(b, &n);
+            for (i = 0; i < (int)n; i++) {
+                if (fabs(pa[i] - pb[i]) > d) d = fabs(pa[i] - pb[i]);
+                if (fabs(pa[i] - p0[i]) > ch) ch = fabs(pa[i] - p0[i]);
+                if (fabs(pa[i]) > wm) wm = fabs(pa[i]);
+            }
+            CHECK(ch > 0 && d <= 1e-4 * ch + 8 * TH_U * wm,
+                  "nn_train_step vs forward+backward+update: opt %d l1=%g l2=%g dropout=%g "
+                  "row block %d: weights differ by %.3g (largest change %.3g)",
+                  (int)cfgs[c].k, cfgs[c].l1, cfgs[c].l2, cfgs[c].drop, rbs[r], d, ch);
+            CHECK(nn_net_step_count(a) == 2 && nn_net_step_count(b) == 2,
+                  "step counts %ld / %ld after 2 steps", nn_net_step_count(a),
+                  nn_net_step_count(b));
+        next:
+            free(p0);
+            nn_ctx_free(ca); nn_ctx_free(cb); nn_net_free(a); nn_net_free(b);
+        }
+}
+
+/* Saturated outputs: sigmoid(100) is 1.0f and softmax gives the right class
+ * p = 0 in float, but the loss of the model is finite (100, 200): the
+ * training and evaluation losses must come from the logits, not from
+ * log(0). Hand values, 1e-5 relative. */
+static void test_saturated_loss(void)
+{
+    static const nn_act sg[1] = {NN_ACT_SIGMOID}, sm[1] = {NN_ACT_SOFTMAX};
+    int s1[2] = {1, 1}, s3[2] = {1, 3};
+    nn_net *a = make_net(1, s1, sg, NN_LOSS_BCE, 0, NN_INIT_UNIFORM, 0.1f, 1);
+    nn_net *b = make_net(1, s3, sm, NN_LOSS_SOFTMAX_CE, 0, NN_INIT_UNIFORM, 0.1f, 1);
+    nn_ctx *ca = a ? make_ctx(a, 1) : NULL, *cb = b ? make_ctx(b, 1) : NULL;
+    float x = 1, y0 = 0, t[3] = {1, 0, 0}, l = -1, acc;
+    if (!ca || !cb) goto out;
+    nn_net_weights(a, 0)[0] = 100; nn_net_bias(a, 0)[0] = 0;
+    nn_net_weights(b, 0)[0] = -100; nn_net_weights(b, 0)[1] = 100; nn_net_weights(b, 0)[2] = 0;
+    nn_net_bias(b, 0)[0] = nn_net_bias(b, 0)[1] = nn_net_bias(b, 0)[2] = 0;
+    CHECK_ST(nn_forward(a, ca, 1, &x, 1), NN_OK);
+    CHECK_ST(nn_backward(a, ca, &y0, &l), NN_OK);
+    CHECK(fabs(l - 100) <= 1e-3, "sigmoid+BCE at z=100, y=0: backward loss %g, want 100", l);
+    CHECK_ST(nn_evaluate(a, ca, 1, &x, &y0, &l, &acc), NN_OK);
+    CHECK(fabs(l - 100) <= 1e-3, "sigmoid+BCE at z=100, y=0: evaluate loss %g, want 100", l);
+    CHECK_ST(nn_forward(b, cb, 1, &x, 1), NN_OK);
+    CHECK_ST(nn_backward(b, cb, t, &l), NN_OK);
+    CHECK(fabs(l - 200) <= 2e-3, "softmax+CE, logits (-100, 100, 0), class 0: loss %g, "
+          "want 200", l);
+    CHECK_ST(nn_evaluate(b, cb, 1, &x, t, &l, &acc), NN_OK);
+    CHECK(fabs(l - 200) <= 2e-3, "softmax+CE evaluate loss %g, want 200", l);
+out:
+    nn_ctx_free(ca); nn_ctx_free(cb); nn_net_free(a); nn_net_free(b);
+}
+
 static void all_tests(void)
 {
     rng.s = 2024;
@@ -1074,6 +1179,8 @@ static void all_tests(void)
     test_evaluate();
     test_fp_env();
     test_fit_equivalence();
+    test_train_paths();
+    test_saturated_loss();
 #ifdef _OPENMP
     test_parallel_predict();
 #endif

@@ -43,7 +43,8 @@ test_cc_omp     = $(CC) $(CSTD) $(OPT) -fopenmp $(WARN) $(WERROR)
 #   qmax   : gcc build under qemu-x86_64 -cpu max (auto must pick avx2)
 #   qnhm   : gcc build under qemu-x86_64 -cpu Nehalem (auto must pick scalar)
 #   gxx, clang, clangxx: the other compilers' builds, natively, quick sizes
-#   omp    : gcc -fopenmp build, natively with 2 threads (threaded GEMM)
+#   omp    : gcc -fopenmp build with 2 threads (threaded GEMM; test_step also
+#            compares 1 and 2 threads bit for bit)
 TEST_MODES := native asan a64 qmax qnhm gxx clang clangxx omp
 test_bin_native = gcc
 test_bin_asan   = asan

@@ -23,7 +23,12 @@ TB=${TB:-build/tests}
 
 for m in $TEST_MODES; do rm -rf "$TB/logs/$m"; done
 
-$MAKE -k TEST_MODES="$TEST_MODES" TEST_VARIANTS="$TEST_VARIANTS" test-build test-logs
+# Parallel by default: a plain `make test` (no -j) still uses every core.
+case "${MAKEFLAGS:-}" in
+*jobserver*) jobs="" ;;
+*) jobs="-j$(nproc 2>/dev/null || echo 2)" ;;
+esac
+$MAKE -k $jobs TEST_MODES="$TEST_MODES" TEST_VARIANTS="$TEST_VARIANTS" test-build test-logs
 make_rc=$?
 
 passed=0

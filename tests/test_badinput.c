@@ -195,6 +195,16 @@ static void test_create(void)
         NO_CRASH((void)nn_ctx_output(NULL));
         NO_CRASH(nn_ctx_seed(NULL, 1));
         NO_CRASH((void)nn_sched_lr(NULL, 0.1f, 3));
+        {
+            nn_sched zs;
+            memset(&zs, 0, sizeof zs);
+            zs.kind = NN_SCHED_STEP;            /* step_epochs 0: no division */
+            NO_CRASH((void)nn_sched_lr(&zs, 0.1f, 3));
+            zs.kind = NN_SCHED_COSINE;          /* total_epochs 0 */
+            NO_CRASH((void)nn_sched_lr(&zs, 0.1f, 3));
+            zs.kind = (nn_sched_kind)99;
+            NO_CRASH((void)nn_sched_lr(&zs, 0.1f, 3));
+        }
         NO_CRASH((void)nn_opt_default((nn_opt_kind)99));
     }
     nn_net_free(net);

@@ -78,7 +78,9 @@ TEST_BINS := $(foreach v,$(TEST_VARIANTS),$(addprefix $(TB)/$(v)/,$(TEST_NAMES))
 TEST_LOGS := $(foreach m,$(TEST_MODES),$(addprefix $(TB)/logs/$(m)/,$(addsuffix .log,$(TEST_NAMES))))
 
 .PHONY: test test-quick test-build test-logs
-all: test-build
+# `make` builds the test programs with the four host compilers; the ASan,
+# aarch64 and OpenMP builds are made by `make test` / `make test-build`.
+all: $(foreach v,gcc gxx clang clangxx,$(addprefix $(TB)/$(v)/,$(TEST_NAMES)))
 
 test-build: $(TEST_BINS)
 

@@ -10,14 +10,15 @@
 #     is non-zero while it reports no failure (crash, sanitizer, timeout),
 #     counts as one failure;
 #   - under the qemu CPU models the auto-dispatched ISA must be the expected
-#     one (qmax: avx2, qnhm: scalar, a64: neon): one check per log that
+#     one (qmax: avx2, qnhm: scalar, a64: neon; isaenv, run with
+#     NN_ISA=scalar: scalar): one check per log that
 #     prints the "auto-dispatch isa:" line (tests/harness.h th_begin), and
 #     at least one log per such mode must print it.
 # Ends with ONE line "N passed, N failed" (the sum over all runs) and exits
 # non-zero if anything failed.
 MAKE=${MAKE:-make}
 TB=${TB:-build/tests}
-: "${TEST_MODES:=native asan a64 qmax qnhm gxx clang clangxx omp}"
+: "${TEST_MODES:=native asan a64 qmax qnhm gxx clang clangxx omp isaenv}"
 : "${TEST_VARIANTS:=gcc gxx clang clangxx asan a64 omp}"
 : "${TEST_NAMES:=$(for f in tests/test_*.c; do basename "$f" .c; done)}"
 
@@ -46,7 +47,7 @@ done
 expect_isa() {
     case $1 in
     qmax) echo avx2 ;;
-    qnhm) echo scalar ;;
+    qnhm|isaenv) echo scalar ;;
     a64) echo neon ;;
     *) echo "" ;;
     esac

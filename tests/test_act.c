@@ -290,6 +290,13 @@ int main(void)
 {
     int a;
     th_begin("test_act");
+    /* the reference itself at hand values (test bug guard) */
+    CHECK(ref_act(NN_ACT_SIGMOID, 0.0) == 0.5 && fabs(ref_act(NN_ACT_TANH, 1.0) -
+          0.76159415595576489) < 1e-15 && fabs(ref_act(NN_ACT_SOFTPLUS, 0.0) -
+          0.69314718055994531) < 1e-15 && ref_act(NN_ACT_LEAKY_RELU, -2.0) == -0.02 &&
+          fabs(ref_act_dx(NN_ACT_SIGMOID, 0.0) - 0.25) < 1e-15 &&
+          fabs(ref_act_dy(NN_ACT_SOFTPLUS, 0.69314718055994531) - 0.5) < 1e-15,
+          "reference activations at hand values (test bug)");
     rng.s = 4242;
     build_sweep();
     for (a = 0; a < NN_ACT_COUNT; a++)

@@ -353,6 +353,23 @@ static void test_epilogue(void)
             }
 }
 
+/* The reference itself on a hand-computed 2x2 case, every transpose:
+ * A = [1 2; 3 4], B = [5 6; 7 8]: AB = [19 22; 43 50], A^T B = [26 30; 38 44],
+ * A B^T = [17 23; 39 53], A^T B^T = [23 31; 34 46]; alpha 2, beta -1 on C = 1. */
+static void test_reference_itself(void)
+{
+    static const float A[4] = {1, 2, 3, 4}, B[4] = {5, 6, 7, 8}, C[4] = {1, 1, 1, 1};
+    static const double want[4][4] = {{19, 22, 43, 50}, {26, 30, 38, 44},
+                                      {17, 23, 39, 53}, {23, 31, 34, 46}};
+    double out[4];
+    int t, i, bad = 0;
+    for (t = 0; t < 4; t++) {
+        ref_gemm(t & 1, t >> 1, 2, 2, 2, 2.0, A, 2, B, 2, -1.0, C, 2, out, NULL);
+        for (i = 0; i < 4; i++) if (out[i] != 2.0 * want[t][i] - 1.0) bad++;
+    }
+    CHECK(bad == 0, "ref_gemm hand-computed 2x2 products: %d entries wrong (test bug)", bad);
+}
+
 static void all_tests(void)
 {
     rng.s = 12345;              /* the same cases for every ISA */
@@ -369,6 +386,7 @@ static void all_tests(void)
 int main(void)
 {
     th_begin("test_gemm");
+    test_reference_itself();
     th_for_each_isa(all_tests);
     return th_finish();
 }

@@ -24,6 +24,7 @@
 static const float alphas[4] = {1.0f, -0.5f, 0.0f, 2.5f};
 static const float betas[4] = {0.0f, 1.0f, -1.0f, 0.5f};
 static th_rng rng = {12345};
+static double worst_ratio;      /* largest err/tol of a passing case, per ISA */
 
 /* Error bound of the header comment. */
 static double gemm_tol(int K, double absb) { return 2.0 * (K + 2) * TH_U * absb; }
@@ -144,6 +145,7 @@ static int run_case(const gcase *g, const nn_epilogue *ep_in)
     for (i = 0; i < nA + 1; i++) if (memcmp(&bufA[i], &cpA[i], sizeof(float))) bad_in++;
     for (i = 0; i < nB + 1; i++) if (memcmp(&bufB[i], &cpB[i], sizeof(float))) bad_in++;
     ok = worst <= 1.0 && bad_pad == 0 && bad_in == 0 && st == NN_OK;
+    if (ok && worst > worst_ratio) worst_ratio = worst;
     CHECK(ok, "sgemm%s tA=%d tB=%d M=%d N=%d K=%d alpha=%g beta=%g lda=%d ldb=%d "
           "ldc=%d off=%d cfill=%d act=%s: err/tol=%g, %d padding cells changed, "
           "%d input cells changed, status %d",
@@ -373,6 +375,7 @@ static void test_reference_itself(void)
 static void all_tests(void)
 {
     rng.s = 12345;              /* the same cases for every ISA */
+    worst_ratio = 0.0;
     test_small_exhaustive();
     test_alpha_beta();
     test_block_boundaries();
@@ -381,6 +384,8 @@ static void all_tests(void)
     test_alpha_zero_nan_ab();
     test_invalid();
     test_epilogue();
+    /* (the largest is leaky relu's 1-ulp epilogue bound, ~0.84 of it) */
+    printf("    largest error / tolerance over the passing cases: %.3f\n", worst_ratio);
 }
 
 int main(void)

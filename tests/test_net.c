@@ -1162,10 +1162,70 @@ out:
     nn_ctx_free(ca); nn_ctx_free(cb); nn_net_free(a); nn_net_free(b);
 }
 
+/* Wider nets (packed GEMM paths, SIMD tails) against the double reference's
+ * analytic backprop (itself verified against finite differences above):
+ * sizes 40-70-33-k, batch 37. TOLERANCE per gradient entry, the rounding
+ * bound of tests/test_step.c: 4 * 2 (B + L W) u S_i + 2^-126, with S_i the
+ * sum of the absolute values of the entry's terms (ref_net_backward_abs),
+ * B = 37 rows, L = 3 layers, W = 70 the widest. */
+static void test_wide_grad(void)
+{
+    static const nn_act hid[3] = {NN_ACT_TANH, NN_ACT_RELU, NN_ACT_SOFTPLUS};
+    static const struct { nn_act act; nn_loss loss; int out; } outs[3] = {
+        {NN_ACT_SOFTMAX, NN_LOSS_SOFTMAX_CE, 10}, {NN_ACT_SIGMOID, NN_LOSS_BCE, 3},
+        {NN_ACT_IDENTITY, NN_LOSS_HUBER, 5}};
+    int h, o, B = 37;
+    for (h = 0; h < 3; h++)
+        for (o = 0; o < 3; o++) {
+            int sizes[4] = {40, 70, 33, 0}, ra[3], l, bad = 0, first = -1;
+            nn_act acts[3];
+            nn_net *net;
+            nn_ctx *ctx;
+            ref_net rn;
+            float *x, *y;
+            const float *g, *p;
+            double *gr, *ga;
+            size_t np = 0, i;
+            sizes[3] = outs[o].out;
+            acts[0] = hid[h]; acts[1] = hid[(h + 1) % 3]; acts[2] = outs[o].act;
+            net = make_net(3, sizes, acts, outs[o].loss, 0.5f, NN_INIT_XAVIER, 0.0f, 60 + 3 * h + o);
+            ctx = net ? make_ctx(net, 64) : NULL;
+            if (!ctx) { nn_net_free(net); continue; }
+            x = TH_NEW(float, B * 40);
+            y = TH_NEW(float, B * sizes[3]);
+            th_fill(&rng, x, (size_t)B * 40, -1, 1);
+            make_targets(acts[2], outs[o].loss, B, sizes[3], y);
+            CHECK_ST(nn_forward(net, ctx, B, x, 1), NN_OK);
+            CHECK_ST(nn_backward(net, ctx, y, NULL), NN_OK);
+            p = nn_net_params(net, &np);
+            g = nn_net_grads(net, &np);
+            for (l = 0; l < 3; l++) ra[l] = acts[l];
+            ref_net_init(&rn, 3, sizes, ra, outs[o].loss, 0.5);
+            ref_net_set(&rn, p);
+            gr = TH_NEW(double, np);
+            ga = TH_NEW(double, np);
+            (void)ref_net_backward_abs(&rn, B, x, y, gr, ga);
+            for (i = 0; i < np; i++) {
+                double tol = 4.0 * 2.0 * (B + 3 * 70) * TH_U * ga[i] + ldexp(1.0, -126);
+                if (!(fabs(g[i] - gr[i]) <= tol)) { if (first < 0) first = (int)i; bad++; }
+            }
+            CHECK(bad == 0, "wide net %s-%s-%s + %s: %d of %lu gradients outside the "
+                  "rounding bound (first #%d: %.9g vs %.12g)", nn_act_name(acts[0]),
+                  nn_act_name(acts[1]), nn_act_name(acts[2]), nn_loss_name(outs[o].loss),
+                  bad, (unsigned long)np, first, first >= 0 ? g[first] : 0.0f,
+                  first >= 0 ? gr[first] : 0.0);
+            free(x); free(y); free(gr); free(ga);
+            ref_net_free(&rn);
+            nn_ctx_free(ctx);
+            nn_net_free(net);
+        }
+}
+
 static void all_tests(void)
 {
     rng.s = 2024;
     test_gradcheck();
+    test_wide_grad();
     test_batch_split();
     test_optimizers();
     test_layout();

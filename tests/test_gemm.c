@@ -218,6 +218,12 @@ static void test_block_boundaries(void)
         /* cube: every block loop at its boundary at once */
         simple_case(i & 1, (i >> 1) & 1, v, v, v, 1.0f, -1.0f, i & 1, (i >> 1) & 1, 0);
     }
+    /* K and N past the cache blocks of every table (kc <= 768, nc <= 8192
+     * here): partial sums of K blocks added into C, later column blocks */
+    for (t = 0; t < 4; t++) {
+        simple_case(t & 1, t >> 1, 5, 9, 1000, 1.0f, 0.5f, 1, t & 1, 0);
+        simple_case(t & 1, t >> 1, 3, 8200, 7, -0.5f, 1.0f, 0, 1, 0);
+    }
 }
 
 /* Random shapes up to 300 (quick: 80) with random everything. */
@@ -334,12 +340,15 @@ static void test_invalid(void)
 /* nn_sgemm_ex epilogue: bias, saved pre-activation, each activation. */
 static void test_epilogue(void)
 {
+    /* the last two are wider than the scalar / AVX2 / AVX-512 column
+     * blocks (nc 2728 / 7696 / 8192 here): the epilogue of a later block */
     static const int shapes[][3] = {{1, 1, 1}, {3, 7, 5}, {17, 33, 9},
-                                    {64, 10, 65}, {5, 97, 31}};
+                                    {64, 10, 65}, {5, 97, 31}, {3, 2800, 5},
+                                    {2, 8200, 3}};
     static float marker;
     int a, s, t, k = 0;
     for (a = 0; a < NN_ACT_COUNT; a++)
-        for (s = 0; s < 5; s++)
+        for (s = 0; s < 7; s++)
             for (t = 0; t < 4; t++, k++) {
                 gcase g;
                 nn_epilogue ep;

@@ -533,11 +533,13 @@ struct nn_kernels {
     /* -- GEMM (section 2.7 owns these) -- */
     int mr, nr;                 /* register tile of the micro-kernel       */
     int mc, kc, nc;             /* cache blocking derived at init          */
-    /* C(m x n tile, strides rsc/csc) = A~ B~ + beta C over kc steps, from
-     * packed panels: A~ kc groups of mr floats, B~ kc groups of nr floats.
-     * m < mr or n < nr (edge tiles) never touch C outside m x n; beta == 0
-     * never reads C. */
-    void (*gemm_ukr)(int kc, const float *a, const float *b, float *c,
+    /* C(m x n tile, strides rsc/csc) = alpha A B + beta C over kc steps:
+     * A(i,p) = a[i*rsa + p*csa] (packed: rsa 1, csa mr; or the user's A,
+     * rows i >= m never read), B(p,j) = b[p*rsb + j] (nr floats readable
+     * per row: packed, or the user's B for a full panel). m < mr or n < nr
+     * (edge tiles) never touch C outside m x n; beta == 0 never reads C. */
+    void (*gemm_ukr)(int kc, float alpha, const float *a, ptrdiff_t rsa,
+                     ptrdiff_t csa, const float *b, ptrdiff_t rsb, float *c,
                      ptrdiff_t rsc, ptrdiff_t csc, int m, int n, float beta);
     /* Pack one panel: rows [0,mn) (mn <= r) by k columns of X(i,p) =
      * X[i*rs + p*cs], times alpha, as k groups of r floats (zero padded). */
@@ -1004,61 +1006,86 @@ NN__INTERNAL void nn__fill_scalar(nn_kernels *k)
 
 /* Shared by every ISA's micro-kernel for edge tiles and strided C: combine
  * an m x n block of the accumulator tile t (row stride ldt) into C. */
-NN__INTERNAL void nn__gemm_tile_store(const float *t, int ldt, float *C,
-                                      ptrdiff_t rsc, ptrdiff_t csc, int m,
-                                      int n, float beta)
+NN__INTERNAL void nn__gemm_tile_store(const float *t, int ldt, float alpha,
+                                      float *C, ptrdiff_t rsc, ptrdiff_t csc,
+                                      int m, int n, float beta)
 {
     int i, j;
     for (i = 0; i < m; i++) {
         float *c = C + i * rsc;
         const float *ti = t + (size_t)i * ldt;
         if (beta == 0.0f)
-            for (j = 0; j < n; j++) c[j * csc] = ti[j];
+            for (j = 0; j < n; j++) c[j * csc] = alpha * ti[j];
         else
-            for (j = 0; j < n; j++) c[j * csc] = ti[j] + beta * c[j * csc];
+            for (j = 0; j < n; j++)
+                c[j * csc] = alpha * ti[j] + beta * c[j * csc];
     }
 }
 
-/* Portable packer (and every ISA's fallback for the cases it does not
- * vectorize): rows along the panel, k groups of r floats, zero padded. */
-NN__INTERNAL void nn__gemm_pack_scalar(int mn, int k, const float *x,
-                                       ptrdiff_t rs, ptrdiff_t cs,
-                                       float alpha, int r, float *dst)
+/* Row pointers of an MR-row micro-panel of A: row i >= m aliases row 0,
+ * so the kernels never read outside the user's A. */
+NN__INTERNAL void nn__gemm_rows(const float *a, ptrdiff_t rsa, int m, int mr,
+                                const float **rows)
+{
+    int i;
+    for (i = 0; i < mr; i++) rows[i] = a + (i < m ? i * rsa : 0);
+}
+
+/* Pack rows [0,mn) x k columns of X(i,p) = x[i*rs + p*cs] (times alpha)
+ * as k groups at stride ld, each group r floats: mn values, then zeros. */
+NN__INTERNAL void nn__gemm_pack_part(int mn, int k, const float *x,
+                                     ptrdiff_t rs, ptrdiff_t cs, float alpha,
+                                     int r, int ld, float *dst)
 {
     int i, p;
-    if (cs == 1) {              /* rows contiguous along k: scatter by r */
+    if (cs == 1) {              /* rows contiguous along k: scatter by ld */
         for (i = 0; i < mn; i++) {
             const float *xi = x + i * rs;
-            for (p = 0; p < k; p++) dst[(size_t)p * r + i] = alpha * xi[p];
+            for (p = 0; p < k; p++) dst[(size_t)p * ld + i] = alpha * xi[p];
         }
     } else {                    /* a group is r values down one column */
         for (p = 0; p < k; p++) {
             const float *xp = x + p * cs;
-            float *d = dst + (size_t)p * r;
+            float *d = dst + (size_t)p * ld;
             if (rs == 1) for (i = 0; i < mn; i++) d[i] = alpha * xp[i];
             else for (i = 0; i < mn; i++) d[i] = alpha * xp[i * rs];
         }
     }
     if (mn < r)
         for (p = 0; p < k; p++)
-            for (i = mn; i < r; i++) dst[(size_t)p * r + i] = 0.0f;
+            for (i = mn; i < r; i++) dst[(size_t)p * ld + i] = 0.0f;
+}
+
+/* Portable packer (and every ISA's fallback for the cases it does not
+ * vectorize): one panel, k groups of r floats, zero padded. */
+NN__INTERNAL void nn__gemm_pack_scalar(int mn, int k, const float *x,
+                                       ptrdiff_t rs, ptrdiff_t cs,
+                                       float alpha, int r, float *dst)
+{
+    nn__gemm_pack_part(mn, k, x, rs, cs, alpha, r, r, dst);
 }
 
 #define NN__SC_MR 4
 #define NN__SC_NR 4
-NN__INTERNAL void nn__gemm_ukr_scalar(int kc, const float *a, const float *b,
-                                      float *C, ptrdiff_t rsc, ptrdiff_t csc,
-                                      int m, int n, float beta)
+NN__INTERNAL void nn__gemm_ukr_scalar(int kc, float alpha, const float *a,
+                                      ptrdiff_t rsa, ptrdiff_t csa,
+                                      const float *b, ptrdiff_t rsb, float *C,
+                                      ptrdiff_t rsc, ptrdiff_t csc, int m,
+                                      int n, float beta)
 {
     float t[NN__SC_MR * NN__SC_NR];
+    const float *r[NN__SC_MR];
     int i, j, p;
+    nn__gemm_rows(a, rsa, m, NN__SC_MR, r);
     for (i = 0; i < NN__SC_MR * NN__SC_NR; i++) t[i] = 0.0f;
     for (p = 0; p < kc; p++) {
-        const float *ap = a + (size_t)p * NN__SC_MR, *bp = b + (size_t)p * NN__SC_NR;
-        for (i = 0; i < NN__SC_MR; i++)
-            for (j = 0; j < NN__SC_NR; j++) t[i * NN__SC_NR + j] += ap[i] * bp[j];
+        const float *bp = b + p * rsb;
+        for (i = 0; i < NN__SC_MR; i++) {
+            float av = r[i][p * csa];
+            for (j = 0; j < NN__SC_NR; j++) t[i * NN__SC_NR + j] += av * bp[j];
+        }
     }
-    nn__gemm_tile_store(t, NN__SC_NR, C, rsc, csc, m, n, beta);
+    nn__gemm_tile_store(t, NN__SC_NR, alpha, C, rsc, csc, m, n, beta);
 }
 
 /* C(i,j) = alpha <A_i, B_j> + beta C(i,j): four independent partial sums
@@ -1125,47 +1152,54 @@ NN__INTERNAL void nn__gemm_axpy_scalar(int M, int N, int K, float alpha,
 #define NN__Y_MR 6
 #define NN__Y_NR 16
 #define NN__Y_ROW(i)                                                       \
-    a = _mm256_broadcast_ss(A + i);                                        \
+    a = _mm256_broadcast_ss(r[i] + q);                                     \
     c##i##0 = _mm256_fmadd_ps(a, b0, c##i##0);                             \
     c##i##1 = _mm256_fmadd_ps(a, b1, c##i##1);
 #define NN__Y_PUT(i)                                                       \
     _mm256_storeu_ps(t + i * 16, c##i##0);                                 \
     _mm256_storeu_ps(t + i * 16 + 8, c##i##1);
 #define NN__Y_STORE(i)                                                     \
-    if (beta == 0.0f) {                                                    \
-        _mm256_storeu_ps(C + i * rsc, c##i##0);                            \
-        _mm256_storeu_ps(C + i * rsc + 8, c##i##1);                        \
-    } else {                                                               \
-        _mm256_storeu_ps(C + i * rsc, _mm256_fmadd_ps(                     \
-            vb, _mm256_loadu_ps(C + i * rsc), c##i##0));                   \
-        _mm256_storeu_ps(C + i * rsc + 8, _mm256_fmadd_ps(                 \
-            vb, _mm256_loadu_ps(C + i * rsc + 8), c##i##1));               \
-    }
+    c##i##0 = _mm256_mul_ps(va, c##i##0);                                  \
+    c##i##1 = _mm256_mul_ps(va, c##i##1);                                  \
+    if (beta != 0.0f) {                                                    \
+        c##i##0 = _mm256_fmadd_ps(vb, _mm256_loadu_ps(C + i * rsc), c##i##0);      \
+        c##i##1 = _mm256_fmadd_ps(vb, _mm256_loadu_ps(C + i * rsc + 8), c##i##1);  \
+    }                                                                      \
+    _mm256_storeu_ps(C + i * rsc, c##i##0);                                \
+    _mm256_storeu_ps(C + i * rsc + 8, c##i##1);
 NN__TARGET_AVX2 NN__INTERNAL void nn__gemm_ukr_avx2(
-    int kc, const float *NN__RESTRICT A, const float *NN__RESTRICT B,
-    float *C, ptrdiff_t rsc, ptrdiff_t csc, int m, int n, float beta)
+    int kc, float alpha, const float *A, ptrdiff_t rsa, ptrdiff_t csa,
+    const float *B, ptrdiff_t rsb, float *C, ptrdiff_t rsc, ptrdiff_t csc,
+    int m, int n, float beta)
 {
     __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00;
     __m256 c20 = c00, c21 = c00, c30 = c00, c31 = c00, c40 = c00, c41 = c00;
     __m256 c50 = c00, c51 = c00, a, b0, b1;
-    int p;
-    for (p = 0; p < kc; p++) {
+    const float *r[NN__Y_MR];
+    ptrdiff_t q = 0;
+    int p, full = m == NN__Y_MR && n == NN__Y_NR && csc == 1;
+    nn__gemm_rows(A, rsa, m, NN__Y_MR, r);
+    if (full)
+        for (p = 0; p < NN__Y_MR; p++) {    /* C arrives while we compute */
+            _mm_prefetch((const char *)(C + p * rsc), _MM_HINT_T0);
+            _mm_prefetch((const char *)(C + p * rsc + 8), _MM_HINT_T0);
+        }
+    for (p = 0; p < kc; p++, q += csa) {
         b0 = _mm256_loadu_ps(B);
         b1 = _mm256_loadu_ps(B + 8);
         NN__Y_ROW(0) NN__Y_ROW(1) NN__Y_ROW(2)
         NN__Y_ROW(3) NN__Y_ROW(4) NN__Y_ROW(5)
-        A += NN__Y_MR;
-        B += NN__Y_NR;
+        B += rsb;
     }
-    if (m == NN__Y_MR && n == NN__Y_NR && csc == 1) {
-        __m256 vb = _mm256_set1_ps(beta);
+    if (full) {
+        __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);
         NN__Y_STORE(0) NN__Y_STORE(1) NN__Y_STORE(2)
         NN__Y_STORE(3) NN__Y_STORE(4) NN__Y_STORE(5)
     } else {
         float t[NN__Y_MR * NN__Y_NR];
         NN__Y_PUT(0) NN__Y_PUT(1) NN__Y_PUT(2)
         NN__Y_PUT(3) NN__Y_PUT(4) NN__Y_PUT(5)
-        nn__gemm_tile_store(t, NN__Y_NR, C, rsc, csc, m, n, beta);
+        nn__gemm_tile_store(t, NN__Y_NR, alpha, C, rsc, csc, m, n, beta);
     }
 }
 
@@ -1200,28 +1234,37 @@ NN__TARGET_AVX2 NN__INTERNAL void nn__gemm_pack_avx2(int mn, int k,
                                                      int r, float *dst)
 {
     __m256 va = _mm256_set1_ps(alpha), v[8];
-    int p = 0, g, i;
-    if (mn != r || (r & 7)) {
+    int p = 0, g, i, m8 = mn & ~7;
+    if (r & 7) {
         nn__gemm_pack_scalar(mn, k, x, rs, cs, alpha, r, dst);
         return;
     }
     if (cs == 1) {
+        /* groups of 8 rows: 8 x 8 transposes; the last mn % 8 rows and the
+         * zero padding: scalar */
         for (; p + 8 <= k; p += 8)
-            for (g = 0; g < r; g += 8) {
+            for (g = 0; g < m8; g += 8) {
                 for (i = 0; i < 8; i++)
                     v[i] = _mm256_mul_ps(va, _mm256_loadu_ps(x + (g + i) * rs + p));
                 nn__tr8x8_avx2(v);
                 for (i = 0; i < 8; i++)
                     _mm256_storeu_ps(dst + (size_t)(p + i) * r + g, v[i]);
             }
+        if (m8 < r)
+            nn__gemm_pack_part(mn - m8, p, x + m8 * rs, rs, cs, alpha, r - m8,
+                               r, dst + m8);
         if (p < k)
             nn__gemm_pack_scalar(mn, k - p, x + p, rs, cs, alpha, r,
                                  dst + (size_t)p * r);
     } else if (rs == 1) {
-        for (; p < k; p++)
-            for (g = 0; g < r; g += 8)
-                _mm256_storeu_ps(dst + (size_t)p * r + g,
-                                 _mm256_mul_ps(va, _mm256_loadu_ps(x + p * cs + g)));
+        for (; p < k; p++) {
+            const float *xp = x + p * cs;
+            float *d = dst + (size_t)p * r;
+            for (g = 0; g < m8; g += 8)
+                _mm256_storeu_ps(d + g, _mm256_mul_ps(va, _mm256_loadu_ps(xp + g)));
+            for (g = m8; g < mn; g++) d[g] = alpha * xp[g];
+            for (; g < r; g++) d[g] = 0.0f;
+        }
     } else {
         nn__gemm_pack_scalar(mn, k, x, rs, cs, alpha, r, dst);
     }
@@ -1341,48 +1384,55 @@ NN__INTERNAL void nn__fill_avx2(nn_kernels *k)
 #define NN__Z_MR 8
 #define NN__Z_NR 32
 #define NN__Z_ROW(i)                                                       \
-    a = _mm512_set1_ps(A[i]);                                              \
+    a = _mm512_set1_ps(r[i][q]);                                           \
     c##i##0 = _mm512_fmadd_ps(a, b0, c##i##0);                             \
     c##i##1 = _mm512_fmadd_ps(a, b1, c##i##1);
 #define NN__Z_PUT(i)                                                       \
     _mm512_storeu_ps(t + i * 32, c##i##0);                                 \
     _mm512_storeu_ps(t + i * 32 + 16, c##i##1);
 #define NN__Z_STORE(i)                                                     \
-    if (beta == 0.0f) {                                                    \
-        _mm512_storeu_ps(C + i * rsc, c##i##0);                            \
-        _mm512_storeu_ps(C + i * rsc + 16, c##i##1);                       \
-    } else {                                                               \
-        _mm512_storeu_ps(C + i * rsc, _mm512_fmadd_ps(                     \
-            vb, _mm512_loadu_ps(C + i * rsc), c##i##0));                   \
-        _mm512_storeu_ps(C + i * rsc + 16, _mm512_fmadd_ps(                \
-            vb, _mm512_loadu_ps(C + i * rsc + 16), c##i##1));              \
-    }
+    c##i##0 = _mm512_mul_ps(va, c##i##0);                                  \
+    c##i##1 = _mm512_mul_ps(va, c##i##1);                                  \
+    if (beta != 0.0f) {                                                    \
+        c##i##0 = _mm512_fmadd_ps(vb, _mm512_loadu_ps(C + i * rsc), c##i##0);      \
+        c##i##1 = _mm512_fmadd_ps(vb, _mm512_loadu_ps(C + i * rsc + 16), c##i##1); \
+    }                                                                      \
+    _mm512_storeu_ps(C + i * rsc, c##i##0);                                \
+    _mm512_storeu_ps(C + i * rsc + 16, c##i##1);
 NN__TARGET_AVX512 NN__INTERNAL void nn__gemm_ukr_avx512(
-    int kc, const float *NN__RESTRICT A, const float *NN__RESTRICT B,
-    float *C, ptrdiff_t rsc, ptrdiff_t csc, int m, int n, float beta)
+    int kc, float alpha, const float *A, ptrdiff_t rsa, ptrdiff_t csa,
+    const float *B, ptrdiff_t rsb, float *C, ptrdiff_t rsc, ptrdiff_t csc,
+    int m, int n, float beta)
 {
     __m512 c00 = _mm512_setzero_ps(), c01 = c00, c10 = c00, c11 = c00;
     __m512 c20 = c00, c21 = c00, c30 = c00, c31 = c00, c40 = c00, c41 = c00;
     __m512 c50 = c00, c51 = c00, c60 = c00, c61 = c00, c70 = c00, c71 = c00;
     __m512 a, b0, b1;
-    int p;
-    for (p = 0; p < kc; p++) {
+    const float *r[NN__Z_MR];
+    ptrdiff_t q = 0;
+    int p, full = m == NN__Z_MR && n == NN__Z_NR && csc == 1;
+    nn__gemm_rows(A, rsa, m, NN__Z_MR, r);
+    if (full)
+        for (p = 0; p < NN__Z_MR; p++) {    /* C arrives while we compute */
+            _mm_prefetch((const char *)(C + p * rsc), _MM_HINT_T0);
+            _mm_prefetch((const char *)(C + p * rsc + 16), _MM_HINT_T0);
+        }
+    for (p = 0; p < kc; p++, q += csa) {
         b0 = _mm512_loadu_ps(B);
         b1 = _mm512_loadu_ps(B + 16);
         NN__Z_ROW(0) NN__Z_ROW(1) NN__Z_ROW(2) NN__Z_ROW(3)
         NN__Z_ROW(4) NN__Z_ROW(5) NN__Z_ROW(6) NN__Z_ROW(7)
-        A += NN__Z_MR;
-        B += NN__Z_NR;
+        B += rsb;
     }
-    if (m == NN__Z_MR && n == NN__Z_NR && csc == 1) {
-        __m512 vb = _mm512_set1_ps(beta);
+    if (full) {
+        __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
         NN__Z_STORE(0) NN__Z_STORE(1) NN__Z_STORE(2) NN__Z_STORE(3)
         NN__Z_STORE(4) NN__Z_STORE(5) NN__Z_STORE(6) NN__Z_STORE(7)
     } else {
         float t[NN__Z_MR * NN__Z_NR];
         NN__Z_PUT(0) NN__Z_PUT(1) NN__Z_PUT(2) NN__Z_PUT(3)
         NN__Z_PUT(4) NN__Z_PUT(5) NN__Z_PUT(6) NN__Z_PUT(7)
-        nn__gemm_tile_store(t, NN__Z_NR, C, rsc, csc, m, n, beta);
+        nn__gemm_tile_store(t, NN__Z_NR, alpha, C, rsc, csc, m, n, beta);
     }
 }
 
@@ -1495,7 +1545,12 @@ NN__INTERNAL void nn__fill_avx512(nn_kernels *k)
  * FMAs): 29 of 32 registers. */
 #define NN__N_MR 8
 #define NN__N_NR 12
-#define NN__N_ROW(i, av, l)                                                \
+#define NN__N_ROW(i)                                                       \
+    a = vdupq_n_f32(r[i][q]);                                              \
+    c##i##0 = vfmaq_f32(c##i##0, b0, a);                                   \
+    c##i##1 = vfmaq_f32(c##i##1, b1, a);                                   \
+    c##i##2 = vfmaq_f32(c##i##2, b2, a);
+#define NN__N_ROWP(i, av, l)                                               \
     c##i##0 = vfmaq_laneq_f32(c##i##0, b0, av, l);                         \
     c##i##1 = vfmaq_laneq_f32(c##i##1, b1, av, l);                         \
     c##i##2 = vfmaq_laneq_f32(c##i##2, b2, av, l);
@@ -1503,18 +1558,15 @@ NN__INTERNAL void nn__fill_avx512(nn_kernels *k)
     vst1q_f32(t + i * 12, c##i##0);                                        \
     vst1q_f32(t + i * 12 + 4, c##i##1);                                    \
     vst1q_f32(t + i * 12 + 8, c##i##2);
-#define NN__N_STORE(i)                                                     \
-    if (beta == 0.0f) {                                                    \
-        vst1q_f32(C + i * rsc, c##i##0);                                   \
-        vst1q_f32(C + i * rsc + 4, c##i##1);                               \
-        vst1q_f32(C + i * rsc + 8, c##i##2);                               \
-    } else {                                                               \
-        vst1q_f32(C + i * rsc, vfmaq_n_f32(c##i##0, vld1q_f32(C + i * rsc), beta));      \
-        vst1q_f32(C + i * rsc + 4, vfmaq_n_f32(c##i##1, vld1q_f32(C + i * rsc + 4), beta)); \
-        vst1q_f32(C + i * rsc + 8, vfmaq_n_f32(c##i##2, vld1q_f32(C + i * rsc + 8), beta)); \
-    }
-NN__INTERNAL void nn__gemm_ukr_neon(int kc, const float *NN__RESTRICT A,
-                                    const float *NN__RESTRICT B, float *C,
+#define NN__N_STORE1(i, j)                                                 \
+    c##i##j = vmulq_n_f32(c##i##j, alpha);                                 \
+    if (beta != 0.0f)                                                      \
+        c##i##j = vfmaq_n_f32(c##i##j, vld1q_f32(C + i * rsc + 4 * j), beta); \
+    vst1q_f32(C + i * rsc + 4 * j, c##i##j);
+#define NN__N_STORE(i) NN__N_STORE1(i, 0) NN__N_STORE1(i, 1) NN__N_STORE1(i, 2)
+NN__INTERNAL void nn__gemm_ukr_neon(int kc, float alpha, const float *A,
+                                    ptrdiff_t rsa, ptrdiff_t csa,
+                                    const float *B, ptrdiff_t rsb, float *C,
                                     ptrdiff_t rsc, ptrdiff_t csc, int m, int n,
                                     float beta)
 {
@@ -1523,19 +1575,33 @@ NN__INTERNAL void nn__gemm_ukr_neon(int kc, const float *NN__RESTRICT A,
     float32x4_t c30 = c00, c31 = c00, c32 = c00, c40 = c00, c41 = c00;
     float32x4_t c42 = c00, c50 = c00, c51 = c00, c52 = c00, c60 = c00;
     float32x4_t c61 = c00, c62 = c00, c70 = c00, c71 = c00, c72 = c00;
-    float32x4_t a0, a1, b0, b1, b2;
+    float32x4_t a, a0, a1, b0, b1, b2;
+    const float *r[NN__N_MR];
+    ptrdiff_t q = 0;
     int p;
-    for (p = 0; p < kc; p++) {
-        a0 = vld1q_f32(A);
-        a1 = vld1q_f32(A + 4);
-        b0 = vld1q_f32(B);
-        b1 = vld1q_f32(B + 4);
-        b2 = vld1q_f32(B + 8);
-        NN__N_ROW(0, a0, 0) NN__N_ROW(1, a0, 1) NN__N_ROW(2, a0, 2)
-        NN__N_ROW(3, a0, 3) NN__N_ROW(4, a1, 0) NN__N_ROW(5, a1, 1)
-        NN__N_ROW(6, a1, 2) NN__N_ROW(7, a1, 3)
-        A += NN__N_MR;
-        B += NN__N_NR;
+    if (rsa == 1 && csa == NN__N_MR) {  /* packed A: two loads, lane FMAs */
+        for (p = 0; p < kc; p++) {
+            a0 = vld1q_f32(A);
+            a1 = vld1q_f32(A + 4);
+            b0 = vld1q_f32(B);
+            b1 = vld1q_f32(B + 4);
+            b2 = vld1q_f32(B + 8);
+            NN__N_ROWP(0, a0, 0) NN__N_ROWP(1, a0, 1) NN__N_ROWP(2, a0, 2)
+            NN__N_ROWP(3, a0, 3) NN__N_ROWP(4, a1, 0) NN__N_ROWP(5, a1, 1)
+            NN__N_ROWP(6, a1, 2) NN__N_ROWP(7, a1, 3)
+            A += NN__N_MR;
+            B += rsb;
+        }
+    } else {
+        nn__gemm_rows(A, rsa, m, NN__N_MR, r);
+        for (p = 0; p < kc; p++, q += csa) {
+            b0 = vld1q_f32(B);
+            b1 = vld1q_f32(B + 4);
+            b2 = vld1q_f32(B + 8);
+            NN__N_ROW(0) NN__N_ROW(1) NN__N_ROW(2) NN__N_ROW(3)
+            NN__N_ROW(4) NN__N_ROW(5) NN__N_ROW(6) NN__N_ROW(7)
+            B += rsb;
+        }
     }
     if (m == NN__N_MR && n == NN__N_NR && csc == 1) {
         NN__N_STORE(0) NN__N_STORE(1) NN__N_STORE(2) NN__N_STORE(3)
@@ -1544,7 +1610,7 @@ NN__INTERNAL void nn__gemm_ukr_neon(int kc, const float *NN__RESTRICT A,
         float t[NN__N_MR * NN__N_NR];
         NN__N_PUT(0) NN__N_PUT(1) NN__N_PUT(2) NN__N_PUT(3)
         NN__N_PUT(4) NN__N_PUT(5) NN__N_PUT(6) NN__N_PUT(7)
-        nn__gemm_tile_store(t, NN__N_NR, C, rsc, csc, m, n, beta);
+        nn__gemm_tile_store(t, NN__N_NR, alpha, C, rsc, csc, m, n, beta);
     }
 }
 
@@ -1745,11 +1811,13 @@ NN__INTERNAL void nn__gemm_fill(nn_kernels *k)
     default:
         break;
     }
-    /* KC: the kc x NR micro-panel of B stays in L1 while MR x kc panels of
-     * A stream through: (MR + NR) * kc floats in about 3/4 of L1. */
-    k->kc = nn__round_down(l1 * 3 / 4 / ((long)(k->mr + k->nr) * 4), 8);
-    if (k->kc < 64) k->kc = 64;
-    if (k->kc > 1024) k->kc = 1024;
+    /* KC: deep, so the C tile update is amortized over many FMAs: the
+     * kc x NR micro-panel of B about twice the L1 (the kernel needs only
+     * (MR + NR) * 4 bytes per MR*NR FMAs, which L2 delivers easily; on
+     * Zen 4 kc 512 beats kc 150, the B-panel-in-L1 rule, by 15%). */
+    k->kc = nn__round_down(2 * l1 / ((long)k->nr * 4), 8);
+    if (k->kc < 128) k->kc = 128;
+    if (k->kc > 512) k->kc = 512;
     /* MC: the mc x kc block of A in half of L2. */
     k->mc = nn__round_down(l2 / 2 / ((long)k->kc * 4), k->mr);
     if (k->mc > 4096) k->mc = nn__round_down(4096, k->mr);
@@ -1799,6 +1867,7 @@ typedef struct nn__gemm_job {
     ptrdiff_t rsa, csa, rsb, csb, rsc, csc;
     const nn_epilogue *ep;      /* NULL: none                              */
     int swapped;                /* computing C^T = B^T A^T: epilogue after */
+    int direct_a, direct_b;     /* kernels read the user's A / B in place  */
     int mc, kc, nc;
     float *ap, *bp;             /* shared packed A block and B block       */
 } nn__gemm_job;
@@ -1833,6 +1902,7 @@ NN__INTERNAL void nn__gemm_worker(const nn__gemm_job *g, int tid, int nt)
             nn__split(npan, tid, nt, &q0, &q1);
             for (q = q0; q < q1; q++) {
                 int j = jc + q * NR;
+                if (g->direct_b && g->N - j >= NR) continue;
                 k->gemm_pack(g->N - j < NR ? g->N - j : NR, kcur,
                              g->B + pc * g->rsb + j * g->csb, g->csb, g->rsb,
                              1.0f, NR, g->bp + (size_t)q * NR * kcur);
@@ -1841,26 +1911,40 @@ NN__INTERNAL void nn__gemm_worker(const nn__gemm_job *g, int tid, int nt)
             for (ic = 0; ic < g->M; ic += g->mc) {
                 int mcur = g->M - ic < g->mc ? g->M - ic : g->mc;
                 int mpan = (mcur + MR - 1) / MR, t, t0, t1;
-                nn__split(mpan, tid, nt, &q0, &q1);
-                for (q = q0; q < q1; q++) {
-                    int i = ic + q * MR;
-                    k->gemm_pack(g->M - i < MR ? g->M - i : MR, kcur,
-                                 g->A + i * g->rsa + pc * g->csa, g->rsa,
-                                 g->csa, g->alpha, MR,
-                                 g->ap + (size_t)q * MR * kcur);
+                if (!g->direct_a) {
+                    nn__split(mpan, tid, nt, &q0, &q1);
+                    for (q = q0; q < q1; q++) {
+                        int i = ic + q * MR;
+                        k->gemm_pack(g->M - i < MR ? g->M - i : MR, kcur,
+                                     g->A + i * g->rsa + pc * g->csa, g->rsa,
+                                     g->csa, 1.0f, MR,
+                                     g->ap + (size_t)q * MR * kcur);
+                    }
+                    NN__BARRIER();
                 }
-                NN__BARRIER();
                 /* tiles in column-panel-major order: consecutive tiles of a
                  * thread reuse the B micro-panel in L1 */
                 nn__split(npan * mpan, tid, nt, &t0, &t1);
                 for (t = t0; t < t1; t++) {
                     int jp = t / mpan, ip = t - jp * mpan;
                     int i = ic + ip * MR, j = jc + jp * NR;
-                    k->gemm_ukr(kcur, g->ap + (size_t)ip * MR * kcur,
-                                g->bp + (size_t)jp * NR * kcur,
+                    int m = g->M - i < MR ? g->M - i : MR;
+                    int n = g->N - j < NR ? g->N - j : NR;
+                    const float *a = g->ap + (size_t)ip * MR * kcur, *b;
+                    ptrdiff_t rsa = 1, csa = MR, rsb = NR;
+                    if (g->direct_a) {
+                        a = g->A + i * g->rsa + pc * g->csa;
+                        rsa = g->rsa; csa = g->csa;
+                    }
+                    if (g->direct_b && n == NR) {
+                        b = g->B + pc * g->rsb + j;
+                        rsb = g->rsb;
+                    } else {
+                        b = g->bp + (size_t)jp * NR * kcur;
+                    }
+                    k->gemm_ukr(kcur, g->alpha, a, rsa, csa, b, rsb,
                                 g->C + i * g->rsc + j * g->csc, g->rsc, g->csc,
-                                g->M - i < MR ? g->M - i : MR,
-                                g->N - j < NR ? g->N - j : NR, beta);
+                                m, n, beta);
                 }
                 NN__BARRIER();
                 if (last && ep) {
@@ -1983,6 +2067,15 @@ NN__INTERNAL int nn__gemm_packed(const nn__gemm_job *in)
         g->swapped = 1;
     }
     g->mc = k->mc; g->kc = k->kc; g->nc = k->nc;
+    {
+        const char *e = getenv("NN_GEMM_DIRECT");
+        int d = e ? atoi(e) : 0;
+        g->direct_a = d & 1;
+        g->direct_b = (d & 2) && g->csb == 1;
+    }
+    /* equal K blocks (K = 1024, kc = 384: 3 x 344, not 384+384+256) */
+    g->kc = (g->K + (g->K + g->kc - 1) / g->kc - 1) / ((g->K + g->kc - 1) / g->kc);
+    g->kc = (g->kc + 7) / 8 * 8;
     na = (size_t)(((g->M < g->mc ? g->M : g->mc) + MR - 1) / MR * MR) *
          (size_t)(g->K < g->kc ? g->K : g->kc);
     nb = (size_t)(((g->N < g->nc ? g->N : g->nc) + NR - 1) / NR * NR) *
@@ -2026,12 +2119,14 @@ NN__INTERNAL void nn__gemm_run(const nn_kernels *k, int tA, int tB, int M,
             if (beta == 0.0f) for (j = 0; j < N; j++) c[j] = 0.0f;
             else if (beta != 1.0f) for (j = 0; j < N; j++) c[j] *= beta;
         }
+    } else if (!tA && tB && (M <= NN__GEMM_THIN || N <= NN__GEMM_THIN ||
+                             flops <= NN__GEMM_TINY)) {
+        nn__gemm_direct(&g, 1);
+    } else if (!tB && (M <= NN__GEMM_THIN || K <= NN__GEMM_THIN ||
+                       flops <= NN__GEMM_TINY)) {
+        nn__gemm_direct(&g, 0);
     } else if (flops <= NN__GEMM_TINY) {
         nn__gemm_small(&g);
-    } else if (!tA && tB && (M <= NN__GEMM_THIN || N <= NN__GEMM_THIN)) {
-        nn__gemm_direct(&g, 1);
-    } else if (!tB && (M <= NN__GEMM_THIN || K <= NN__GEMM_THIN)) {
-        nn__gemm_direct(&g, 0);
     } else if (nn__gemm_packed(&g)) {
         return;                                 /* epilogue applied inside */
     } else {

@@ -232,6 +232,13 @@ static void sweep(const nn_kernels *k, int quick)
                     run_case(tA, tB, small, small + 2, kk, alphas[(s + 2) % 3], betas[(s + 2) % 3], (s + 3) % 5, (s + 2) % 3, -1);
             }
         }
+        /* M > 64 and N > 2 nr: A is packed (smaller layers read it in
+         * place), so its edge panels and MC blocks are covered too */
+        for (v = 0; v < 4; v++) {
+            static const int ms[4] = {65, 71, 97, 130};
+            if (quick && v > 1) break;
+            run_case(tA, tB, ms[v], 2 * k->nr + 3 + v, small + v, alphas[v % 3], betas[v % 3], v, v % 3, -1);
+        }
         /* thin shapes for the direct paths (every vector tail), tiny ones */
         {
             static const int ns[10] = {7, 16, 17, 31, 33, 47, 63, 111, 250, 513};

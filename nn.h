@@ -554,6 +554,7 @@ struct nn_kernels {
     void (*gemm_axpy)(int M, int N, int K, float alpha, const float *a,
                       ptrdiff_t rsa, ptrdiff_t csa, const float *b,
                       ptrdiff_t ldb, float beta, float *c, ptrdiff_t ldc);
+    int dot_n;                  /* A B^T with N <= dot_n: the dot path     */
     /* -- element-wise (section 2.8 owns these) -- */
     nn__act_fwd_fn act_fwd[NN_ACT_COUNT];
     nn__act_bwd_fn act_bwd[NN_ACT_COUNT];
@@ -1447,41 +1448,116 @@ NN__TARGET_AVX512 static inline float nn__hsum_avx512(__m512 v)
     return nn__hsum_avx2(_mm256_add_ps(_mm256_loadu_ps(t), _mm256_loadu_ps(t + 8)));
 }
 
-/* Dot-product path: 4 rows of B per load of A (named accumulators: an
- * array indexed in a loop would live in memory), masked tail. */
-#define NN__Z_DOT4(ld)                                                     \
-    va = ld(a + p);                                                        \
-    s0 = _mm512_fmadd_ps(va, ld(b0 + p), s0);                              \
-    s1 = _mm512_fmadd_ps(va, ld(b1 + p), s1);                              \
-    s2 = _mm512_fmadd_ps(va, ld(b2 + p), s2);                              \
-    s3 = _mm512_fmadd_ps(va, ld(b3 + p), s3);
+/* Sums of four vectors, each over its 16 lanes, in a fixed order. */
+NN__TARGET_AVX512 static inline __m128 nn__hsum4_avx512(__m512 s0, __m512 s1,
+                                                        __m512 s2, __m512 s3)
+{
+    float t[16];
+    /* the _mask_ forms: gcc 12's C++ mode warns inside the plain ones */
+    const __mmask16 k16 = (__mmask16)0xFFFFu;
+    const __mmask8 k8 = (__mmask8)0xFFu;
+    __m512 a = _mm512_add_ps(_mm512_mask_unpacklo_ps(s0, k16, s0, s1),
+                             _mm512_mask_unpackhi_ps(s0, k16, s0, s1));
+    __m512 b = _mm512_add_ps(_mm512_mask_unpacklo_ps(s2, k16, s2, s3),
+                             _mm512_mask_unpackhi_ps(s2, k16, s2, s3));
+    __m512d ad = _mm512_castps_pd(a), bd = _mm512_castps_pd(b);
+    __m512 c = _mm512_add_ps(
+        _mm512_castpd_ps(_mm512_mask_unpacklo_pd(ad, k8, ad, bd)),
+        _mm512_castpd_ps(_mm512_mask_unpackhi_pd(ad, k8, ad, bd)));
+    _mm512_storeu_ps(t, c);     /* lane l of each 128-bit quarter: sum l */
+    return _mm_add_ps(_mm_add_ps(_mm_loadu_ps(t), _mm_loadu_ps(t + 4)),
+                      _mm_add_ps(_mm_loadu_ps(t + 8), _mm_loadu_ps(t + 12)));
+}
+
+/* Dot-product path (batch-1 forward x W^T, and thin N): blocks of 4 rows
+ * of A by 4 rows of B, 16 named accumulators (8 loads per 16 FMAs), masked
+ * K tail; rows past M or N alias row 0 and are not stored. */
+#define NN__Z_DOTROW(ld, s0, s1, s2, s3, x)                                \
+    va = ld(x + p);                                                        \
+    s0 = _mm512_fmadd_ps(va, w0, s0);                                      \
+    s1 = _mm512_fmadd_ps(va, w1, s1);                                      \
+    s2 = _mm512_fmadd_ps(va, w2, s2);                                      \
+    s3 = _mm512_fmadd_ps(va, w3, s3);
+#define NN__Z_DOTSTEP(ld)                                                  \
+    {                                                                      \
+        __m512 va, w0 = ld(b0 + p), w1 = ld(b1 + p), w2 = ld(b2 + p);      \
+        __m512 w3 = ld(b3 + p);                                            \
+        NN__Z_DOTROW(ld, s00, s01, s02, s03, a0)                             \
+        NN__Z_DOTROW(ld, s10, s11, s12, s13, a1)                             \
+        NN__Z_DOTROW(ld, s20, s21, s22, s23, a2)                             \
+        NN__Z_DOTROW(ld, s30, s31, s32, s33, a3)                             \
+    }
+#define NN__Z_LDU(x) _mm512_loadu_ps(x)
 #define NN__Z_LDM(x) _mm512_maskz_loadu_ps(mk, x)
+#define NN__Z_DOT1(ld)                                                     \
+    {                                                                      \
+        __m512 va = ld(a + p);                                             \
+        s0 = _mm512_fmadd_ps(va, ld(b0 + p), s0);                          \
+        s1 = _mm512_fmadd_ps(va, ld(b1 + p), s1);                          \
+        s2 = _mm512_fmadd_ps(va, ld(b2 + p), s2);                          \
+        s3 = _mm512_fmadd_ps(va, ld(b3 + p), s3);                          \
+    }
+/* One row of A against rows j.. of B, 4 at a time (a lone row: batch 1). */
+NN__TARGET_AVX512 static inline void nn__gemm_dot1_avx512(
+    int N, int K, float alpha, const float *a, const float *B, ptrdiff_t ldb,
+    float beta, float *c)
+{
+    __mmask16 mk = (__mmask16)((1u << (K & 15)) - 1u);
+    int j, p, q;
+    for (j = 0; j < N; j += 4) {
+        int nb = N - j < 4 ? N - j : 4;
+        const float *b0 = B + j * ldb, *b1 = nb > 1 ? b0 + ldb : b0;
+        const float *b2 = nb > 2 ? b1 + ldb : b0, *b3 = nb > 3 ? b2 + ldb : b0;
+        __m512 s0 = _mm512_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+        float o[4];
+        for (p = 0; p + 16 <= K; p += 16)
+            NN__Z_DOT1(NN__Z_LDU)
+        if (p < K)
+            NN__Z_DOT1(NN__Z_LDM)
+        _mm_storeu_ps(o, nn__hsum4_avx512(s0, s1, s2, s3));
+        for (q = 0; q < nb; q++)
+            c[j + q] = beta == 0.0f ? alpha * o[q] : alpha * o[q] + beta * c[j + q];
+    }
+}
+
+#define NN__Z_DOTOUT(r, s0, s1, s2, s3)                                    \
+    if (r < mb) {                                                          \
+        float o_[4];                                                       \
+        float *c_ = C + (i + r) * ldc + j;                                 \
+        _mm_storeu_ps(o_, nn__hsum4_avx512(s0, s1, s2, s3));               \
+        for (q = 0; q < nb; q++)                                           \
+            c_[q] = beta == 0.0f ? alpha * o_[q] : alpha * o_[q] + beta * c_[q]; \
+    }
 NN__TARGET_AVX512 NN__INTERNAL void nn__gemm_dot_avx512(
     int M, int N, int K, float alpha, const float *A, ptrdiff_t lda,
     const float *B, ptrdiff_t ldb, float beta, float *C, ptrdiff_t ldc)
 {
     __mmask16 mk = (__mmask16)((1u << (K & 15)) - 1u);
     int i, j, p, q;
-    for (i = 0; i < M; i++) {
-        const float *a = A + i * lda;
+    for (i = 0; i < M; i += 4) {
+        int mb = M - i < 4 ? M - i : 4;
+        const float *a0 = A + i * lda, *a1 = mb > 1 ? a0 + lda : a0;
+        if (mb == 1) {
+            nn__gemm_dot1_avx512(N, K, alpha, a0, B, ldb, beta, C + i * ldc);
+            break;
+        }
+        const float *a2 = mb > 2 ? a1 + lda : a0, *a3 = mb > 3 ? a2 + lda : a0;
         for (j = 0; j < N; j += 4) {
             int nb = N - j < 4 ? N - j : 4;
             const float *b0 = B + j * ldb, *b1 = nb > 1 ? b0 + ldb : b0;
             const float *b2 = nb > 2 ? b1 + ldb : b0, *b3 = nb > 3 ? b2 + ldb : b0;
-            __m512 s0 = _mm512_setzero_ps(), s1 = s0, s2 = s0, s3 = s0, va;
-            float r[4];
-            for (p = 0; p + 16 <= K; p += 16) {
-                NN__Z_DOT4(_mm512_loadu_ps)
-            }
-            if (p < K) {
-                NN__Z_DOT4(NN__Z_LDM)
-            }
-            r[0] = nn__hsum_avx512(s0); r[1] = nn__hsum_avx512(s1);
-            r[2] = nn__hsum_avx512(s2); r[3] = nn__hsum_avx512(s3);
-            for (q = 0; q < nb; q++) {
-                float *c = C + i * ldc + j + q;
-                *c = beta == 0.0f ? alpha * r[q] : alpha * r[q] + beta * *c;
-            }
+            __m512 s00 = _mm512_setzero_ps(), s01 = s00, s02 = s00, s03 = s00;
+            __m512 s10 = s00, s11 = s00, s12 = s00, s13 = s00;
+            __m512 s20 = s00, s21 = s00, s22 = s00, s23 = s00;
+            __m512 s30 = s00, s31 = s00, s32 = s00, s33 = s00;
+            for (p = 0; p + 16 <= K; p += 16)
+                NN__Z_DOTSTEP(NN__Z_LDU)
+            if (p < K)
+                NN__Z_DOTSTEP(NN__Z_LDM)
+            NN__Z_DOTOUT(0, s00, s01, s02, s03)
+            NN__Z_DOTOUT(1, s10, s11, s12, s13)
+            NN__Z_DOTOUT(2, s20, s21, s22, s23)
+            NN__Z_DOTOUT(3, s30, s31, s32, s33)
         }
     }
 }
@@ -1790,6 +1866,7 @@ NN__INTERNAL void nn__gemm_fill(nn_kernels *k)
     k->gemm_pack = nn__gemm_pack_scalar;
     k->gemm_dot = nn__gemm_dot_scalar;
     k->gemm_axpy = nn__gemm_axpy_scalar;
+    k->dot_n = NN__GEMM_THIN;
     switch (k->isa) {
 #if NN__X86
     case NN_ISA_AVX512:
@@ -1798,6 +1875,7 @@ NN__INTERNAL void nn__gemm_fill(nn_kernels *k)
         k->gemm_pack = nn__gemm_pack_avx2;
         k->gemm_dot = nn__gemm_dot_avx512;
         k->gemm_axpy = nn__gemm_axpy_avx512;
+        k->dot_n = 32;          /* 4 x 4 dot blocks beat a 10/32 full tile */
         break;
     case NN_ISA_AVX2:
         k->mr = NN__Y_MR; k->nr = NN__Y_NR;
@@ -2078,12 +2156,12 @@ NN__INTERNAL int nn__gemm_packed(const nn__gemm_job *in)
     g->mc = k->mc; g->kc = k->kc; g->nc = k->nc;
     /* Unpacked operands where packing cannot pay off: A (read through
      * broadcasts, any layout) when few rows or few column tiles reuse it;
-     * B when its rows are contiguous and few row tiles reuse it; neither
-     * when the rows it streams are 4 KiB apart (they would share L1 sets). On Zen
+     * B when its rows are contiguous and few row tiles reuse it (A rows
+     * 4 KiB apart would share L1 sets: packed). On Zen
      * 4 batch-32 layers gain 5-20%; square 1000 loses 10% with direct B. */
     g->direct_a = (g->M <= 64 || g->N <= 2 * NR) &&
                   (g->csa != 1 || (g->rsa & 1023) != 0);
-    g->direct_b = g->csb == 1 && g->M <= 128 && (g->rsb & 1023) != 0;
+    g->direct_b = g->csb == 1 && g->M <= 128;
     /* equal K blocks (K = 1024, kc = 384: 3 x 344, not 384+384+256) */
     g->kc = (g->K + (g->K + g->kc - 1) / g->kc - 1) / ((g->K + g->kc - 1) / g->kc);
     g->kc = (g->kc + 7) / 8 * 8;
@@ -2132,7 +2210,7 @@ NN__INTERNAL void nn__gemm_run(const nn_kernels *k, int tA, int tB, int M,
             if (beta == 0.0f) for (j = 0; j < N; j++) c[j] = 0.0f;
             else if (beta != 1.0f) for (j = 0; j < N; j++) c[j] *= beta;
         }
-    } else if (!tA && tB && (M <= NN__GEMM_THIN || N <= NN__GEMM_THIN ||
+    } else if (!tA && tB && (M <= NN__GEMM_THIN || N <= k->dot_n ||
                              flops <= NN__GEMM_TINY)) {
         nn__gemm_direct(&g, 1);
     } else if (!tB && (M <= NN__GEMM_THIN || K <= NN__GEMM_THIN ||

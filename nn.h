@@ -2200,6 +2200,7 @@ typedef struct nn__gemm_job {
     const nn_epilogue *ep;      /* NULL: none                              */
     int swapped;                /* computing C^T = B^T A^T: epilogue after */
     int direct_a, direct_b;     /* kernels read the user's A / B in place  */
+    size_t na;                  /* floats of packed A before packed B      */
     int mc, kc, nc;
     float *ap, *bp;             /* shared packed A block and B block       */
 } nn__gemm_job;
@@ -2379,15 +2380,13 @@ NN__INTERNAL void nn__gemm_direct(const nn__gemm_job *g, int dot)
     nn__gemm_direct_part(g, dot, 0, 1);
 }
 
-/* Packed five-loop path; the epilogue is applied inside. Returns 0 (having
- * done nothing) when the panels cannot be allocated. */
-NN__INTERNAL int nn__gemm_packed(const nn__gemm_job *in)
+/* Plan the packed path: operand swap for thin N, unpacked operands, K
+ * blocks. Returns the packed floats it needs (panels of A, then of B). */
+NN__INTERNAL size_t nn__gemm_plan(nn__gemm_job *g)
 {
-    nn__gemm_job job = *in, *g = &job;
     const nn_kernels *k = g->k;
-    int MR = k->mr, NR = k->nr, nt;
+    int MR = k->mr, NR = k->nr;
     size_t na, nb;
-    float stackbuf[NN__GEMM_STACK], *buf;
     if (nn__tile_eff(g->N, g->M, MR, NR) > 1.25 * nn__tile_eff(g->M, g->N, MR, NR)) {
         /* thin N: C^T = op(B)^T op(A)^T fills the register tile better */
         const float *t = g->A;
@@ -2403,8 +2402,8 @@ NN__INTERNAL int nn__gemm_packed(const nn__gemm_job *in)
     /* Unpacked operands where packing cannot pay off: A (read through
      * broadcasts, any layout) when few rows or few column tiles reuse it;
      * B when its rows are contiguous and few row tiles reuse it (A rows
-     * 4 KiB apart would share L1 sets: packed). On Zen
-     * 4 batch-32 layers gain 5-20%; square 1000 loses 10% with direct B. */
+     * 4 KiB apart would share L1 sets: packed). On Zen 4 batch-32 layers
+     * gain 5-20%; square 1000 loses 10% with direct B. */
     g->direct_a = (g->M <= 64 || g->N <= 2 * NR) &&
                   (g->csa != 1 || (g->rsa & 1023) != 0);
     g->direct_b = g->csb == 1 && g->M <= 128;
@@ -2415,14 +2414,28 @@ NN__INTERNAL int nn__gemm_packed(const nn__gemm_job *in)
          (size_t)(g->K < g->kc ? g->K : g->kc);
     nb = (size_t)(g->direct_b ? NR : ((g->N < g->nc ? g->N : g->nc) + NR - 1) / NR * NR) *
          (size_t)(g->K < g->kc ? g->K : g->kc);
-    na = (na + 15) / 16 * 16;
-    /* small panels on the stack: no allocation for small layers */
-    buf = na + nb <= NN__GEMM_STACK ? stackbuf : nn__alloc_floats(na + nb);
-    if (!buf) return 0;
+    g->na = (na + 15) / 16 * 16;
+    return g->na + nb;
+}
+
+/* Packed five-loop path; the epilogue is applied inside. Panels go to ws
+ * when it holds ws_n >= the plan's floats, else the stack (small), else
+ * the heap; returns 0 (having done nothing) when that allocation fails. */
+NN__INTERNAL int nn__gemm_packed(const nn__gemm_job *in, float *ws,
+                                 size_t ws_n)
+{
+    nn__gemm_job job = *in, *g = &job;
+    const nn_kernels *k = g->k;
+    float stackbuf[NN__GEMM_STACK], *buf;
+    size_t need = nn__gemm_plan(g);
+    int nt;
+    if (ws && ws_n >= need) buf = ws;
+    else if (need <= NN__GEMM_STACK) buf = stackbuf;
+    else if (!(buf = nn__alloc_floats(need))) return 0;
     g->ap = buf;
-    g->bp = buf + na;
+    g->bp = buf + g->na;
     nt = nn__gemm_threads(2.0 * g->M * g->N * g->K,
-                          ((g->M + MR - 1) / MR) * ((g->N + NR - 1) / NR));
+                          ((g->M + k->mr - 1) / k->mr) * ((g->N + k->nr - 1) / k->nr));
 #if NN__OMP
     if (nt > 1) {
 #pragma omp parallel num_threads(nt)
@@ -2431,43 +2444,85 @@ NN__INTERNAL int nn__gemm_packed(const nn__gemm_job *in)
 #endif
     nn__gemm_worker(g, 0, 1);
     (void)nt;
-    if (buf != stackbuf) NN_FREE(buf);
+    if (buf != ws && buf != stackbuf) NN_FREE(buf);
     return 1;
 }
 
-/* C = alpha op(A) op(B) + beta C, then the epilogue, with table k. */
+enum { NN__GEMM_SCALE, NN__GEMM_DOT, NN__GEMM_AXPY, NN__GEMM_SMALL,
+       NN__GEMM_PACKED };
+
+/* Which path a problem takes (by shape only: never by thread count). */
+NN__INTERNAL int nn__gemm_path(const nn_kernels *k, int tA, int tB, int M,
+                               int N, int K, float alpha)
+{
+    double flops = (double)M * N * K;
+    if (alpha == 0.0f || K == 0) return NN__GEMM_SCALE;
+    if (!tA && tB && (M <= NN__GEMM_THIN || N <= k->dot_n || flops <= NN__GEMM_TINY))
+        return NN__GEMM_DOT;
+    if (!tB && (M <= NN__GEMM_THIN || K <= NN__GEMM_THIN || flops <= NN__GEMM_TINY))
+        return NN__GEMM_AXPY;
+    return flops <= NN__GEMM_TINY ? NN__GEMM_SMALL : NN__GEMM_PACKED;
+}
+
+NN__INTERNAL void nn__gemm_job_init(nn__gemm_job *g, const nn_kernels *k,
+                                    int tA, int tB, int M, int N, int K,
+                                    float alpha, const float *A, int lda,
+                                    const float *B, int ldb, float beta,
+                                    float *C, int ldc, const nn_epilogue *ep)
+{
+    memset(g, 0, sizeof *g);
+    g->k = k; g->M = M; g->N = N; g->K = K; g->alpha = alpha; g->beta = beta;
+    g->A = A; g->rsa = tA ? 1 : lda; g->csa = tA ? lda : 1;
+    g->B = B; g->rsb = tB ? 1 : ldb; g->csb = tB ? ldb : 1;
+    g->C = C; g->rsc = ldc; g->csc = 1;
+    g->ep = ep;
+}
+
+/* Workspace (floats) that nn__gemm_run needs to allocate nothing for this
+ * problem with table k (0: it needs none). For a context that owns one
+ * buffer: take the maximum over its layers' forward/backward shapes. */
+NN__INTERNAL NN__UNUSED size_t nn__gemm_ws_floats(const nn_kernels *k,
+                                                 int tA, int tB, int M, int N,
+                                                 int K)
+{
+    nn__gemm_job g;
+    size_t need;
+    if (M <= 0 || N <= 0 || K < 0 ||
+        nn__gemm_path(k, tA, tB, M, N, K, 1.0f) != NN__GEMM_PACKED)
+        return 0;
+    nn__gemm_job_init(&g, k, tA, tB, M, N, K, 1.0f, NULL, tA ? M : K, NULL,
+                      tB ? K : N, 0.0f, NULL, N, NULL);
+    need = nn__gemm_plan(&g);
+    return need <= NN__GEMM_STACK ? 0 : need;
+}
+
+/* C = alpha op(A) op(B) + beta C, then the epilogue, with table k; ws (may
+ * be NULL) of ws_n floats holds packed panels (see nn__gemm_ws_floats). */
 NN__INTERNAL void nn__gemm_run(const nn_kernels *k, int tA, int tB, int M,
                                int N, int K, float alpha, const float *A,
                                int lda, const float *B, int ldb, float beta,
-                               float *C, int ldc, const nn_epilogue *ep)
+                               float *C, int ldc, const nn_epilogue *ep,
+                               float *ws, size_t ws_n)
 {
     nn__gemm_job g;
-    double flops = (double)M * N * K;
-    memset(&g, 0, sizeof g);
-    g.k = k; g.M = M; g.N = N; g.K = K; g.alpha = alpha; g.beta = beta;
-    g.A = A; g.rsa = tA ? 1 : lda; g.csa = tA ? lda : 1;
-    g.B = B; g.rsb = tB ? 1 : ldb; g.csb = tB ? ldb : 1;
-    g.C = C; g.rsc = ldc; g.csc = 1;
-    g.ep = ep;
-    if (alpha == 0.0f || K == 0) {
-        int i, j;
+    int i, j;
+    nn__gemm_job_init(&g, k, tA, tB, M, N, K, alpha, A, lda, B, ldb, beta, C,
+                      ldc, ep);
+    switch (nn__gemm_path(k, tA, tB, M, N, K, alpha)) {
+    case NN__GEMM_SCALE:
         for (i = 0; i < M; i++) {
             float *c = C + (size_t)i * ldc;
             if (beta == 0.0f) for (j = 0; j < N; j++) c[j] = 0.0f;
             else if (beta != 1.0f) for (j = 0; j < N; j++) c[j] *= beta;
         }
-    } else if (!tA && tB && (M <= NN__GEMM_THIN || N <= k->dot_n ||
-                             flops <= NN__GEMM_TINY)) {
-        nn__gemm_direct(&g, 1);
-    } else if (!tB && (M <= NN__GEMM_THIN || K <= NN__GEMM_THIN ||
-                       flops <= NN__GEMM_TINY)) {
-        nn__gemm_direct(&g, 0);
-    } else if (flops <= NN__GEMM_TINY) {
-        nn__gemm_small(&g);
-    } else if (nn__gemm_packed(&g)) {
-        return;                                 /* epilogue applied inside */
-    } else {
-        nn__gemm_small(&g);
+        break;
+    case NN__GEMM_DOT: nn__gemm_direct(&g, 1); break;
+    case NN__GEMM_AXPY: nn__gemm_direct(&g, 0); break;
+    case NN__GEMM_PACKED:
+        if (nn__gemm_packed(&g, ws, ws_n)) return;  /* epilogue inside */
+        nn__gemm_small(&g);                         /* out of memory   */
+        break;
+    default: nn__gemm_small(&g); break;
     }
     if (ep) nn__gemm_epilogue_rows(k, ep, C, ldc, 0, M, 0, N, 1, 0);
 }
@@ -2499,7 +2554,7 @@ NNAPI nn_status nn_sgemm_ex(int transA, int transB, int M, int N, int K,
         return NN_ERR_ARG;
     if (ep && !ep->bias && !ep->pre && ep->act == NN_ACT_IDENTITY) ep = NULL;
     nn__gemm_run(nn__k(), transA != 0, transB != 0, M, N, K, alpha, A, lda,
-                 B, ldb, beta, C, ldc, ep);
+                 B, ldb, beta, C, ldc, ep, NULL, 0);
     return NN_OK;
 }
 

@@ -199,6 +199,33 @@ static void run_case(int tA, int tB, int M, int N, int K, float alpha,
     free(A); free(B); free(C); free(C0); free(pre); free(bias); free(z); free(tol);
 }
 
+/* The internal workspace form (nn__gemm_ws_floats / nn__gemm_run, for a
+ * context that must not allocate): same bits as nn_sgemm, and nothing
+ * written past the workspace it asked for. */
+static void run_ws(const nn_kernels *k, int tA, int tB, int M, int N, int K)
+{
+    size_t need = nn__gemm_ws_floats(k, tA, tB, M, N, K), i;
+    int lda = tA ? M : K, ldb = tB ? K : N;
+    float *A = (float *)malloc((size_t)M * K * sizeof(float));
+    float *B = (float *)malloc((size_t)K * N * sizeof(float));
+    float *C1 = (float *)malloc((size_t)M * N * sizeof(float));
+    float *C2 = (float *)malloc((size_t)M * N * sizeof(float));
+    float *ws = (float *)malloc((need + 64) * sizeof(float));
+    int ok = 1;
+    for (i = 0; i < (size_t)M * K; i++) A[i] = (float)rnd();
+    for (i = 0; i < (size_t)K * N; i++) B[i] = (float)rnd();
+    for (i = 0; i < need + 64; i++) ws[i] = SENTINEL;
+    nn_sgemm(tA, tB, M, N, K, 1.0f, A, lda, B, ldb, 0.0f, C1, N);
+    nn__gemm_run(k, tA, tB, M, N, K, 1.0f, A, lda, B, ldb, 0.0f, C2, N, NULL,
+                 ws, need);
+    for (i = need; i < need + 64; i++) ok &= ws[i] == SENTINEL;
+    CHECK(ok, "workspace overrun: tA=%d tB=%d %dx%dx%d need %lu", tA, tB, M, N, K,
+          (unsigned long)need);
+    CHECK(memcmp(C1, C2, (size_t)M * N * sizeof(float)) == 0,
+          "workspace result differs: tA=%d tB=%d %dx%dx%d", tA, tB, M, N, K);
+    free(A); free(B); free(C1); free(C2); free(ws);
+}
+
 /* b-1, b, b+1, 2b+1 (positive, deduplicated by the caller's loop) */
 static int around(int b, int idx)
 {
@@ -268,6 +295,8 @@ static void sweep(const nn_kernels *k, int quick)
         run_case(tA, tB, 1, 33, 70, 1.0f, 0.0f, 0, 1, NN_ACT_SIGMOID);
         run_case(tA, tB, 70, 3, 50, 1.0f, 1.0f, 0, 1, NN_ACT_SIGMOID);
         run_case(tA, tB, 5, 6, 7, 1.0f, 0.0f, 0, 1, NN_ACT_IDENTITY);
+        run_ws(k, tA, tB, 200, 150, 2 * k->kc + 1);
+        run_ws(k, tA, tB, 48, 3 * k->nr + 5, 70);
     }
 }
 

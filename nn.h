@@ -1765,6 +1765,54 @@ NN__TARGET_AVX512 NN__INTERNAL void nn__gemm_dot_avx512(
             v_ = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(msk, ptr), v_); \
         _mm512_mask_storeu_ps(ptr, msk, v_);                               \
     }
+/* Deep K (batch-1 dX = dZ W): sweep B row by row, 4 rows at a time, with
+ * the partial sums of a block of the C row in a local buffer (L1), so B
+ * streams sequentially instead of column chunk by column chunk (rows 4 KiB
+ * apart defeat the prefetchers). Same FMA sequence per element as the
+ * chunked loop below, hence the same bits. */
+#define NN__AXSW 2048
+#define NN__AXSW_STEP(ld, st)                                              \
+    {                                                                      \
+        __m512 s_ = p == 0 ? _mm512_setzero_ps() : ld(t + j);              \
+        s_ = _mm512_fmadd_ps(a0, ld(b0 + j), s_);                          \
+        if (np > 1) s_ = _mm512_fmadd_ps(a1, ld(b1 + j), s_);              \
+        if (np > 2) s_ = _mm512_fmadd_ps(a2, ld(b2 + j), s_);              \
+        if (np > 3) s_ = _mm512_fmadd_ps(a3, ld(b3 + j), s_);              \
+        st;                                                                \
+    }
+NN__TARGET_AVX512 static inline void nn__gemm_axsweep_avx512(
+    int N, int K, float alpha, const float *a, ptrdiff_t csa, const float *B,
+    ptrdiff_t ldb, float beta, float *c)
+{
+    __m512 val = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+    float t[NN__AXSW];
+    int jb, j, p;
+    for (jb = 0; jb < N; jb += NN__AXSW) {
+        int w = N - jb < NN__AXSW ? N - jb : NN__AXSW, w16 = w & ~15;
+        __mmask16 mk = (__mmask16)((1u << (w & 15)) - 1u);
+        for (p = 0; p < K; p += 4) {
+            int np = K - p < 4 ? K - p : 4;
+            const float *b0 = B + p * ldb + jb, *b1 = b0 + (np > 1 ? ldb : 0);
+            const float *b2 = b0 + (np > 2 ? 2 * ldb : 0), *b3 = b0 + (np > 3 ? 3 * ldb : 0);
+            __m512 a0 = _mm512_set1_ps(a[p * csa]);
+            __m512 a1 = _mm512_set1_ps(a[(p + (np > 1)) * csa]);
+            __m512 a2 = _mm512_set1_ps(a[(p + (np > 2) * 2) * csa]);
+            __m512 a3 = _mm512_set1_ps(a[(p + (np > 3) * 3) * csa]);
+            for (j = 0; j < w16; j += 16)
+                NN__AXSW_STEP(_mm512_loadu_ps, _mm512_storeu_ps(t + j, s_))
+            if (j < w)
+                NN__AXSW_STEP(NN__Z_LDM, _mm512_mask_storeu_ps(t + j, mk, s_))
+        }
+        for (j = 0; j < w; j += 16) {
+            __mmask16 m2 = w - j >= 16 ? (__mmask16)0xFFFFu : mk;
+            __m512 v = _mm512_mul_ps(val, _mm512_maskz_loadu_ps(m2, t + j));
+            if (beta != 0.0f)
+                v = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m2, c + jb + j), v);
+            _mm512_mask_storeu_ps(c + jb + j, m2, v);
+        }
+    }
+}
+
 NN__TARGET_AVX512 NN__INTERNAL void nn__gemm_axpy_avx512(
     int M, int N, int K, float alpha, const float *A, ptrdiff_t rsa,
     ptrdiff_t csa, const float *B, ptrdiff_t ldb, float beta, float *C,
@@ -1776,6 +1824,10 @@ NN__TARGET_AVX512 NN__INTERNAL void nn__gemm_axpy_avx512(
     for (i = 0; i < M; i++) {
         const float *a = A + i * rsa;
         float *c = C + i * ldc;
+        if (K > 64) {
+            nn__gemm_axsweep_avx512(N, K, alpha, a, csa, B, ldb, beta, c);
+            continue;
+        }
         for (j = 0; j + 64 <= N; j += 64) {
             __m512 s0 = _mm512_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
             for (p = 0; p < K; p++) {

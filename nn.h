@@ -2318,6 +2318,15 @@ NN__INTERNAL void nn__gemm_worker(const nn__gemm_job *g, int tid, int nt)
                     int n = g->N - j < NR ? g->N - j : NR;
                     const float *a = g->ap + (size_t)ip * MR * kcur, *b;
                     ptrdiff_t rsa = 1, csa = MR, rsb = NR;
+                    if (4 * m <= MR && g->csb == 1 && g->csc == 1) {
+                        /* a last row panel of 1/4 tile or less: row
+                         * updates beat a mostly empty register tile */
+                        k->gemm_axpy(m, n, kcur, g->alpha,
+                                     g->A + i * g->rsa + pc * g->csa, g->rsa,
+                                     g->csa, g->B + pc * g->rsb + j, g->rsb,
+                                     beta, g->C + i * g->rsc + j, g->rsc);
+                        continue;
+                    }
                     if (g->direct_a) {
                         a = g->A + i * g->rsa + pc * g->csa;
                         rsa = g->rsa; csa = g->csa;

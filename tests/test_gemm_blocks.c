@@ -308,6 +308,10 @@ int main(void)
     const char *q = getenv("NN_TEST_QUICK");
     int quick = q && *q == '1', isa;
     float a[4] = {1, 2, 3, 4}, c[4];
+    /* the real run-time choice, before any nn_isa_set (tests/run.sh checks
+     * it under the qemu CPU models) */
+    printf("test_gemm_blocks: auto-dispatch isa: %s%s\n",
+           nn_isa_name(nn_isa_get()), quick ? " (quick mode)" : "");
     for (isa = NN_ISA_SCALAR; isa < NN_ISA_COUNT; isa++) {
         nn_kernels *k;
         int mc, kc, nc;
@@ -336,7 +340,6 @@ int main(void)
     nn_isa_set(NN_ISA_AUTO);
     g_isa = nn_isa_name(nn_isa_get());
     g_mode = "args";
-    printf("auto-selected isa: %s\n", g_isa);
     /* bad arguments: C untouched, NN_ERR_ARG */
     c[0] = 7.0f;
     CHECK(nn_sgemm_ex(0, 0, 2, 2, 2, 1.0f, a, 1, a, 2, 0.0f, c, 2, NULL) == NN_ERR_ARG, "lda < K");

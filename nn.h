@@ -537,6 +537,7 @@ struct nn_kernels {
     nn__act_fwd_fn act_fwd[NN_ACT_COUNT];
     nn__act_bwd_fn act_bwd[NN_ACT_COUNT];
     nn__rows_fn softmax_rows, log_softmax_rows;
+    nn__act_fwd_fn exp, log;    /* y = e^x, y = ln x: vector math for tests */
 };
 
 NN__INTERNAL nn_cpu_info nn__cpu;
@@ -958,6 +959,49 @@ NN__INTERNAL void nn__softmax_bwd(size_t n, const float *y, const float *dy,
     for (i = 0; i < n; i++) dx[i] = y[i] * (dy[i] - (float)dot);
 }
 
+/* -- vector math shared by the SIMD element-wise kernels: constants, and the
+ *    scalar (libm) versions of the exp / log table entries -- */
+/* exp: x = n ln2 + r, |r| <= ln2/2 (ln2 split hi + lo so that fma(n, -hi, x)
+ * is exact), e^r = 1 + r + r^2 P(r), P of degree 4 fitted by Remez for the
+ * least maximum relative error (2^-28.3) of e^r on [-ln2/2, ln2/2]. */
+#define NN__LOG2E  1.44269504088896341f
+#define NN__LN2_HI 0.693145751953125f
+#define NN__LN2_LO 1.42860682028622680e-6f
+#define NN__EXP_P0 1.3814613186e-3f
+#define NN__EXP_P1 8.3687098230e-3f
+#define NN__EXP_P2 4.1668387363e-2f
+#define NN__EXP_P3 1.6666520690e-1f
+#define NN__EXP_P4 4.9999993452e-1f
+#define NN__EXP_HI 88.8f      /* e^x = +inf above (scaling overflows cleanly) */
+#define NN__EXP_LO -104.0f    /* e^x rounds to +0 below                     */
+#define NN__EXPM1_LO -30.0f   /* e^x - 1 rounds to -1 below                 */
+/* log: x = 2^k m, m in [sqrt(1/2), sqrt(2)), f = m - 1 (exact),
+ * log(1 + f) = f - f^2/2 + f^3 L(f) with Cephes' logf minimax L (degree 8);
+ * k ln2 added as k * C1 (exact, 9 bits) + k * C2. */
+#define NN__SQRT2  1.41421356237309505f
+#define NN__LOG_C1 0.693359375f
+#define NN__LOG_C2 -2.12194440e-4f
+#define NN__LOG_L0 7.0376836292e-2f
+#define NN__LOG_L1 -1.1514610310e-1f
+#define NN__LOG_L2 1.1676998740e-1f
+#define NN__LOG_L3 -1.2420140846e-1f
+#define NN__LOG_L4 1.4249322787e-1f
+#define NN__LOG_L5 -1.6668057665e-1f
+#define NN__LOG_L6 2.0000714765e-1f
+#define NN__LOG_L7 -2.4999993993e-1f
+#define NN__LOG_L8 3.3333331174e-1f
+
+NN__INTERNAL void nn__exp_scalar(size_t n, const float *x, float *y)
+{
+    size_t i;
+    for (i = 0; i < n; i++) y[i] = expf(x[i]);
+}
+NN__INTERNAL void nn__log_scalar(size_t n, const float *x, float *y)
+{
+    size_t i;
+    for (i = 0; i < n; i++) y[i] = logf(x[i]);
+}
+
 NN__INTERNAL void nn__fill_scalar(nn_kernels *k)
 {
     memset(k, 0, sizeof *k);
@@ -979,6 +1023,8 @@ NN__INTERNAL void nn__fill_scalar(nn_kernels *k)
     k->act_bwd[NN_ACT_SOFTMAX] = nn__softmax_bwd;
     k->softmax_rows = nn__softmax_rows_scalar;
     k->log_softmax_rows = nn__log_softmax_rows_scalar;
+    k->exp = nn__exp_scalar;
+    k->log = nn__log_scalar;
 }
 
 /* ======================================================================== */
@@ -990,6 +1036,20 @@ NN__INTERNAL void nn__fill_scalar(nn_kernels *k)
 /* -- AVX2 GEMM micro-kernel and packers -- */
 
 /* -- AVX2 element-wise kernels -- */
+/* horizontal sum / max of 8 lanes, fixed order (no reduce intrinsics: some
+ * of gcc's use undefined vectors that -Wuninitialized flags in C++) */
+NN__TARGET_AVX2 static inline float nn__hsum8_avx2(__m256 a)
+{
+    __m128 b = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
+    b = _mm_add_ps(b, _mm_movehl_ps(b, b));
+    return _mm_cvtss_f32(_mm_add_ss(b, _mm_movehdup_ps(b)));
+}
+NN__TARGET_AVX2 static inline float nn__hmax8_avx2(__m256 a)
+{
+    __m128 b = _mm_max_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
+    b = _mm_max_ps(b, _mm_movehl_ps(b, b));
+    return _mm_cvtss_f32(_mm_max_ss(b, _mm_movehdup_ps(b)));
+}
 
 NN__INTERNAL void nn__fill_avx2(nn_kernels *k)
 {
@@ -1007,11 +1067,389 @@ NN__INTERNAL void nn__fill_avx2(nn_kernels *k)
 /* -- AVX-512 GEMM micro-kernel and packers -- */
 
 /* -- AVX-512 element-wise kernels -- */
+#if defined(__GNUC__) && !defined(__clang__)
+/* g++ 12 flags the `__m512 __Y = __Y` inside its own _mm512_undefined_ps
+ * (used by max, scalef, rcp14, ...) once inlined; nothing here is undefined */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+/* 16 lanes; tails use masked loads/stores (masked-off lanes compute on 0).
+ * Every function of x keeps NaN: clamps put x second in min/max, which
+ * return their second operand when either is NaN. */
+#define NN__V16(c) _mm512_set1_ps(c)
+
+/* x = n ln2 + r (x clamped): *n = n, returns r (rounded), *rl = its
+ * rounding error when rl is not NULL (hi part exact, lo part carried). */
+NN__TARGET_AVX512 static inline __m512 nn__exp_reduce_avx512(__m512 x, __m512 *n,
+                                                             __m512 *rl)
+{
+    __m512 k = _mm512_roundscale_ps(_mm512_mul_ps(x, NN__V16(NN__LOG2E)),
+                                    _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512 rh = _mm512_fnmadd_ps(k, NN__V16(NN__LN2_HI), x);   /* exact */
+    __m512 r = _mm512_fnmadd_ps(k, NN__V16(NN__LN2_LO), rh);
+    if (rl) *rl = _mm512_fnmadd_ps(k, NN__V16(NN__LN2_LO), _mm512_sub_ps(rh, r));
+    *n = k;
+    return r;
+}
+/* r^2 P(r) + c, so that e^r - 1 = r + (r^2 P(r) + c) */
+NN__TARGET_AVX512 static inline __m512 nn__exp_poly_avx512(__m512 r, __m512 c)
+{
+    __m512 p = _mm512_fmadd_ps(NN__V16(NN__EXP_P0), r, NN__V16(NN__EXP_P1));
+    p = _mm512_fmadd_ps(p, r, NN__V16(NN__EXP_P2));
+    p = _mm512_fmadd_ps(p, r, NN__V16(NN__EXP_P3));
+    p = _mm512_fmadd_ps(p, r, NN__V16(NN__EXP_P4));
+    return _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), c);
+}
+/* e^x: r's rounding error carried into t, 1 + r split exactly into
+ * hi + lo, one rounding in hi + (lo + t) (what keeps it below 1 ulp);
+ * scalef then rounds once, into denormals too, and overflows to +inf. */
+NN__TARGET_AVX512 static inline __m512 nn__exp_avx512(__m512 x)
+{
+    __m512 n, rl, r, t, hi, lo;
+    x = _mm512_max_ps(NN__V16(NN__EXP_LO), _mm512_min_ps(NN__V16(NN__EXP_HI), x));
+    r = nn__exp_reduce_avx512(x, &n, &rl);
+    t = nn__exp_poly_avx512(r, rl);
+    hi = _mm512_add_ps(NN__V16(1.0f), r);
+    lo = _mm512_sub_ps(r, _mm512_sub_ps(hi, NN__V16(1.0f)));
+    return _mm512_scalef_ps(_mm512_add_ps(hi, _mm512_add_ps(lo, t)), n);
+}
+/* e^x for x <= 0 where about 1 ulp is enough (sigmoid, softplus) */
+NN__TARGET_AVX512 static inline __m512 nn__exp_neg_avx512(__m512 x)
+{
+    __m512 n, r;
+    r = nn__exp_reduce_avx512(_mm512_max_ps(NN__V16(NN__EXP_LO), x), &n, NULL);
+    return _mm512_scalef_ps(_mm512_add_ps(NN__V16(1.0f), nn__exp_poly_avx512(r, r)), n);
+}
+/* e^x - 1 for x <= 0: 2^n p + (2^n - 1) with p = e^r - 1, where 2^n - 1
+ * is exact for the n that matter: no cancellation anywhere. */
+NN__TARGET_AVX512 static inline __m512 nn__expm1_neg_avx512(__m512 x)
+{
+    __m512 n, p, s;
+    p = nn__exp_reduce_avx512(_mm512_max_ps(NN__V16(NN__EXPM1_LO), x), &n, NULL);
+    p = nn__exp_poly_avx512(p, p);
+    s = _mm512_scalef_ps(NN__V16(1.0f), n);
+    return _mm512_fmadd_ps(s, p, _mm512_sub_ps(s, NN__V16(1.0f)));
+}
+/* log(1 + f), f in [sqrt(1/2) - 1, sqrt(2) - 1], without the f term:
+ * returns y with log(1 + f) = f + y. */
+NN__TARGET_AVX512 static inline __m512 nn__log1p_tail_avx512(__m512 f)
+{
+    __m512 z = _mm512_mul_ps(f, f);
+    __m512 p = _mm512_fmadd_ps(NN__V16(NN__LOG_L0), f, NN__V16(NN__LOG_L1));
+    p = _mm512_fmadd_ps(p, f, NN__V16(NN__LOG_L2));
+    p = _mm512_fmadd_ps(p, f, NN__V16(NN__LOG_L3));
+    p = _mm512_fmadd_ps(p, f, NN__V16(NN__LOG_L4));
+    p = _mm512_fmadd_ps(p, f, NN__V16(NN__LOG_L5));
+    p = _mm512_fmadd_ps(p, f, NN__V16(NN__LOG_L6));
+    p = _mm512_fmadd_ps(p, f, NN__V16(NN__LOG_L7));
+    p = _mm512_fmadd_ps(p, f, NN__V16(NN__LOG_L8));
+    p = _mm512_mul_ps(_mm512_mul_ps(f, z), p);
+    return _mm512_fnmadd_ps(NN__V16(0.5f), z, p);
+}
+/* f + y + k ln2 (k = 0 or 1 per lane here, any integer in nn__log_avx512) */
+NN__TARGET_AVX512 static inline __m512 nn__log_join_avx512(__m512 f, __m512 y,
+                                                           __m512 k)
+{
+    y = _mm512_fmadd_ps(k, NN__V16(NN__LOG_C2), y);
+    return _mm512_fmadd_ps(k, NN__V16(NN__LOG_C1), _mm512_add_ps(f, y));
+}
+/* ln x: getexp/getmant split denormals too; 0 -> -inf, < 0 -> NaN. */
+NN__TARGET_AVX512 static inline __m512 nn__log_avx512(__m512 x)
+{
+    __m512 m = _mm512_getmant_ps(x, _MM_MANT_NORM_1_2, _MM_MANT_SIGN_nan);
+    __m512 k = _mm512_getexp_ps(x), f, r;
+    __mmask16 big = _mm512_cmp_ps_mask(m, NN__V16(NN__SQRT2), _CMP_GT_OQ);
+    m = _mm512_mask_mul_ps(m, big, m, NN__V16(0.5f));
+    k = _mm512_mask_add_ps(k, big, k, NN__V16(1.0f));
+    f = _mm512_sub_ps(m, NN__V16(1.0f));
+    r = nn__log_join_avx512(f, nn__log1p_tail_avx512(f), k);
+    /* getexp(0) = -inf, getmant(0) = 0: fix 0, +inf (and keep NaN) */
+    r = _mm512_mask_mov_ps(r, _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_EQ_OQ),
+                           NN__V16(-INFINITY));
+    return _mm512_mask_mov_ps(r, _mm512_cmp_ps_mask(x, NN__V16(INFINITY), _CMP_EQ_OQ), x);
+}
+/* a / (b + c) for b > 0, |c| <= b: b + c = hi + lo exactly; q from a
+ * 14-bit reciprocal, one correction with the residual a - q (hi + lo)
+ * (exact to 2^-38): relative error 2^-28 before the last rounding, and the
+ * rounding of b + c does not count (what keeps sigmoid/tanh <= 2 ulp). */
+NN__TARGET_AVX512 static inline __m512 nn__div_sum_avx512(__m512 a, __m512 b, __m512 c)
+{
+    __m512 hi = _mm512_add_ps(b, c);
+    __m512 lo = _mm512_sub_ps(c, _mm512_sub_ps(hi, b));
+    __m512 rc = _mm512_rcp14_ps(hi);
+    __m512 q = _mm512_mul_ps(a, rc);                /* 14 bits          */
+    __m512 r = _mm512_fnmadd_ps(q, lo, _mm512_fnmadd_ps(q, hi, a));
+    return _mm512_fmadd_ps(r, rc, q);
+}
+NN__TARGET_AVX512 static inline __m512 nn__sigmoid_avx512(__m512 x)
+{
+    /* e = e^-|x| <= 1 never overflows; x < 0: e / (1 + e), else 1 / (1 + e) */
+    __m512 e = nn__exp_neg_avx512(_mm512_or_ps(x, NN__V16(-0.0f)));
+    __mmask16 neg = _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_LT_OQ);
+    return nn__div_sum_avx512(_mm512_mask_blend_ps(neg, NN__V16(1.0f), e),
+                              NN__V16(1.0f), e);
+}
+NN__TARGET_AVX512 static inline __m512 nn__tanh_avx512(__m512 x)
+{
+    /* E = e^(-2|x|) - 1 in (-1, 0]; tanh|x| = -E / (2 + E), sign from x */
+    __m512 e = nn__expm1_neg_avx512(_mm512_mul_ps(_mm512_or_ps(x, NN__V16(-0.0f)),
+                                                  NN__V16(2.0f)));
+    __m512 t = nn__div_sum_avx512(e, NN__V16(2.0f), e);
+    return _mm512_castsi512_ps(_mm512_ternarylogic_epi32(
+        _mm512_set1_epi32((int)0x80000000u), _mm512_castps_si512(x),
+        _mm512_castps_si512(t), 0xCA));          /* sign of x, |t|  */
+}
+NN__TARGET_AVX512 static inline __m512 nn__softplus_avx512(__m512 x)
+{
+    /* max(x, 0) + log1p(e), e = e^-|x| in (0, 1]: f = e when 1 + e <= sqrt2,
+     * else log1p(e) = ln2 + log1p(f), f = (1 + e)/2 - 1 = fma(e, .5, -.5) */
+    __m512 e = nn__exp_neg_avx512(_mm512_or_ps(x, NN__V16(-0.0f)));
+    __mmask16 big = _mm512_cmp_ps_mask(e, NN__V16(NN__SQRT2 - 1.0f), _CMP_GT_OQ);
+    __m512 f = _mm512_mask_blend_ps(big, e, _mm512_fmadd_ps(e, NN__V16(0.5f), NN__V16(-0.5f)));
+    __m512 k = _mm512_maskz_mov_ps(big, NN__V16(1.0f));
+    __m512 l = nn__log_join_avx512(f, nn__log1p_tail_avx512(f), k);
+    return _mm512_add_ps(_mm512_max_ps(x, _mm512_setzero_ps()), l);
+}
+NN__TARGET_AVX512 static inline __m512 nn__relu_avx512(__m512 x)
+{
+    return _mm512_mask_mov_ps(x, _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_LE_OQ),
+                              _mm512_setzero_ps());
+}
+NN__TARGET_AVX512 static inline __m512 nn__leaky_relu_avx512(__m512 x)
+{
+    return _mm512_mask_mul_ps(x, _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_NGT_UQ),
+                              x, NN__V16(NN_LEAKY_RELU_SLOPE));
+}
+NN__TARGET_AVX512 static inline __m512 nn__step_avx512(__m512 x)
+{
+    __m512 z = _mm512_setzero_ps();
+    x = _mm512_mask_mov_ps(x, _mm512_cmp_ps_mask(x, z, _CMP_LT_OQ), z);
+    return _mm512_mask_mov_ps(x, _mm512_cmp_ps_mask(x, z, _CMP_GE_OQ), NN__V16(1.0f));
+}
+/* derivatives from the saved output y, times dy (same formulas as scalar) */
+NN__TARGET_AVX512 static inline __m512 nn__sigmoid_d_avx512(__m512 y, __m512 dy)
+{
+    return _mm512_mul_ps(dy, _mm512_mul_ps(y, _mm512_sub_ps(NN__V16(1.0f), y)));
+}
+NN__TARGET_AVX512 static inline __m512 nn__tanh_d_avx512(__m512 y, __m512 dy)
+{
+    return _mm512_mul_ps(dy, _mm512_mul_ps(_mm512_sub_ps(NN__V16(1.0f), y),
+                                           _mm512_add_ps(NN__V16(1.0f), y)));
+}
+NN__TARGET_AVX512 static inline __m512 nn__relu_d_avx512(__m512 y, __m512 dy)
+{
+    return _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(y, _mm512_setzero_ps(), _CMP_GT_OQ), dy);
+}
+NN__TARGET_AVX512 static inline __m512 nn__leaky_relu_d_avx512(__m512 y, __m512 dy)
+{
+    return _mm512_mask_mul_ps(dy, _mm512_cmp_ps_mask(y, _mm512_setzero_ps(), _CMP_NGT_UQ),
+                              dy, NN__V16(NN_LEAKY_RELU_SLOPE));
+}
+NN__TARGET_AVX512 static inline __m512 nn__softplus_d_avx512(__m512 y, __m512 dy)
+{
+    /* softplus' = sigmoid(x) = 1 - e^-y = -expm1(-y) */
+    return _mm512_mul_ps(dy, _mm512_xor_ps(NN__V16(-0.0f),
+                         nn__expm1_neg_avx512(_mm512_xor_ps(NN__V16(-0.0f), y))));
+}
+NN__TARGET_AVX512 static inline __m512 nn__step_d_avx512(__m512 y, __m512 dy)
+{
+    (void)y; (void)dy;
+    return _mm512_setzero_ps();
+}
+
+NN__TARGET_AVX512 static inline __mmask16 nn__tail16(size_t left)
+{
+    return (__mmask16)((1u << left) - 1u);
+}
+/* y = f(x) and dx = g(y, dy) loops: full vectors, then one masked vector */
+#define NN__AVX512_MAP(name, f)                                               \
+    NN__TARGET_AVX512 NN__INTERNAL void name(size_t n, const float *x,        \
+                                             float *y)                        \
+    {                                                                         \
+        size_t i = 0;                                                         \
+        for (; i + 16 <= n; i += 16)                                          \
+            _mm512_storeu_ps(y + i, f(_mm512_loadu_ps(x + i)));               \
+        if (i < n) {                                                          \
+            __mmask16 m = nn__tail16(n - i);                                  \
+            _mm512_mask_storeu_ps(y + i, m, f(_mm512_maskz_loadu_ps(m, x + i))); \
+        }                                                                     \
+    }
+#define NN__AVX512_MAP2(name, g)                                              \
+    NN__TARGET_AVX512 NN__INTERNAL void name(size_t n, const float *y,        \
+                                             const float *dy, float *dx)      \
+    {                                                                         \
+        size_t i = 0;                                                         \
+        for (; i + 16 <= n; i += 16)                                          \
+            _mm512_storeu_ps(dx + i, g(_mm512_loadu_ps(y + i),                \
+                                       _mm512_loadu_ps(dy + i)));             \
+        if (i < n) {                                                          \
+            __mmask16 m = nn__tail16(n - i);                                  \
+            _mm512_mask_storeu_ps(dx + i, m, g(_mm512_maskz_loadu_ps(m, y + i), \
+                                               _mm512_maskz_loadu_ps(m, dy + i))); \
+        }                                                                     \
+    }
+NN__AVX512_MAP(nn__exp_fwd_avx512, nn__exp_avx512)
+NN__AVX512_MAP(nn__log_fwd_avx512, nn__log_avx512)
+NN__AVX512_MAP(nn__sigmoid_fwd_avx512, nn__sigmoid_avx512)
+NN__AVX512_MAP(nn__tanh_fwd_avx512, nn__tanh_avx512)
+NN__AVX512_MAP(nn__softplus_fwd_avx512, nn__softplus_avx512)
+NN__AVX512_MAP(nn__relu_fwd_avx512, nn__relu_avx512)
+NN__AVX512_MAP(nn__leaky_relu_fwd_avx512, nn__leaky_relu_avx512)
+NN__AVX512_MAP(nn__step_fwd_avx512, nn__step_avx512)
+NN__AVX512_MAP2(nn__sigmoid_bwd_avx512, nn__sigmoid_d_avx512)
+NN__AVX512_MAP2(nn__tanh_bwd_avx512, nn__tanh_d_avx512)
+NN__AVX512_MAP2(nn__softplus_bwd_avx512, nn__softplus_d_avx512)
+NN__AVX512_MAP2(nn__relu_bwd_avx512, nn__relu_d_avx512)
+NN__AVX512_MAP2(nn__leaky_relu_bwd_avx512, nn__leaky_relu_d_avx512)
+NN__AVX512_MAP2(nn__step_bwd_avx512, nn__step_d_avx512)
+
+/* Row max (masked tail reads -inf); all -inf (or empty) gives 0 so that
+ * x - max never computes inf - inf. */
+NN__TARGET_AVX512 static inline float nn__row_max_avx512(int cols, const float *x)
+{
+    __m512 m = NN__V16(-INFINITY);
+    float r;
+    int j = 0;
+    for (; j + 16 <= cols; j += 16) m = _mm512_max_ps(m, _mm512_loadu_ps(x + j));
+    if (j < cols)
+        m = _mm512_max_ps(m, _mm512_mask_loadu_ps(NN__V16(-INFINITY),
+                                                  nn__tail16((size_t)(cols - j)), x + j));
+    r = nn__hmax8_avx2(_mm256_max_ps(_mm512_extractf32x8_ps(m, 0),
+                                     _mm512_extractf32x8_ps(m, 1)));
+    return r == -INFINITY ? 0.0f : r;
+}
+/* sum of e^(x - mx) over the row; stores the terms to y unless y is NULL */
+NN__TARGET_AVX512 static inline float nn__row_expsum_avx512(int cols, const float *x,
+                                                            float mx, float *y)
+{
+    __m512 s = _mm512_setzero_ps(), vm = NN__V16(mx), e;
+    int j = 0;
+    for (; j + 16 <= cols; j += 16) {
+        e = nn__exp_avx512(_mm512_sub_ps(_mm512_loadu_ps(x + j), vm));
+        if (y) _mm512_storeu_ps(y + j, e);
+        s = _mm512_add_ps(s, e);
+    }
+    if (j < cols) {
+        __mmask16 m = nn__tail16((size_t)(cols - j));
+        e = nn__exp_avx512(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, x + j), vm));
+        if (y) _mm512_mask_storeu_ps(y + j, m, e);
+        s = _mm512_mask_add_ps(s, m, s, e);
+    }
+    return nn__hsum8_avx2(_mm256_add_ps(_mm512_extractf32x8_ps(s, 0),
+                                        _mm512_extractf32x8_ps(s, 1)));
+}
+/* y = a * x + b over a row (a = 1/sum for softmax, a = 1 for log-softmax) */
+NN__TARGET_AVX512 static inline void nn__row_axpb_avx512(int cols, const float *x,
+                                                         float a, float b, float *y)
+{
+    __m512 va = NN__V16(a), vb = NN__V16(b);
+    int j = 0;
+    for (; j + 16 <= cols; j += 16)
+        _mm512_storeu_ps(y + j, _mm512_fmadd_ps(_mm512_loadu_ps(x + j), va, vb));
+    if (j < cols) {
+        __mmask16 m = nn__tail16((size_t)(cols - j));
+        _mm512_mask_storeu_ps(y + j, m, _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, x + j), va, vb));
+    }
+}
+NN__TARGET_AVX512 NN__INTERNAL void nn__softmax_rows_avx512(int rows, int cols,
+                                                            const float *x, float *y)
+{
+    int r;
+    for (r = 0; r < rows; r++) {
+        const float *xr = x + (size_t)r * cols;
+        float *yr = y + (size_t)r * cols;
+        float s = nn__row_expsum_avx512(cols, xr, nn__row_max_avx512(cols, xr), yr);
+        nn__row_axpb_avx512(cols, yr, 1.0f / s, 0.0f, yr);
+    }
+}
+NN__TARGET_AVX512 NN__INTERNAL void nn__log_softmax_rows_avx512(int rows, int cols,
+                                                                const float *x, float *y)
+{
+    int r, j;
+    for (r = 0; r < rows; r++) {
+        const float *xr = x + (size_t)r * cols;
+        float *yr = y + (size_t)r * cols;
+        float mx = nn__row_max_avx512(cols, xr);
+        __m512 vm = NN__V16(mx);
+        __m512 ls = NN__V16(logf(nn__row_expsum_avx512(cols, xr, mx, NULL)));
+        for (j = 0; j + 16 <= cols; j += 16)    /* (x - max) - log(sum) */
+            _mm512_storeu_ps(yr + j, _mm512_sub_ps(_mm512_sub_ps(_mm512_loadu_ps(xr + j), vm), ls));
+        if (j < cols) {
+            __mmask16 m = nn__tail16((size_t)(cols - j));
+            _mm512_mask_storeu_ps(yr + j, m, _mm512_sub_ps(_mm512_sub_ps(
+                _mm512_maskz_loadu_ps(m, xr + j), vm), ls));
+        }
+    }
+}
+NN__TARGET_AVX512 NN__INTERNAL void nn__softmax_fwd_avx512(size_t n, const float *x,
+                                                           float *y)
+{
+    nn__softmax_rows_avx512(1, (int)n, x, y);
+}
+/* J^T dy = y * (dy - <dy, y>), the dot product accumulated in double */
+NN__TARGET_AVX512 NN__INTERNAL void nn__softmax_bwd_avx512(size_t n, const float *y,
+                                                           const float *dy, float *dx)
+{
+    __m512d a0 = _mm512_setzero_pd(), a1 = _mm512_setzero_pd();
+    __m512 vy, vd, dot;
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        vy = _mm512_loadu_ps(y + i); vd = _mm512_loadu_ps(dy + i);
+        a0 = _mm512_fmadd_pd(_mm512_maskz_cvtps_pd(0xFF, _mm512_extractf32x8_ps(vy, 0)),
+                             _mm512_maskz_cvtps_pd(0xFF, _mm512_extractf32x8_ps(vd, 0)), a0);
+        a1 = _mm512_fmadd_pd(_mm512_maskz_cvtps_pd(0xFF, _mm512_extractf32x8_ps(vy, 1)),
+                             _mm512_maskz_cvtps_pd(0xFF, _mm512_extractf32x8_ps(vd, 1)), a1);
+    }
+    if (i < n) {
+        __mmask16 m = nn__tail16(n - i);
+        vy = _mm512_maskz_loadu_ps(m, y + i); vd = _mm512_maskz_loadu_ps(m, dy + i);
+        a0 = _mm512_fmadd_pd(_mm512_maskz_cvtps_pd(0xFF, _mm512_extractf32x8_ps(vy, 0)),
+                             _mm512_maskz_cvtps_pd(0xFF, _mm512_extractf32x8_ps(vd, 0)), a0);
+        a1 = _mm512_fmadd_pd(_mm512_maskz_cvtps_pd(0xFF, _mm512_extractf32x8_ps(vy, 1)),
+                             _mm512_maskz_cvtps_pd(0xFF, _mm512_extractf32x8_ps(vd, 1)), a1);
+    }
+    {
+        double t[8], d = 0.0;
+        int j;
+        _mm512_storeu_pd(t, _mm512_add_pd(a0, a1));
+        for (j = 0; j < 8; j++) d += t[j];
+        dot = NN__V16((float)d);
+    }
+    for (i = 0; i + 16 <= n; i += 16)
+        _mm512_storeu_ps(dx + i, _mm512_mul_ps(_mm512_loadu_ps(y + i),
+                         _mm512_sub_ps(_mm512_loadu_ps(dy + i), dot)));
+    if (i < n) {
+        __mmask16 m = nn__tail16(n - i);
+        _mm512_mask_storeu_ps(dx + i, m, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, y + i),
+                              _mm512_sub_ps(_mm512_maskz_loadu_ps(m, dy + i), dot)));
+    }
+}
 
 NN__INTERNAL void nn__fill_avx512(nn_kernels *k)
 {
-    (void)k;
+    k->act_fwd[NN_ACT_STEP] = nn__step_fwd_avx512;
+    k->act_bwd[NN_ACT_STEP] = nn__step_bwd_avx512;
+    k->act_fwd[NN_ACT_SIGMOID] = nn__sigmoid_fwd_avx512;
+    k->act_bwd[NN_ACT_SIGMOID] = nn__sigmoid_bwd_avx512;
+    k->act_fwd[NN_ACT_TANH] = nn__tanh_fwd_avx512;
+    k->act_bwd[NN_ACT_TANH] = nn__tanh_bwd_avx512;
+    k->act_fwd[NN_ACT_RELU] = nn__relu_fwd_avx512;
+    k->act_bwd[NN_ACT_RELU] = nn__relu_bwd_avx512;
+    k->act_fwd[NN_ACT_LEAKY_RELU] = nn__leaky_relu_fwd_avx512;
+    k->act_bwd[NN_ACT_LEAKY_RELU] = nn__leaky_relu_bwd_avx512;
+    k->act_fwd[NN_ACT_SOFTPLUS] = nn__softplus_fwd_avx512;
+    k->act_bwd[NN_ACT_SOFTPLUS] = nn__softplus_bwd_avx512;
+    k->act_fwd[NN_ACT_SOFTMAX] = nn__softmax_fwd_avx512;
+    k->act_bwd[NN_ACT_SOFTMAX] = nn__softmax_bwd_avx512;
+    k->softmax_rows = nn__softmax_rows_avx512;
+    k->log_softmax_rows = nn__log_softmax_rows_avx512;
+    k->exp = nn__exp_fwd_avx512;
+    k->log = nn__log_fwd_avx512;
 }
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 #endif /* NN__X86 (AVX-512) */
 
 /* ======================================================================== */

@@ -972,6 +972,7 @@ NN__INTERNAL void nn__softmax_bwd(size_t n, const float *y, const float *dy,
 #define NN__EXP_P2 4.1668387363e-2f
 #define NN__EXP_P3 1.6666520690e-1f
 #define NN__EXP_P4 4.9999993452e-1f
+#define NN__EXP_SHIFT 12583039.0f /* 1.5 2^23 + 127: rounds, keeps n + 127 */
 #define NN__EXP_HI 88.8f      /* e^x = +inf above (scaling overflows cleanly) */
 #define NN__EXP_LO -104.0f    /* e^x rounds to +0 below                     */
 #define NN__EXPM1_LO -30.0f   /* e^x - 1 rounds to -1 below                 */
@@ -1051,9 +1052,367 @@ NN__TARGET_AVX2 static inline float nn__hmax8_avx2(__m256 a)
     return _mm_cvtss_f32(_mm_max_ss(b, _mm_movehdup_ps(b)));
 }
 
+#define NN__V8(c) _mm256_set1_ps(c)
+#define NN__V8I(c) _mm256_set1_epi32(c)
+/* Same algorithms as the AVX-512 kernels below (see there), with vector
+ * masks instead of mask registers, 2^n built from exponent bits instead of
+ * scalef, a real division where AVX-512 uses rcp14. */
+/* x = n ln2 + r: n rounded by adding 1.5 2^23 + 127, so the low bits of
+ * *t hold n + 127 (2^n is then one shift for n in [-126, 127]) */
+NN__TARGET_AVX2 static inline __m256 nn__exp_reduce_avx2(__m256 x, __m256 *t, __m256 *n,
+                                                         __m256 *rl)
+{
+    __m256 s = _mm256_fmadd_ps(x, NN__V8(NN__LOG2E), NN__V8(NN__EXP_SHIFT));
+    __m256 k = _mm256_sub_ps(s, NN__V8(NN__EXP_SHIFT));
+    __m256 rh = _mm256_fnmadd_ps(k, NN__V8(NN__LN2_HI), x);
+    __m256 r = _mm256_fnmadd_ps(k, NN__V8(NN__LN2_LO), rh);
+    if (rl) *rl = _mm256_fnmadd_ps(k, NN__V8(NN__LN2_LO), _mm256_sub_ps(rh, r));
+    *n = k;
+    *t = s;
+    return r;
+}
+NN__TARGET_AVX2 static inline __m256 nn__exp_poly_avx2(__m256 r, __m256 c)
+{
+    __m256 p = _mm256_fmadd_ps(NN__V8(NN__EXP_P0), r, NN__V8(NN__EXP_P1));
+    p = _mm256_fmadd_ps(p, r, NN__V8(NN__EXP_P2));
+    p = _mm256_fmadd_ps(p, r, NN__V8(NN__EXP_P3));
+    p = _mm256_fmadd_ps(p, r, NN__V8(NN__EXP_P4));
+    return _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), c);
+}
+/* 2^n for integer-valued n in [-126, 127] */
+NN__TARGET_AVX2 static inline __m256 nn__pow2i_avx2(__m256i n)
+{
+    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(n, NN__V8I(127)), 23));
+}
+/* y 2^n for n in [-150, 128], rounding once. Usually n is in [-126, 127]
+ * and 2^n is t's low bits shifted into the exponent; otherwise two factors
+ * 2^(n/2) 2^(n - n/2) (the first product is exact). */
+NN__TARGET_AVX2 static inline __m256 nn__scale_avx2(__m256 y, __m256 t, __m256 n)
+{
+    __m256i k, h;
+    __m256 out = _mm256_or_ps(_mm256_cmp_ps(n, NN__V8(-126.0f), _CMP_LT_OQ),
+                              _mm256_cmp_ps(n, NN__V8(127.0f), _CMP_GT_OQ));
+    if (!_mm256_movemask_ps(out))
+        return _mm256_mul_ps(y, _mm256_castsi256_ps(_mm256_slli_epi32(
+                                    _mm256_castps_si256(t), 23)));
+    k = _mm256_cvtps_epi32(n);
+    h = _mm256_srai_epi32(k, 1);
+    return _mm256_mul_ps(_mm256_mul_ps(y, nn__pow2i_avx2(h)),
+                         nn__pow2i_avx2(_mm256_sub_epi32(k, h)));
+}
+NN__TARGET_AVX2 static inline __m256 nn__exp_avx2(__m256 x)
+{
+    __m256 n, t, rl, r, q, hi, lo;
+    x = _mm256_max_ps(NN__V8(NN__EXP_LO), _mm256_min_ps(NN__V8(NN__EXP_HI), x));
+    r = nn__exp_reduce_avx2(x, &t, &n, &rl);
+    q = nn__exp_poly_avx2(r, rl);
+    hi = _mm256_add_ps(NN__V8(1.0f), r);
+    lo = _mm256_sub_ps(r, _mm256_sub_ps(hi, NN__V8(1.0f)));
+    return nn__scale_avx2(_mm256_add_ps(hi, _mm256_add_ps(lo, q)), t, n);
+}
+NN__TARGET_AVX2 static inline __m256 nn__exp_neg_avx2(__m256 x)
+{
+    __m256 n, t, r;
+    r = nn__exp_reduce_avx2(_mm256_max_ps(NN__V8(NN__EXP_LO), x), &t, &n, NULL);
+    return nn__scale_avx2(_mm256_add_ps(NN__V8(1.0f), nn__exp_poly_avx2(r, r)), t, n);
+}
+NN__TARGET_AVX2 static inline __m256 nn__expm1_neg_avx2(__m256 x)
+{
+    __m256 n, t, p, s;
+    p = nn__exp_reduce_avx2(_mm256_max_ps(NN__V8(NN__EXPM1_LO), x), &t, &n, NULL);
+    p = nn__exp_poly_avx2(p, p);
+    s = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_castps_si256(t), 23));
+    return _mm256_fmadd_ps(s, p, _mm256_sub_ps(s, NN__V8(1.0f)));
+}
+NN__TARGET_AVX2 static inline __m256 nn__log1p_tail_avx2(__m256 f)
+{
+    __m256 z = _mm256_mul_ps(f, f);
+    __m256 p = _mm256_fmadd_ps(NN__V8(NN__LOG_L0), f, NN__V8(NN__LOG_L1));
+    p = _mm256_fmadd_ps(p, f, NN__V8(NN__LOG_L2));
+    p = _mm256_fmadd_ps(p, f, NN__V8(NN__LOG_L3));
+    p = _mm256_fmadd_ps(p, f, NN__V8(NN__LOG_L4));
+    p = _mm256_fmadd_ps(p, f, NN__V8(NN__LOG_L5));
+    p = _mm256_fmadd_ps(p, f, NN__V8(NN__LOG_L6));
+    p = _mm256_fmadd_ps(p, f, NN__V8(NN__LOG_L7));
+    p = _mm256_fmadd_ps(p, f, NN__V8(NN__LOG_L8));
+    p = _mm256_mul_ps(_mm256_mul_ps(f, z), p);
+    return _mm256_fnmadd_ps(NN__V8(0.5f), z, p);
+}
+NN__TARGET_AVX2 static inline __m256 nn__log_join_avx2(__m256 f, __m256 y, __m256 k)
+{
+    y = _mm256_fmadd_ps(k, NN__V8(NN__LOG_C2), y);
+    return _mm256_fmadd_ps(k, NN__V8(NN__LOG_C1), _mm256_add_ps(f, y));
+}
+NN__TARGET_AVX2 static inline __m256 nn__log_avx2(__m256 x)
+{
+    /* denormals scaled by 2^23 first; m in [1, 2) from the mantissa bits */
+    __m256 den = _mm256_cmp_ps(x, NN__V8(FLT_MIN), _CMP_LT_OQ);
+    __m256 xs = _mm256_blendv_ps(x, _mm256_mul_ps(x, NN__V8(8388608.0f)), den);
+    __m256i b = _mm256_castps_si256(xs);
+    __m256 k = _mm256_cvtepi32_ps(_mm256_sub_epi32(_mm256_srli_epi32(b, 23), NN__V8I(127)));
+    __m256 m = _mm256_castsi256_ps(_mm256_or_si256(_mm256_and_si256(b, NN__V8I(0x007fffff)),
+                                                   NN__V8I(0x3f800000)));
+    __m256 big = _mm256_cmp_ps(m, NN__V8(NN__SQRT2), _CMP_GT_OQ), f, r;
+    m = _mm256_blendv_ps(m, _mm256_mul_ps(m, NN__V8(0.5f)), big);
+    k = _mm256_add_ps(k, _mm256_and_ps(big, NN__V8(1.0f)));
+    k = _mm256_sub_ps(k, _mm256_and_ps(den, NN__V8(23.0f)));
+    f = _mm256_sub_ps(m, NN__V8(1.0f));
+    r = nn__log_join_avx2(f, nn__log1p_tail_avx2(f), k);
+    /* 0 -> -inf; < 0 -> NaN; +inf and NaN -> themselves */
+    r = _mm256_blendv_ps(r, NN__V8(-INFINITY), _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_EQ_OQ));
+    r = _mm256_blendv_ps(r, NN__V8(NAN), _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_LT_OQ));
+    return _mm256_blendv_ps(r, x, _mm256_cmp_ps(x, NN__V8(FLT_MAX), _CMP_NLE_UQ));
+}
+/* a / (b + c), b + c = hi + lo exactly; correction of a / hi with the
+ * residual and a 12-bit reciprocal (relative error 2^-35 before rounding) */
+NN__TARGET_AVX2 static inline __m256 nn__div_sum_avx2(__m256 a, __m256 b, __m256 c)
+{
+    __m256 hi = _mm256_add_ps(b, c);
+    __m256 lo = _mm256_sub_ps(c, _mm256_sub_ps(hi, b));
+    __m256 q = _mm256_div_ps(a, hi);
+    __m256 r = _mm256_fnmadd_ps(q, lo, _mm256_fnmadd_ps(q, hi, a));
+    return _mm256_fmadd_ps(r, _mm256_rcp_ps(hi), q);
+}
+NN__TARGET_AVX2 static inline __m256 nn__sigmoid_avx2(__m256 x)
+{
+    __m256 e = nn__exp_neg_avx2(_mm256_or_ps(x, NN__V8(-0.0f)));
+    __m256 neg = _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_LT_OQ);
+    return nn__div_sum_avx2(_mm256_blendv_ps(NN__V8(1.0f), e, neg), NN__V8(1.0f), e);
+}
+NN__TARGET_AVX2 static inline __m256 nn__tanh_avx2(__m256 x)
+{
+    __m256 sg = NN__V8(-0.0f);
+    __m256 e = nn__expm1_neg_avx2(_mm256_mul_ps(_mm256_or_ps(x, sg), NN__V8(2.0f)));
+    __m256 t = nn__div_sum_avx2(e, NN__V8(2.0f), e);
+    return _mm256_or_ps(_mm256_andnot_ps(sg, t), _mm256_and_ps(sg, x));
+}
+NN__TARGET_AVX2 static inline __m256 nn__softplus_avx2(__m256 x)
+{
+    __m256 e = nn__exp_neg_avx2(_mm256_or_ps(x, NN__V8(-0.0f)));
+    __m256 big = _mm256_cmp_ps(e, NN__V8(NN__SQRT2 - 1.0f), _CMP_GT_OQ);
+    __m256 f = _mm256_blendv_ps(e, _mm256_fmadd_ps(e, NN__V8(0.5f), NN__V8(-0.5f)), big);
+    __m256 l = nn__log_join_avx2(f, nn__log1p_tail_avx2(f), _mm256_and_ps(big, NN__V8(1.0f)));
+    return _mm256_add_ps(_mm256_max_ps(x, _mm256_setzero_ps()), l);
+}
+NN__TARGET_AVX2 static inline __m256 nn__relu_avx2(__m256 x)
+{
+    return _mm256_andnot_ps(_mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_LE_OQ), x);
+}
+NN__TARGET_AVX2 static inline __m256 nn__leaky_relu_avx2(__m256 x)
+{
+    return _mm256_blendv_ps(_mm256_mul_ps(x, NN__V8(NN_LEAKY_RELU_SLOPE)), x,
+                            _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_GT_OQ));
+}
+NN__TARGET_AVX2 static inline __m256 nn__step_avx2(__m256 x)
+{
+    __m256 z = _mm256_setzero_ps();
+    x = _mm256_andnot_ps(_mm256_cmp_ps(x, z, _CMP_LT_OQ), x);
+    return _mm256_blendv_ps(x, NN__V8(1.0f), _mm256_cmp_ps(x, z, _CMP_GE_OQ));
+}
+NN__TARGET_AVX2 static inline __m256 nn__sigmoid_d_avx2(__m256 y, __m256 dy)
+{
+    return _mm256_mul_ps(dy, _mm256_mul_ps(y, _mm256_sub_ps(NN__V8(1.0f), y)));
+}
+NN__TARGET_AVX2 static inline __m256 nn__tanh_d_avx2(__m256 y, __m256 dy)
+{
+    return _mm256_mul_ps(dy, _mm256_mul_ps(_mm256_sub_ps(NN__V8(1.0f), y),
+                                           _mm256_add_ps(NN__V8(1.0f), y)));
+}
+NN__TARGET_AVX2 static inline __m256 nn__relu_d_avx2(__m256 y, __m256 dy)
+{
+    return _mm256_and_ps(_mm256_cmp_ps(y, _mm256_setzero_ps(), _CMP_GT_OQ), dy);
+}
+NN__TARGET_AVX2 static inline __m256 nn__leaky_relu_d_avx2(__m256 y, __m256 dy)
+{
+    return _mm256_blendv_ps(_mm256_mul_ps(dy, NN__V8(NN_LEAKY_RELU_SLOPE)), dy,
+                            _mm256_cmp_ps(y, _mm256_setzero_ps(), _CMP_GT_OQ));
+}
+NN__TARGET_AVX2 static inline __m256 nn__softplus_d_avx2(__m256 y, __m256 dy)
+{
+    __m256 sg = NN__V8(-0.0f);
+    return _mm256_mul_ps(dy, _mm256_xor_ps(sg, nn__expm1_neg_avx2(_mm256_xor_ps(sg, y))));
+}
+NN__TARGET_AVX2 static inline __m256 nn__step_d_avx2(__m256 y, __m256 dy)
+{
+    (void)y; (void)dy;
+    return _mm256_setzero_ps();
+}
+
+/* lanes [0, left) of a tail, as a maskload/maskstore mask */
+NN__TARGET_AVX2 static inline __m256i nn__tail8(size_t left)
+{
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)left),
+                              _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+#define NN__AVX2_MAP(name, f)                                                 \
+    NN__TARGET_AVX2 NN__INTERNAL void name(size_t n, const float *x, float *y) \
+    {                                                                         \
+        size_t i = 0;                                                         \
+        for (; i + 8 <= n; i += 8)                                            \
+            _mm256_storeu_ps(y + i, f(_mm256_loadu_ps(x + i)));               \
+        if (i < n) {                                                          \
+            __m256i m = nn__tail8(n - i);                                     \
+            _mm256_maskstore_ps(y + i, m, f(_mm256_maskload_ps(x + i, m)));   \
+        }                                                                     \
+    }
+#define NN__AVX2_MAP2(name, g)                                                \
+    NN__TARGET_AVX2 NN__INTERNAL void name(size_t n, const float *y,          \
+                                           const float *dy, float *dx)        \
+    {                                                                         \
+        size_t i = 0;                                                         \
+        for (; i + 8 <= n; i += 8)                                            \
+            _mm256_storeu_ps(dx + i, g(_mm256_loadu_ps(y + i),                \
+                                       _mm256_loadu_ps(dy + i)));             \
+        if (i < n) {                                                          \
+            __m256i m = nn__tail8(n - i);                                     \
+            _mm256_maskstore_ps(dx + i, m, g(_mm256_maskload_ps(y + i, m),    \
+                                             _mm256_maskload_ps(dy + i, m))); \
+        }                                                                     \
+    }
+NN__AVX2_MAP(nn__exp_fwd_avx2, nn__exp_avx2)
+NN__AVX2_MAP(nn__log_fwd_avx2, nn__log_avx2)
+NN__AVX2_MAP(nn__sigmoid_fwd_avx2, nn__sigmoid_avx2)
+NN__AVX2_MAP(nn__tanh_fwd_avx2, nn__tanh_avx2)
+NN__AVX2_MAP(nn__softplus_fwd_avx2, nn__softplus_avx2)
+NN__AVX2_MAP(nn__relu_fwd_avx2, nn__relu_avx2)
+NN__AVX2_MAP(nn__leaky_relu_fwd_avx2, nn__leaky_relu_avx2)
+NN__AVX2_MAP(nn__step_fwd_avx2, nn__step_avx2)
+NN__AVX2_MAP2(nn__sigmoid_bwd_avx2, nn__sigmoid_d_avx2)
+NN__AVX2_MAP2(nn__tanh_bwd_avx2, nn__tanh_d_avx2)
+NN__AVX2_MAP2(nn__softplus_bwd_avx2, nn__softplus_d_avx2)
+NN__AVX2_MAP2(nn__relu_bwd_avx2, nn__relu_d_avx2)
+NN__AVX2_MAP2(nn__leaky_relu_bwd_avx2, nn__leaky_relu_d_avx2)
+NN__AVX2_MAP2(nn__step_bwd_avx2, nn__step_d_avx2)
+
+NN__TARGET_AVX2 static inline float nn__row_max_avx2(int cols, const float *x)
+{
+    __m256 m = NN__V8(-INFINITY);
+    float r;
+    int j = 0;
+    for (; j + 8 <= cols; j += 8) m = _mm256_max_ps(m, _mm256_loadu_ps(x + j));
+    if (j < cols) {
+        __m256i t = nn__tail8((size_t)(cols - j));
+        m = _mm256_max_ps(m, _mm256_blendv_ps(NN__V8(-INFINITY), _mm256_maskload_ps(x + j, t),
+                                              _mm256_castsi256_ps(t)));
+    }
+    r = nn__hmax8_avx2(m);
+    return r == -INFINITY ? 0.0f : r;
+}
+NN__TARGET_AVX2 static inline float nn__row_expsum_avx2(int cols, const float *x,
+                                                        float mx, float *y)
+{
+    __m256 s = _mm256_setzero_ps(), vm = NN__V8(mx), e;
+    int j = 0;
+    for (; j + 8 <= cols; j += 8) {
+        e = nn__exp_avx2(_mm256_sub_ps(_mm256_loadu_ps(x + j), vm));
+        if (y) _mm256_storeu_ps(y + j, e);
+        s = _mm256_add_ps(s, e);
+    }
+    if (j < cols) {
+        __m256i m = nn__tail8((size_t)(cols - j));
+        e = nn__exp_avx2(_mm256_sub_ps(_mm256_maskload_ps(x + j, m), vm));
+        if (y) _mm256_maskstore_ps(y + j, m, e);
+        s = _mm256_add_ps(s, _mm256_and_ps(_mm256_castsi256_ps(m), e));
+    }
+    return nn__hsum8_avx2(s);
+}
+/* y = a x - b over a row: softmax's scaling (b = 0), log-softmax's
+ * (x - max) - log(sum) (a = 1: the product is exact, one rounding less) */
+NN__TARGET_AVX2 static inline void nn__row_axmb_avx2(int cols, const float *x, float a,
+                                                     float b, float *y)
+{
+    __m256 va = NN__V8(a), vb = NN__V8(b);
+    int j = 0;
+    for (; j + 8 <= cols; j += 8)
+        _mm256_storeu_ps(y + j, _mm256_fmsub_ps(_mm256_loadu_ps(x + j), va, vb));
+    if (j < cols) {
+        __m256i m = nn__tail8((size_t)(cols - j));
+        _mm256_maskstore_ps(y + j, m, _mm256_fmsub_ps(_mm256_maskload_ps(x + j, m), va, vb));
+    }
+}
+NN__TARGET_AVX2 NN__INTERNAL void nn__softmax_rows_avx2(int rows, int cols,
+                                                        const float *x, float *y)
+{
+    int r;
+    for (r = 0; r < rows; r++) {
+        const float *xr = x + (size_t)r * cols;
+        float *yr = y + (size_t)r * cols;
+        float s = nn__row_expsum_avx2(cols, xr, nn__row_max_avx2(cols, xr), yr);
+        nn__row_axmb_avx2(cols, yr, 1.0f / s, 0.0f, yr);
+    }
+}
+NN__TARGET_AVX2 NN__INTERNAL void nn__log_softmax_rows_avx2(int rows, int cols,
+                                                            const float *x, float *y)
+{
+    int r;
+    for (r = 0; r < rows; r++) {
+        const float *xr = x + (size_t)r * cols;
+        float mx = nn__row_max_avx2(cols, xr);
+        float ls = logf(nn__row_expsum_avx2(cols, xr, mx, NULL));
+        /* (x - mx) - ls: x - mx rounded first, as in the scalar kernel */
+        nn__row_axmb_avx2(cols, xr, 1.0f, mx, y + (size_t)r * cols);
+        nn__row_axmb_avx2(cols, y + (size_t)r * cols, 1.0f, ls, y + (size_t)r * cols);
+    }
+}
+NN__TARGET_AVX2 NN__INTERNAL void nn__softmax_fwd_avx2(size_t n, const float *x, float *y)
+{
+    nn__softmax_rows_avx2(1, (int)n, x, y);
+}
+/* <y, dy> in double, 4 lanes at a time */
+NN__TARGET_AVX2 static inline __m256d nn__dot4d_avx2(__m256d acc, __m128 a, __m128 b)
+{
+    return _mm256_fmadd_pd(_mm256_cvtps_pd(a), _mm256_cvtps_pd(b), acc);
+}
+NN__TARGET_AVX2 NN__INTERNAL void nn__softmax_bwd_avx2(size_t n, const float *y,
+                                                       const float *dy, float *dx)
+{
+    __m256d a0 = _mm256_setzero_pd(), a1 = _mm256_setzero_pd();
+    __m256 vy, vd, dot;
+    size_t i = 0;
+    double t[4];
+    for (; i + 8 <= n; i += 8) {
+        vy = _mm256_loadu_ps(y + i); vd = _mm256_loadu_ps(dy + i);
+        a0 = nn__dot4d_avx2(a0, _mm256_castps256_ps128(vy), _mm256_castps256_ps128(vd));
+        a1 = nn__dot4d_avx2(a1, _mm256_extractf128_ps(vy, 1), _mm256_extractf128_ps(vd, 1));
+    }
+    if (i < n) {
+        __m256i m = nn__tail8(n - i);
+        vy = _mm256_maskload_ps(y + i, m); vd = _mm256_maskload_ps(dy + i, m);
+        a0 = nn__dot4d_avx2(a0, _mm256_castps256_ps128(vy), _mm256_castps256_ps128(vd));
+        a1 = nn__dot4d_avx2(a1, _mm256_extractf128_ps(vy, 1), _mm256_extractf128_ps(vd, 1));
+    }
+    _mm256_storeu_pd(t, _mm256_add_pd(a0, a1));
+    dot = NN__V8((float)(((t[0] + t[1]) + t[2]) + t[3]));
+    for (i = 0; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(dx + i, _mm256_mul_ps(_mm256_loadu_ps(y + i),
+                         _mm256_sub_ps(_mm256_loadu_ps(dy + i), dot)));
+    if (i < n) {
+        __m256i m = nn__tail8(n - i);
+        _mm256_maskstore_ps(dx + i, m, _mm256_mul_ps(_mm256_maskload_ps(y + i, m),
+                            _mm256_sub_ps(_mm256_maskload_ps(dy + i, m), dot)));
+    }
+}
+
 NN__INTERNAL void nn__fill_avx2(nn_kernels *k)
 {
-    (void)k;
+    k->act_fwd[NN_ACT_STEP] = nn__step_fwd_avx2;
+    k->act_bwd[NN_ACT_STEP] = nn__step_bwd_avx2;
+    k->act_fwd[NN_ACT_SIGMOID] = nn__sigmoid_fwd_avx2;
+    k->act_bwd[NN_ACT_SIGMOID] = nn__sigmoid_bwd_avx2;
+    k->act_fwd[NN_ACT_TANH] = nn__tanh_fwd_avx2;
+    k->act_bwd[NN_ACT_TANH] = nn__tanh_bwd_avx2;
+    k->act_fwd[NN_ACT_RELU] = nn__relu_fwd_avx2;
+    k->act_bwd[NN_ACT_RELU] = nn__relu_bwd_avx2;
+    k->act_fwd[NN_ACT_LEAKY_RELU] = nn__leaky_relu_fwd_avx2;
+    k->act_bwd[NN_ACT_LEAKY_RELU] = nn__leaky_relu_bwd_avx2;
+    k->act_fwd[NN_ACT_SOFTPLUS] = nn__softplus_fwd_avx2;
+    k->act_bwd[NN_ACT_SOFTPLUS] = nn__softplus_bwd_avx2;
+    k->act_fwd[NN_ACT_SOFTMAX] = nn__softmax_fwd_avx2;
+    k->act_bwd[NN_ACT_SOFTMAX] = nn__softmax_bwd_avx2;
+    k->softmax_rows = nn__softmax_rows_avx2;
+    k->log_softmax_rows = nn__log_softmax_rows_avx2;
+    k->exp = nn__exp_fwd_avx2;
+    k->log = nn__log_fwd_avx2;
 }
 #endif /* NN__X86 (AVX2) */
 

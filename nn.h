@@ -1819,10 +1819,338 @@ NN__INTERNAL void nn__fill_avx512(nn_kernels *k)
 /* -- NEON GEMM micro-kernel and packers -- */
 
 /* -- NEON element-wise kernels -- */
+/* Same algorithms as the AVX2 kernels (2^n by exponent shift with a
+ * two-factor fallback, a / (b + c) with the residual correction); FMAX/FMIN
+ * propagate NaN. Tails go through a 4-float stack buffer (no masks). */
+#define NN__V4(c) vdupq_n_f32(c)
+NN__INTERNAL inline float32x4_t nn__exp_reduce_neon(float32x4_t x, float32x4_t *t,
+                                                    float32x4_t *n, float32x4_t *rl)
+{
+    float32x4_t s = vfmaq_f32(NN__V4(NN__EXP_SHIFT), x, NN__V4(NN__LOG2E));
+    float32x4_t k = vsubq_f32(s, NN__V4(NN__EXP_SHIFT));
+    float32x4_t rh = vfmsq_f32(x, k, NN__V4(NN__LN2_HI));
+    float32x4_t r = vfmsq_f32(rh, k, NN__V4(NN__LN2_LO));
+    if (rl) *rl = vfmsq_f32(vsubq_f32(rh, r), k, NN__V4(NN__LN2_LO));
+    *n = k;
+    *t = s;
+    return r;
+}
+NN__INTERNAL inline float32x4_t nn__exp_poly_neon(float32x4_t r, float32x4_t c)
+{
+    float32x4_t p = vfmaq_f32(NN__V4(NN__EXP_P1), NN__V4(NN__EXP_P0), r);
+    p = vfmaq_f32(NN__V4(NN__EXP_P2), p, r);
+    p = vfmaq_f32(NN__V4(NN__EXP_P3), p, r);
+    p = vfmaq_f32(NN__V4(NN__EXP_P4), p, r);
+    return vfmaq_f32(c, p, vmulq_f32(r, r));
+}
+NN__INTERNAL inline float32x4_t nn__pow2i_neon(int32x4_t n)
+{
+    return vreinterpretq_f32_s32(vshlq_n_s32(vaddq_s32(n, vdupq_n_s32(127)), 23));
+}
+NN__INTERNAL inline float32x4_t nn__scale_neon(float32x4_t y, float32x4_t t, float32x4_t n)
+{
+    int32x4_t k, h;
+    uint32x4_t out = vorrq_u32(vcltq_f32(n, NN__V4(-126.0f)), vcgtq_f32(n, NN__V4(127.0f)));
+    if (!vmaxvq_u32(out))
+        return vmulq_f32(y, vreinterpretq_f32_s32(vshlq_n_s32(vreinterpretq_s32_f32(t), 23)));
+    k = vcvtnq_s32_f32(n);
+    h = vshrq_n_s32(k, 1);
+    return vmulq_f32(vmulq_f32(y, nn__pow2i_neon(h)), nn__pow2i_neon(vsubq_s32(k, h)));
+}
+NN__INTERNAL inline float32x4_t nn__exp_neon(float32x4_t x)
+{
+    float32x4_t n, t, rl, r, q, hi, lo, one = NN__V4(1.0f);
+    x = vmaxq_f32(NN__V4(NN__EXP_LO), vminq_f32(NN__V4(NN__EXP_HI), x));
+    r = nn__exp_reduce_neon(x, &t, &n, &rl);
+    q = nn__exp_poly_neon(r, rl);
+    hi = vaddq_f32(one, r);
+    lo = vsubq_f32(r, vsubq_f32(hi, one));
+    return nn__scale_neon(vaddq_f32(hi, vaddq_f32(lo, q)), t, n);
+}
+NN__INTERNAL inline float32x4_t nn__exp_neg_neon(float32x4_t x)
+{
+    float32x4_t n, t, r;
+    r = nn__exp_reduce_neon(vmaxq_f32(NN__V4(NN__EXP_LO), x), &t, &n, NULL);
+    return nn__scale_neon(vaddq_f32(NN__V4(1.0f), nn__exp_poly_neon(r, r)), t, n);
+}
+NN__INTERNAL inline float32x4_t nn__expm1_neg_neon(float32x4_t x)
+{
+    float32x4_t n, t, p, s;
+    p = nn__exp_reduce_neon(vmaxq_f32(NN__V4(NN__EXPM1_LO), x), &t, &n, NULL);
+    p = nn__exp_poly_neon(p, p);
+    s = vreinterpretq_f32_s32(vshlq_n_s32(vreinterpretq_s32_f32(t), 23));
+    return vfmaq_f32(vsubq_f32(s, NN__V4(1.0f)), s, p);
+}
+NN__INTERNAL inline float32x4_t nn__log1p_tail_neon(float32x4_t f)
+{
+    float32x4_t z = vmulq_f32(f, f);
+    float32x4_t p = vfmaq_f32(NN__V4(NN__LOG_L1), NN__V4(NN__LOG_L0), f);
+    p = vfmaq_f32(NN__V4(NN__LOG_L2), p, f);
+    p = vfmaq_f32(NN__V4(NN__LOG_L3), p, f);
+    p = vfmaq_f32(NN__V4(NN__LOG_L4), p, f);
+    p = vfmaq_f32(NN__V4(NN__LOG_L5), p, f);
+    p = vfmaq_f32(NN__V4(NN__LOG_L6), p, f);
+    p = vfmaq_f32(NN__V4(NN__LOG_L7), p, f);
+    p = vfmaq_f32(NN__V4(NN__LOG_L8), p, f);
+    p = vmulq_f32(vmulq_f32(f, z), p);
+    return vfmsq_f32(p, NN__V4(0.5f), z);
+}
+NN__INTERNAL inline float32x4_t nn__log_join_neon(float32x4_t f, float32x4_t y, float32x4_t k)
+{
+    y = vfmaq_f32(y, k, NN__V4(NN__LOG_C2));
+    return vfmaq_f32(vaddq_f32(f, y), k, NN__V4(NN__LOG_C1));
+}
+NN__INTERNAL inline float32x4_t nn__log_neon(float32x4_t x)
+{
+    uint32x4_t den = vcltq_f32(x, NN__V4(FLT_MIN)), big;
+    float32x4_t xs = vbslq_f32(den, vmulq_f32(x, NN__V4(8388608.0f)), x), k, m, f, r;
+    int32x4_t b = vreinterpretq_s32_f32(xs);
+    k = vcvtq_f32_s32(vsubq_s32(vreinterpretq_s32_u32(vshrq_n_u32(vreinterpretq_u32_s32(b), 23)),
+                                vdupq_n_s32(127)));
+    m = vreinterpretq_f32_s32(vorrq_s32(vandq_s32(b, vdupq_n_s32(0x007fffff)),
+                                        vdupq_n_s32(0x3f800000)));
+    big = vcgtq_f32(m, NN__V4(NN__SQRT2));
+    m = vbslq_f32(big, vmulq_f32(m, NN__V4(0.5f)), m);
+    k = vaddq_f32(k, vbslq_f32(big, NN__V4(1.0f), NN__V4(0.0f)));
+    k = vsubq_f32(k, vbslq_f32(den, NN__V4(23.0f), NN__V4(0.0f)));
+    f = vsubq_f32(m, NN__V4(1.0f));
+    r = nn__log_join_neon(f, nn__log1p_tail_neon(f), k);
+    r = vbslq_f32(vceqq_f32(x, NN__V4(0.0f)), NN__V4(-INFINITY), r);
+    r = vbslq_f32(vcltq_f32(x, NN__V4(0.0f)), NN__V4(NAN), r);
+    /* +inf and NaN: themselves (x <= FLT_MAX is false for both) */
+    return vbslq_f32(vcleq_f32(x, NN__V4(FLT_MAX)), r, x);
+}
+NN__INTERNAL inline float32x4_t nn__div_sum_neon(float32x4_t a, float32x4_t b, float32x4_t c)
+{
+    float32x4_t hi = vaddq_f32(b, c);
+    float32x4_t lo = vsubq_f32(c, vsubq_f32(hi, b));
+    float32x4_t q = vdivq_f32(a, hi);
+    float32x4_t r = vfmsq_f32(vfmsq_f32(a, q, hi), q, lo);
+    return vfmaq_f32(q, r, vrecpeq_f32(hi));
+}
+NN__INTERNAL inline float32x4_t nn__negabs_neon(float32x4_t x)
+{
+    return vnegq_f32(vabsq_f32(x));
+}
+NN__INTERNAL inline float32x4_t nn__sigmoid_neon(float32x4_t x)
+{
+    float32x4_t e = nn__exp_neg_neon(nn__negabs_neon(x));
+    return nn__div_sum_neon(vbslq_f32(vcltq_f32(x, NN__V4(0.0f)), e, NN__V4(1.0f)),
+                            NN__V4(1.0f), e);
+}
+NN__INTERNAL inline float32x4_t nn__tanh_neon(float32x4_t x)
+{
+    float32x4_t e = nn__expm1_neg_neon(vmulq_f32(nn__negabs_neon(x), NN__V4(2.0f)));
+    float32x4_t t = nn__div_sum_neon(e, NN__V4(2.0f), e);
+    return vbslq_f32(vdupq_n_u32(0x80000000u), x, vabsq_f32(t));
+}
+NN__INTERNAL inline float32x4_t nn__softplus_neon(float32x4_t x)
+{
+    float32x4_t e = nn__exp_neg_neon(nn__negabs_neon(x));
+    uint32x4_t big = vcgtq_f32(e, NN__V4(NN__SQRT2 - 1.0f));
+    float32x4_t f = vbslq_f32(big, vfmaq_f32(NN__V4(-0.5f), e, NN__V4(0.5f)), e);
+    float32x4_t l = nn__log_join_neon(f, nn__log1p_tail_neon(f),
+                                      vbslq_f32(big, NN__V4(1.0f), NN__V4(0.0f)));
+    /* max(x, 0) with NaN kept: FMAX propagates it */
+    return vaddq_f32(vmaxq_f32(x, NN__V4(0.0f)), l);
+}
+NN__INTERNAL inline float32x4_t nn__relu_neon(float32x4_t x)
+{
+    return vbslq_f32(vcleq_f32(x, NN__V4(0.0f)), NN__V4(0.0f), x);
+}
+NN__INTERNAL inline float32x4_t nn__leaky_relu_neon(float32x4_t x)
+{
+    return vbslq_f32(vcgtq_f32(x, NN__V4(0.0f)), x, vmulq_f32(x, NN__V4(NN_LEAKY_RELU_SLOPE)));
+}
+NN__INTERNAL inline float32x4_t nn__step_neon(float32x4_t x)
+{
+    x = vbslq_f32(vcltq_f32(x, NN__V4(0.0f)), NN__V4(0.0f), x);
+    return vbslq_f32(vcgeq_f32(x, NN__V4(0.0f)), NN__V4(1.0f), x);
+}
+NN__INTERNAL inline float32x4_t nn__sigmoid_d_neon(float32x4_t y, float32x4_t dy)
+{
+    return vmulq_f32(dy, vmulq_f32(y, vsubq_f32(NN__V4(1.0f), y)));
+}
+NN__INTERNAL inline float32x4_t nn__tanh_d_neon(float32x4_t y, float32x4_t dy)
+{
+    return vmulq_f32(dy, vmulq_f32(vsubq_f32(NN__V4(1.0f), y), vaddq_f32(NN__V4(1.0f), y)));
+}
+NN__INTERNAL inline float32x4_t nn__relu_d_neon(float32x4_t y, float32x4_t dy)
+{
+    return vbslq_f32(vcgtq_f32(y, NN__V4(0.0f)), dy, NN__V4(0.0f));
+}
+NN__INTERNAL inline float32x4_t nn__leaky_relu_d_neon(float32x4_t y, float32x4_t dy)
+{
+    return vbslq_f32(vcgtq_f32(y, NN__V4(0.0f)), dy, vmulq_f32(dy, NN__V4(NN_LEAKY_RELU_SLOPE)));
+}
+NN__INTERNAL inline float32x4_t nn__softplus_d_neon(float32x4_t y, float32x4_t dy)
+{
+    return vmulq_f32(dy, vnegq_f32(nn__expm1_neg_neon(vnegq_f32(y))));
+}
+NN__INTERNAL inline float32x4_t nn__step_d_neon(float32x4_t y, float32x4_t dy)
+{
+    (void)y; (void)dy;
+    return NN__V4(0.0f);
+}
+
+/* load / store the first `left` (< 4) floats through a zeroed buffer */
+NN__INTERNAL inline float32x4_t nn__load_tail_neon(const float *p, size_t left)
+{
+    float b[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+    memcpy(b, p, left * sizeof(float));
+    return vld1q_f32(b);
+}
+NN__INTERNAL inline void nn__store_tail_neon(float *p, float32x4_t v, size_t left)
+{
+    float b[4];
+    vst1q_f32(b, v);
+    memcpy(p, b, left * sizeof(float));
+}
+#define NN__NEON_MAP(name, f)                                                 \
+    NN__INTERNAL void name(size_t n, const float *x, float *y)                \
+    {                                                                         \
+        size_t i = 0;                                                         \
+        for (; i + 4 <= n; i += 4) vst1q_f32(y + i, f(vld1q_f32(x + i)));     \
+        if (i < n)                                                            \
+            nn__store_tail_neon(y + i, f(nn__load_tail_neon(x + i, n - i)), n - i); \
+    }
+#define NN__NEON_MAP2(name, g)                                                \
+    NN__INTERNAL void name(size_t n, const float *y, const float *dy,         \
+                           float *dx)                                         \
+    {                                                                         \
+        size_t i = 0;                                                         \
+        for (; i + 4 <= n; i += 4)                                            \
+            vst1q_f32(dx + i, g(vld1q_f32(y + i), vld1q_f32(dy + i)));        \
+        if (i < n)                                                            \
+            nn__store_tail_neon(dx + i, g(nn__load_tail_neon(y + i, n - i),   \
+                                          nn__load_tail_neon(dy + i, n - i)), n - i); \
+    }
+NN__NEON_MAP(nn__exp_fwd_neon, nn__exp_neon)
+NN__NEON_MAP(nn__log_fwd_neon, nn__log_neon)
+NN__NEON_MAP(nn__sigmoid_fwd_neon, nn__sigmoid_neon)
+NN__NEON_MAP(nn__tanh_fwd_neon, nn__tanh_neon)
+NN__NEON_MAP(nn__softplus_fwd_neon, nn__softplus_neon)
+NN__NEON_MAP(nn__relu_fwd_neon, nn__relu_neon)
+NN__NEON_MAP(nn__leaky_relu_fwd_neon, nn__leaky_relu_neon)
+NN__NEON_MAP(nn__step_fwd_neon, nn__step_neon)
+NN__NEON_MAP2(nn__sigmoid_bwd_neon, nn__sigmoid_d_neon)
+NN__NEON_MAP2(nn__tanh_bwd_neon, nn__tanh_d_neon)
+NN__NEON_MAP2(nn__softplus_bwd_neon, nn__softplus_d_neon)
+NN__NEON_MAP2(nn__relu_bwd_neon, nn__relu_d_neon)
+NN__NEON_MAP2(nn__leaky_relu_bwd_neon, nn__leaky_relu_d_neon)
+NN__NEON_MAP2(nn__step_bwd_neon, nn__step_d_neon)
+
+NN__INTERNAL float nn__row_max_neon(int cols, const float *x)
+{
+    float32x4_t m = NN__V4(-INFINITY);
+    float r;
+    int j = 0;
+    for (; j + 4 <= cols; j += 4) m = vmaxq_f32(m, vld1q_f32(x + j));
+    r = vmaxvq_f32(m);
+    for (; j < cols; j++) r = x[j] > r ? x[j] : r;  /* <= 3 compares, no math */
+    return r == -INFINITY ? 0.0f : r;
+}
+NN__INTERNAL float nn__row_expsum_neon(int cols, const float *x, float mx, float *y)
+{
+    float32x4_t s = NN__V4(0.0f), vm = NN__V4(mx), e;
+    int j = 0;
+    for (; j + 4 <= cols; j += 4) {
+        e = nn__exp_neon(vsubq_f32(vld1q_f32(x + j), vm));
+        if (y) vst1q_f32(y + j, e);
+        s = vaddq_f32(s, e);
+    }
+    if (j < cols) {
+        size_t left = (size_t)(cols - j);
+        uint32x4_t m = vcltq_u32(vcombine_u32(vcreate_u32(0x100000000ull), vcreate_u32(0x300000002ull)),
+                                 vdupq_n_u32((uint32_t)left));
+        e = nn__exp_neon(vsubq_f32(nn__load_tail_neon(x + j, left), vm));
+        if (y) nn__store_tail_neon(y + j, e, left);
+        s = vaddq_f32(s, vbslq_f32(m, e, NN__V4(0.0f)));
+    }
+    return vaddvq_f32(s);
+}
+/* y = a x - b over a row (see nn__row_axmb_avx2) */
+NN__INTERNAL void nn__row_axmb_neon(int cols, const float *x, float a, float b, float *y)
+{
+    float32x4_t va = NN__V4(a), vb = NN__V4(b);
+    int j = 0;
+    for (; j + 4 <= cols; j += 4)
+        vst1q_f32(y + j, vsubq_f32(vmulq_f32(vld1q_f32(x + j), va), vb));
+    if (j < cols) {
+        size_t left = (size_t)(cols - j);
+        nn__store_tail_neon(y + j, vsubq_f32(vmulq_f32(nn__load_tail_neon(x + j, left), va), vb),
+                            left);
+    }
+}
+NN__INTERNAL void nn__softmax_rows_neon(int rows, int cols, const float *x, float *y)
+{
+    int r;
+    for (r = 0; r < rows; r++) {
+        const float *xr = x + (size_t)r * cols;
+        float *yr = y + (size_t)r * cols;
+        float s = nn__row_expsum_neon(cols, xr, nn__row_max_neon(cols, xr), yr);
+        nn__row_axmb_neon(cols, yr, 1.0f / s, 0.0f, yr);
+    }
+}
+NN__INTERNAL void nn__log_softmax_rows_neon(int rows, int cols, const float *x, float *y)
+{
+    int r;
+    for (r = 0; r < rows; r++) {
+        const float *xr = x + (size_t)r * cols;
+        float *yr = y + (size_t)r * cols;
+        float mx = nn__row_max_neon(cols, xr);
+        float ls = logf(nn__row_expsum_neon(cols, xr, mx, NULL));
+        nn__row_axmb_neon(cols, xr, 1.0f, mx, yr);
+        nn__row_axmb_neon(cols, yr, 1.0f, ls, yr);
+    }
+}
+NN__INTERNAL void nn__softmax_fwd_neon(size_t n, const float *x, float *y)
+{
+    nn__softmax_rows_neon(1, (int)n, x, y);
+}
+NN__INTERNAL void nn__softmax_bwd_neon(size_t n, const float *y, const float *dy, float *dx)
+{
+    float64x2_t a0 = vdupq_n_f64(0.0), a1 = vdupq_n_f64(0.0);
+    float32x4_t vy, vd, dot;
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        vy = vld1q_f32(y + i); vd = vld1q_f32(dy + i);
+        a0 = vfmaq_f64(a0, vcvt_f64_f32(vget_low_f32(vy)), vcvt_f64_f32(vget_low_f32(vd)));
+        a1 = vfmaq_f64(a1, vcvt_high_f64_f32(vy), vcvt_high_f64_f32(vd));
+    }
+    if (i < n) {
+        vy = nn__load_tail_neon(y + i, n - i); vd = nn__load_tail_neon(dy + i, n - i);
+        a0 = vfmaq_f64(a0, vcvt_f64_f32(vget_low_f32(vy)), vcvt_f64_f32(vget_low_f32(vd)));
+        a1 = vfmaq_f64(a1, vcvt_high_f64_f32(vy), vcvt_high_f64_f32(vd));
+    }
+    dot = NN__V4((float)vaddvq_f64(vaddq_f64(a0, a1)));
+    for (i = 0; i + 4 <= n; i += 4)
+        vst1q_f32(dx + i, vmulq_f32(vld1q_f32(y + i), vsubq_f32(vld1q_f32(dy + i), dot)));
+    if (i < n)
+        nn__store_tail_neon(dx + i, vmulq_f32(nn__load_tail_neon(y + i, n - i),
+                            vsubq_f32(nn__load_tail_neon(dy + i, n - i), dot)), n - i);
+}
 
 NN__INTERNAL void nn__fill_neon(nn_kernels *k)
 {
-    (void)k;
+    k->act_fwd[NN_ACT_STEP] = nn__step_fwd_neon;
+    k->act_bwd[NN_ACT_STEP] = nn__step_bwd_neon;
+    k->act_fwd[NN_ACT_SIGMOID] = nn__sigmoid_fwd_neon;
+    k->act_bwd[NN_ACT_SIGMOID] = nn__sigmoid_bwd_neon;
+    k->act_fwd[NN_ACT_TANH] = nn__tanh_fwd_neon;
+    k->act_bwd[NN_ACT_TANH] = nn__tanh_bwd_neon;
+    k->act_fwd[NN_ACT_RELU] = nn__relu_fwd_neon;
+    k->act_bwd[NN_ACT_RELU] = nn__relu_bwd_neon;
+    k->act_fwd[NN_ACT_LEAKY_RELU] = nn__leaky_relu_fwd_neon;
+    k->act_bwd[NN_ACT_LEAKY_RELU] = nn__leaky_relu_bwd_neon;
+    k->act_fwd[NN_ACT_SOFTPLUS] = nn__softplus_fwd_neon;
+    k->act_bwd[NN_ACT_SOFTPLUS] = nn__softplus_bwd_neon;
+    k->act_fwd[NN_ACT_SOFTMAX] = nn__softmax_fwd_neon;
+    k->act_bwd[NN_ACT_SOFTMAX] = nn__softmax_bwd_neon;
+    k->softmax_rows = nn__softmax_rows_neon;
+    k->log_softmax_rows = nn__log_softmax_rows_neon;
+    k->exp = nn__exp_fwd_neon;
+    k->log = nn__log_fwd_neon;
 }
 #endif /* NN__NEON */
 

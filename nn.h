@@ -1641,9 +1641,10 @@ NN__TARGET_AVX2 static inline __m256 nn__leaky_relu_avx2(__m256 x)
 }
 NN__TARGET_AVX2 static inline __m256 nn__step_avx2(__m256 x)
 {
+    /* x >= 0: 1, x < 0: 0, NaN: x */
     __m256 z = _mm256_setzero_ps();
-    x = _mm256_andnot_ps(_mm256_cmp_ps(x, z, _CMP_LT_OQ), x);
-    return _mm256_blendv_ps(x, NN__V8(1.0f), _mm256_cmp_ps(x, z, _CMP_GE_OQ));
+    __m256 r = _mm256_andnot_ps(_mm256_cmp_ps(x, z, _CMP_LT_OQ), x);
+    return _mm256_blendv_ps(r, NN__V8(1.0f), _mm256_cmp_ps(x, z, _CMP_GE_OQ));
 }
 NN__TARGET_AVX2 static inline __m256 nn__sigmoid_d_avx2(__m256 y, __m256 dy)
 {
@@ -2208,9 +2209,10 @@ NN__TARGET_AVX512 static inline __m512 nn__leaky_relu_avx512(__m512 x)
 }
 NN__TARGET_AVX512 static inline __m512 nn__step_avx512(__m512 x)
 {
+    /* x >= 0: 1, x < 0: 0, NaN: x */
     __m512 z = _mm512_setzero_ps();
-    x = _mm512_mask_mov_ps(x, _mm512_cmp_ps_mask(x, z, _CMP_LT_OQ), z);
-    return _mm512_mask_mov_ps(x, _mm512_cmp_ps_mask(x, z, _CMP_GE_OQ), NN__V16(1.0f));
+    __m512 r = _mm512_mask_mov_ps(x, _mm512_cmp_ps_mask(x, z, _CMP_LT_OQ), z);
+    return _mm512_mask_mov_ps(r, _mm512_cmp_ps_mask(x, z, _CMP_GE_OQ), NN__V16(1.0f));
 }
 /* derivatives from the saved output y, times dy (same formulas as scalar) */
 NN__TARGET_AVX512 static inline __m512 nn__sigmoid_d_avx512(__m512 y, __m512 dy)
@@ -2793,8 +2795,9 @@ NN__INTERNAL inline float32x4_t nn__leaky_relu_neon(float32x4_t x)
 }
 NN__INTERNAL inline float32x4_t nn__step_neon(float32x4_t x)
 {
-    x = vbslq_f32(vcltq_f32(x, NN__V4(0.0f)), NN__V4(0.0f), x);
-    return vbslq_f32(vcgeq_f32(x, NN__V4(0.0f)), NN__V4(1.0f), x);
+    /* x >= 0: 1, x < 0: 0, NaN: x */
+    float32x4_t r = vbslq_f32(vcltq_f32(x, NN__V4(0.0f)), NN__V4(0.0f), x);
+    return vbslq_f32(vcgeq_f32(x, NN__V4(0.0f)), NN__V4(1.0f), r);
 }
 NN__INTERNAL inline float32x4_t nn__sigmoid_d_neon(float32x4_t y, float32x4_t dy)
 {

@@ -530,6 +530,10 @@ typedef void (*nn__act_fwd_fn)(size_t n, const float *x, float *y);
 typedef void (*nn__act_bwd_fn)(size_t n, const float *y, const float *dy,
                                float *dx);
 typedef void (*nn__rows_fn)(int rows, int cols, const float *x, float *y);
+/* Fused output layer + loss from the logits z (rows x cols): returns the
+ * loss summed over all rows; dz (may be NULL) gets dL/dz * gscale. */
+typedef double (*nn__xent_fn)(int rows, int cols, const float *z,
+                              const float *y, float gscale, float *dz);
 
 /* One optimizer step's hyper-parameters, resolved for the vector kernels
  * (Adam's bias corrections bc1 = 1 - b1^t, bc2 = 1 - b2^t included). */
@@ -574,6 +578,12 @@ struct nn_kernels {
     nn__act_bwd_fn act_bwd[NN_ACT_COUNT];
     nn__rows_fn softmax_rows, log_softmax_rows;
     nn__act_fwd_fn exp, log;    /* y = e^x, y = ln x: vector math for tests */
+    /* softmax + cross-entropy, one pass per row: loss -sum y log p and
+     * dz = (p - y) gscale, p exactly as softmax_rows computes it */
+    nn__xent_fn softmax_xent_rows;
+    /* sigmoid + binary cross-entropy, element-wise: loss softplus(z) - y z
+     * and dz = (sigmoid(z) - y) gscale, sigmoid exactly as act_fwd's */
+    nn__xent_fn sigmoid_xent;
 };
 
 NN__INTERNAL nn_cpu_info nn__cpu;
@@ -1070,6 +1080,46 @@ NN__INTERNAL void nn__log_scalar(size_t n, const float *x, float *y)
     size_t i;
     for (i = 0; i < n; i++) y[i] = logf(x[i]);
 }
+/* Fused losses (see nn_kernels): rows with y_j = 0 add nothing, so a -inf
+ * logit with a zero target costs no 0 * inf. */
+NN__INTERNAL double nn__softmax_xent_rows_scalar(int rows, int cols, const float *z,
+                                                 const float *y, float gscale, float *dz)
+{
+    int r, j;
+    double sum = 0.0;
+    for (r = 0; r < rows; r++) {
+        const float *zr = z + (size_t)r * cols, *yr = y + (size_t)r * cols;
+        float *dr = dz ? dz + (size_t)r * cols : NULL;
+        float m = -INFINITY, s = 0.0f, inv, ls;
+        for (j = 0; j < cols; j++) m = zr[j] > m ? zr[j] : m;
+        if (m == -INFINITY) m = 0.0f;
+        for (j = 0; j < cols; j++) {
+            float e = expf(zr[j] - m);
+            s += e;
+            if (dr) dr[j] = e;
+        }
+        inv = 1.0f / s;
+        ls = logf(s);
+        for (j = 0; j < cols; j++) {
+            if (yr[j] != 0.0f) sum += (double)(yr[j] * (ls - (zr[j] - m)));
+            if (dr) dr[j] = (dr[j] * inv - yr[j]) * gscale;
+        }
+    }
+    return sum;
+}
+NN__INTERNAL double nn__sigmoid_xent_scalar(int rows, int cols, const float *z,
+                                            const float *y, float gscale, float *dz)
+{
+    size_t i, n = (size_t)rows * cols;
+    double sum = 0.0;
+    for (i = 0; i < n; i++) {
+        float v = z[i];
+        float sp = (v > 0.0f ? v : 0.0f) + log1pf(expf(-fabsf(v)));
+        sum += (double)(sp - y[i] * v);
+        if (dz) dz[i] = (nn__sigmoidf(v) - y[i]) * gscale;
+    }
+    return sum;
+}
 
 NN__INTERNAL void nn__fill_scalar(nn_kernels *k)
 {
@@ -1094,6 +1144,8 @@ NN__INTERNAL void nn__fill_scalar(nn_kernels *k)
     k->log_softmax_rows = nn__log_softmax_rows_scalar;
     k->exp = nn__exp_scalar;
     k->log = nn__log_scalar;
+    k->softmax_xent_rows = nn__softmax_xent_rows_scalar;
+    k->sigmoid_xent = nn__sigmoid_xent_scalar;
 }
 
 /* -- scalar GEMM micro-kernel -- */
@@ -1830,8 +1882,62 @@ NN__TARGET_AVX2 NN__INTERNAL void nn__softmax_bwd_avx2(size_t n, const float *y,
     }
 }
 
+NN__TARGET_AVX2 static inline __m256 nn__xent_vec_avx2(__m256 acc, __m256i m,
+    const float *z, const float *y, float *dz, __m256 vm, __m256 ls, __m256 inv, __m256 g)
+{
+    __m256 zv = _mm256_maskload_ps(z, m), yv = _mm256_maskload_ps(y, m);
+    __m256 nz = _mm256_cmp_ps(yv, _mm256_setzero_ps(), _CMP_NEQ_UQ);
+    __m256 t = _mm256_sub_ps(ls, _mm256_sub_ps(zv, vm));
+    if (dz)
+        _mm256_maskstore_ps(dz, m, _mm256_mul_ps(_mm256_sub_ps(_mm256_fmadd_ps(
+            _mm256_maskload_ps(dz, m), inv, _mm256_setzero_ps()), yv), g));
+    return _mm256_add_ps(acc, _mm256_and_ps(nz, _mm256_mul_ps(yv, t)));
+}
+NN__TARGET_AVX2 NN__INTERNAL double nn__softmax_xent_rows_avx2(int rows, int cols,
+    const float *z, const float *y, float gscale, float *dz)
+{
+    int r, j;
+    double sum = 0.0;
+    for (r = 0; r < rows; r++) {
+        size_t o = (size_t)r * cols;
+        float *dr = dz ? dz + o : NULL;
+        float mx = nn__row_max_avx2(cols, z + o);
+        float s = nn__row_expsum_avx2(cols, z + o, mx, dr);
+        __m256 vm = NN__V8(mx), ls = NN__V8(logf(s)), inv = NN__V8(1.0f / s);
+        __m256 g = NN__V8(gscale), acc = _mm256_setzero_ps();
+        for (j = 0; j < cols; j += 8)
+            acc = nn__xent_vec_avx2(acc, nn__tail8((size_t)(cols - j)), z + o + j, y + o + j,
+                                    dr ? dr + j : NULL, vm, ls, inv, g);
+        sum += nn__hsum8_avx2(acc);
+    }
+    return sum;
+}
+NN__TARGET_AVX2 NN__INTERNAL double nn__sigmoid_xent_avx2(int rows, int cols,
+    const float *z, const float *y, float gscale, float *dz)
+{
+    size_t i, n = (size_t)rows * cols;
+    __m256d a0 = _mm256_setzero_pd(), a1 = _mm256_setzero_pd();
+    __m256 g = NN__V8(gscale), l;
+    double t[4];
+    for (i = 0; i < n; i += 8) {
+        __m256i m = nn__tail8(n - i < 8 ? n - i : 8);
+        __m256 zv = _mm256_maskload_ps(z + i, m), yv = _mm256_maskload_ps(y + i, m);
+        l = _mm256_and_ps(_mm256_castsi256_ps(m),
+                          _mm256_fnmadd_ps(yv, zv, nn__softplus_avx2(zv)));
+        a0 = _mm256_add_pd(a0, _mm256_cvtps_pd(_mm256_castps256_ps128(l)));
+        a1 = _mm256_add_pd(a1, _mm256_cvtps_pd(_mm256_extractf128_ps(l, 1)));
+        if (dz)
+            _mm256_maskstore_ps(dz + i, m, _mm256_mul_ps(_mm256_sub_ps(nn__sigmoid_avx2(zv),
+                                                                       yv), g));
+    }
+    _mm256_storeu_pd(t, _mm256_add_pd(a0, a1));
+    return ((t[0] + t[1]) + t[2]) + t[3];
+}
+
 NN__INTERNAL void nn__fill_avx2(nn_kernels *k)
 {
+    k->softmax_xent_rows = nn__softmax_xent_rows_avx2;
+    k->sigmoid_xent = nn__sigmoid_xent_avx2;
     k->act_fwd[NN_ACT_STEP] = nn__step_fwd_avx2;
     k->act_bwd[NN_ACT_STEP] = nn__step_bwd_avx2;
     k->act_fwd[NN_ACT_SIGMOID] = nn__sigmoid_fwd_avx2;
@@ -2413,8 +2519,71 @@ NN__TARGET_AVX512 NN__INTERNAL void nn__softmax_bwd_avx512(size_t n, const float
     }
 }
 
+/* y (ls - (z - m)) summed where y != 0, and dz = (e inv - y) g in place of
+ * the stored e, over one masked vector. e inv is an explicit fma with 0 (as
+ * in softmax_rows), so C++'s default -ffp-contract=fast cannot fuse it with
+ * the subtraction and dz stays bit-identical to (softmax - y) g. */
+NN__TARGET_AVX512 static inline __m512 nn__xent_vec_avx512(__m512 acc, __mmask16 m,
+    const float *z, const float *y, float *dz, __m512 vm, __m512 ls, __m512 inv, __m512 g)
+{
+    __m512 zv = _mm512_maskz_loadu_ps(m, z), yv = _mm512_maskz_loadu_ps(m, y);
+    __mmask16 nz = _mm512_mask_cmp_ps_mask(m, yv, _mm512_setzero_ps(), _CMP_NEQ_UQ);
+    __m512 t = _mm512_sub_ps(ls, _mm512_sub_ps(zv, vm));
+    if (dz)
+        _mm512_mask_storeu_ps(dz, m, _mm512_mul_ps(_mm512_sub_ps(_mm512_fmadd_ps(
+            _mm512_maskz_loadu_ps(m, dz), inv, _mm512_setzero_ps()), yv), g));
+    return _mm512_mask_add_ps(acc, nz, acc, _mm512_mul_ps(yv, t));
+}
+NN__TARGET_AVX512 static inline float nn__hsum16_avx512(__m512 v)
+{
+    return nn__hsum8_avx2(_mm256_add_ps(_mm512_extractf32x8_ps(v, 0),
+                                        _mm512_extractf32x8_ps(v, 1)));
+}
+NN__TARGET_AVX512 NN__INTERNAL double nn__softmax_xent_rows_avx512(int rows, int cols,
+    const float *z, const float *y, float gscale, float *dz)
+{
+    int r, j;
+    double sum = 0.0;
+    for (r = 0; r < rows; r++) {
+        size_t o = (size_t)r * cols;
+        float *dr = dz ? dz + o : NULL;
+        float mx = nn__row_max_avx512(cols, z + o);
+        float s = nn__row_expsum_avx512(cols, z + o, mx, dr);
+        __m512 vm = NN__V16(mx), ls = NN__V16(logf(s)), inv = NN__V16(1.0f / s);
+        __m512 g = NN__V16(gscale), acc = _mm512_setzero_ps();
+        for (j = 0; j < cols; j += 16)
+            acc = nn__xent_vec_avx512(acc, nn__tail16((size_t)(cols - j < 16 ? cols - j : 16)),
+                                      z + o + j, y + o + j, dr ? dr + j : NULL, vm, ls, inv, g);
+        sum += nn__hsum16_avx512(acc);
+    }
+    return sum;
+}
+NN__TARGET_AVX512 NN__INTERNAL double nn__sigmoid_xent_avx512(int rows, int cols,
+    const float *z, const float *y, float gscale, float *dz)
+{
+    size_t i, n = (size_t)rows * cols;
+    __m512d a0 = _mm512_setzero_pd(), a1 = _mm512_setzero_pd();
+    __m512 g = NN__V16(gscale), l;
+    double t[8], sum = 0.0;
+    for (i = 0; i < n; i += 16) {
+        __mmask16 m = nn__tail16(n - i < 16 ? n - i : 16);
+        __m512 zv = _mm512_maskz_loadu_ps(m, z + i), yv = _mm512_maskz_loadu_ps(m, y + i);
+        l = _mm512_maskz_mov_ps(m, _mm512_fnmadd_ps(yv, zv, nn__softplus_avx512(zv)));
+        a0 = _mm512_add_pd(a0, _mm512_maskz_cvtps_pd(0xFF, _mm512_extractf32x8_ps(l, 0)));
+        a1 = _mm512_add_pd(a1, _mm512_maskz_cvtps_pd(0xFF, _mm512_extractf32x8_ps(l, 1)));
+        if (dz)
+            _mm512_mask_storeu_ps(dz + i, m, _mm512_mul_ps(_mm512_sub_ps(
+                nn__sigmoid_avx512(zv), yv), g));
+    }
+    _mm512_storeu_pd(t, _mm512_add_pd(a0, a1));
+    for (i = 0; i < 8; i++) sum += t[i];
+    return sum;
+}
+
 NN__INTERNAL void nn__fill_avx512(nn_kernels *k)
 {
+    k->softmax_xent_rows = nn__softmax_xent_rows_avx512;
+    k->sigmoid_xent = nn__sigmoid_xent_avx512;
     k->act_fwd[NN_ACT_STEP] = nn__step_fwd_avx512;
     k->act_bwd[NN_ACT_STEP] = nn__step_bwd_avx512;
     k->act_fwd[NN_ACT_SIGMOID] = nn__sigmoid_fwd_avx512;
@@ -2963,8 +3132,69 @@ NN__INTERNAL void nn__softmax_bwd_neon(size_t n, const float *y, const float *dy
                             vsubq_f32(nn__load_tail_neon(dy + i, n - i), dot)), n - i);
 }
 
+NN__INTERNAL inline float32x4_t nn__xent_vec_neon(float32x4_t acc, float32x4_t zv,
+    float32x4_t yv, float32x4_t e, float32x4_t vm, float32x4_t ls, float32x4_t inv,
+    float32x4_t g, float32x4_t *d)
+{
+    uint32x4_t nz = vmvnq_u32(vceqq_f32(yv, NN__V4(0.0f)));
+    float32x4_t t = vsubq_f32(ls, vsubq_f32(zv, vm));
+    *d = vmulq_f32(vsubq_f32(vfmaq_f32(NN__V4(0.0f), e, inv), yv), g);
+    return vaddq_f32(acc, vbslq_f32(nz, vmulq_f32(yv, t), NN__V4(0.0f)));
+}
+NN__INTERNAL double nn__softmax_xent_rows_neon(int rows, int cols, const float *z,
+                                               const float *y, float gscale, float *dz)
+{
+    int r, j;
+    double sum = 0.0;
+    for (r = 0; r < rows; r++) {
+        size_t o = (size_t)r * cols;
+        float *dr = dz ? dz + o : NULL;
+        float mx = nn__row_max_neon(cols, z + o);
+        float s = nn__row_expsum_neon(cols, z + o, mx, dr);
+        float32x4_t vm = NN__V4(mx), ls = NN__V4(logf(s)), inv = NN__V4(1.0f / s);
+        float32x4_t g = NN__V4(gscale), acc = NN__V4(0.0f), d;
+        for (j = 0; j + 4 <= cols; j += 4) {
+            acc = nn__xent_vec_neon(acc, vld1q_f32(z + o + j), vld1q_f32(y + o + j),
+                                    dr ? vld1q_f32(dr + j) : vm, vm, ls, inv, g, &d);
+            if (dr) vst1q_f32(dr + j, d);
+        }
+        if (j < cols) {
+            size_t left = (size_t)(cols - j);
+            acc = nn__xent_vec_neon(acc, nn__load_tail_neon(z + o + j, left),
+                                    nn__load_tail_neon(y + o + j, left),
+                                    dr ? nn__load_tail_neon(dr + j, left) : vm, vm, ls, inv, g, &d);
+            if (dr) nn__store_tail_neon(dr + j, d, left);
+        }
+        sum += vaddvq_f32(acc);
+    }
+    return sum;
+}
+NN__INTERNAL double nn__sigmoid_xent_neon(int rows, int cols, const float *z,
+                                          const float *y, float gscale, float *dz)
+{
+    size_t i, n = (size_t)rows * cols;
+    float64x2_t a0 = vdupq_n_f64(0.0), a1 = vdupq_n_f64(0.0);
+    float32x4_t g = NN__V4(gscale);
+    for (i = 0; i < n; i += 4) {
+        size_t left = n - i < 4 ? n - i : 4;
+        float32x4_t zv = nn__load_tail_neon(z + i, left), yv = nn__load_tail_neon(y + i, left);
+        float32x4_t l = vfmsq_f32(nn__softplus_neon(zv), yv, zv);
+        if (left < 4)   /* padded lanes: z = y = 0 gives log 2, drop them */
+            l = vbslq_f32(vcltq_u32(vcombine_u32(vcreate_u32(0x100000000ull),
+                                                 vcreate_u32(0x300000002ull)),
+                                    vdupq_n_u32((uint32_t)left)), l, NN__V4(0.0f));
+        a0 = vaddq_f64(a0, vcvt_f64_f32(vget_low_f32(l)));
+        a1 = vaddq_f64(a1, vcvt_high_f64_f32(l));
+        if (dz)
+            nn__store_tail_neon(dz + i, vmulq_f32(vsubq_f32(nn__sigmoid_neon(zv), yv), g), left);
+    }
+    return vaddvq_f64(vaddq_f64(a0, a1));
+}
+
 NN__INTERNAL void nn__fill_neon(nn_kernels *k)
 {
+    k->softmax_xent_rows = nn__softmax_xent_rows_neon;
+    k->sigmoid_xent = nn__sigmoid_xent_neon;
     k->act_fwd[NN_ACT_STEP] = nn__step_fwd_neon;
     k->act_bwd[NN_ACT_STEP] = nn__step_bwd_neon;
     k->act_fwd[NN_ACT_SIGMOID] = nn__sigmoid_fwd_neon;

@@ -22,6 +22,8 @@
  *    |log S| + 2 + n) 2^-24 (x - m, log S, one subtraction, S's error).
  *  - softmax backward y (dy - <y, dy>), dot in double: relative 2^-22 of
  *    |y| (|dy| + |<y, dy>|) (two roundings and the float dot).
+ *  - fused softmax + CE and sigmoid + BCE: dz bit-exact with (h - y) g from
+ *    the same ISA's forward; the loss within a per-term bound (in check_xent).
  * NN_TEST_QUICK=1 (emulators) sweeps 1/16 of the points. */
 #define NN_IMPLEMENTATION
 #include "../nn.h"
@@ -290,6 +292,60 @@ static void check_softmax(const nn_kernels *k)
     }
 }
 
+/* fused softmax + CE and sigmoid + BCE from logits: dz bit-identical to
+ * (h - y) g with h from the same ISA's forward kernel; the loss against
+ * double within the bound derived per term (stated inline) */
+static void check_xent(const nn_kernels *k)
+{
+    static const int colss[] = {1, 3, 10, 16, 17, 33};
+    float z[4 * 33], y[4 * 33], h[4 * 33], dz[4 * 33];
+    const float g = 1.0f / 3.0f;
+    size_t c;
+    int r, j, rows = 4;
+    for (c = 0; c < sizeof colss / sizeof colss[0]; c++) {
+        int n = colss[c], okd = 1, oks = 1;
+        double sum, ref = 0.0, tol = 0.0, ref2 = 0.0, tol2 = 0.0;
+        for (j = 0; j < rows * n; j++) {
+            z[j] = (float)((unif() - 0.5) * 24.0);
+            y[j] = (float)unif();
+        }
+        z[0] = -INFINITY; y[0] = 0.0f;     /* -inf logit with target 0: no NaN */
+        sum = k->softmax_xent_rows(rows, n, z, y, g, dz);
+        k->softmax_rows(rows, n, z, h);
+        for (j = 0; j < rows * n; j++) okd &= same(dz[j], (h[j] - y[j]) * g);
+        CHECK(okd, "softmax_xent dz != (softmax - y) g, cols %d", n);
+        for (r = 0; r < rows; r++) {
+            double m = -HUGE_VAL, s = 0.0, ls;
+            for (j = 0; j < n; j++) m = z[r * n + j] > m ? z[r * n + j] : m;
+            for (j = 0; j < n; j++) s += exp(z[r * n + j] - m);
+            ls = log(s);
+            for (j = 0; j < n; j++) {
+                double yj = y[r * n + j], d = m - z[r * n + j];
+                if (yj == 0.0) continue;
+                ref += yj * (ls + d);
+                /* z - m, log S (S a float sum: n 2^-24), ls - d, y *: */
+                tol += yj * ((fabs(ls) + d) * 4.0 + n + 2.0) * ldexp(1.0, -24);
+            }
+        }
+        CHECK(fabs(sum - ref) <= tol, "softmax_xent loss %.9g, want %.9g (tol %.3g), cols %d",
+              sum, ref, tol, n);
+        CHECK(k->softmax_xent_rows(rows, n, z, y, g, NULL) == sum,
+              "softmax_xent without dz gives another loss, cols %d", n);
+        sum = k->sigmoid_xent(1, rows * n - 1, z + 1, y + 1, g, dz);
+        k->act_fwd[NN_ACT_SIGMOID]((size_t)(rows * n - 1), z + 1, h);
+        for (j = 0; j < rows * n - 1; j++) {
+            double v = z[j + 1], sp = ar_softplus(v);
+            oks &= same(dz[j], (h[j] - y[j + 1]) * g);
+            ref2 += sp - y[j + 1] * v;
+            /* softplus <= 2 ulp, y z and the difference: 0.5 ulp each */
+            tol2 += (fabs(sp) * 3.0 + fabs(y[j + 1] * v) * 2.0) * ldexp(1.0, -24);
+        }
+        CHECK(oks, "sigmoid_xent dz != (sigmoid - y) g, n %d", rows * n - 1);
+        CHECK(fabs(sum - ref2) <= tol2, "sigmoid_xent loss %.9g, want %.9g, n %d", sum, ref2,
+              rows * n - 1);
+    }
+}
+
 static void run_isa(nn_isa isa)
 {
     const nn_kernels *k = nn_kernels_for(isa);
@@ -308,6 +364,7 @@ static void run_isa(nn_isa isa)
     check_specials(k);
     check_exact_and_derivs(k);
     check_softmax(k);
+    check_xent(k);
     check_lengths(k);
 }
 

@@ -3863,34 +3863,20 @@ NN__INTERNAL double nn__loss(nn_loss l, int rows, int cols, const float *h,
 }
 
 /* Summed loss from the output layer's pre-activation z where that is exact
- * and stable: softmax + CE via log-softmax, sigmoid + BCE via softplus.
+ * and stable: softmax + CE via log-softmax, sigmoid + BCE via softplus (the
+ * kernel table's fused SIMD passes, one per row / element).
  * Returns -1 when no logit form applies (then use nn__loss on h). */
 NN__INTERNAL int nn__loss_from_logits(nn_act act, nn_loss l, int rows,
                                       int cols, const float *z,
                                       const float *y, double *loss)
 {
-    int r, j;
-    double sum = 0.0;
-    if (act == NN_ACT_SOFTMAX && l == NN_LOSS_SOFTMAX_CE) {
-        for (r = 0; r < rows; r++) {
-            const float *zr = z + (size_t)r * cols, *yr = y + (size_t)r * cols;
-            double m = zr[0], s = 0.0, lse;
-            for (j = 1; j < cols; j++) if (zr[j] > m) m = zr[j];
-            for (j = 0; j < cols; j++) s += exp((double)zr[j] - m);
-            lse = m + log(s);
-            for (j = 0; j < cols; j++)
-                if (yr[j] != 0.0f) sum -= yr[j] * ((double)zr[j] - lse);
-        }
-    } else if (act == NN_ACT_SIGMOID && l == NN_LOSS_BCE) {
-        size_t i, n = (size_t)rows * cols;
-        for (i = 0; i < n; i++) {   /* -y log s(z) - (1-y) log(1-s(z)) */
-            double v = z[i];
-            sum += (v > 0 ? v : 0) - y[i] * v + log1p(exp(-fabs(v)));
-        }
-    } else {
+    const nn_kernels *k = nn__k();
+    if (act == NN_ACT_SOFTMAX && l == NN_LOSS_SOFTMAX_CE)
+        *loss = k->softmax_xent_rows(rows, cols, z, y, 0.0f, NULL);
+    else if (act == NN_ACT_SIGMOID && l == NN_LOSS_BCE)
+        *loss = k->sigmoid_xent(rows, cols, z, y, 0.0f, NULL);
+    else
         return -1;
-    }
-    *loss = sum;
     return 0;
 }
 

@@ -185,11 +185,12 @@ NNDEF void nn_sgemm(int transA, int transB, int M, int N, int K, float alpha,
  *   log:      log +-0 = -inf, log x<0 = NaN, log +inf = +inf, NaN -> NaN;
  *             denormal x at full accuracy.
  *   sigmoid:  +-0 -> 0.5, +inf -> 1, -inf -> +0, NaN -> NaN; exactly 1 for
- *             x >= 17.33 (sigmoid(100) = 1); sigmoid(-100) = 3.7e-44, a
+ *             x > 17.33 (sigmoid(100) = 1); sigmoid(-100) = 3.7e-44, a
  *             denormal within the bound; +0 below -103.97; never overflows.
  *   tanh:     tanh(+-0) = +-0 and tanh(denormal) = itself (sign kept), +-inf
- *             -> +-1, NaN -> NaN, exactly +-1 for |x| >= 9.011 (tanh(+-20)).
- *   softplus: +inf -> +inf, -inf -> +0, NaN -> NaN, exactly x for x >= 16.7
+ *             -> +-1, NaN -> NaN, exactly +-1 for |x| > 8.665 (tanh(+-20);
+ *             below 9.011 that is 1 ulp from the true value).
+ *   softplus: +inf -> +inf, -inf -> +0, NaN -> NaN, exactly x for x > 14.56
  *             (softplus(100) = 100), denormal results below x = -87.3, +0
  *             below -103.97.
  *   ReLU(NaN) = NaN, ReLU(-0) = +0; leaky(NaN) = NaN; step(x) = 1 for
@@ -1132,6 +1133,31 @@ NN__INTERNAL void nn__softmax_bwd(size_t n, const float *y, const float *dy,
 #define NN__LOG_L7 -2.4999993993e-1f
 #define NN__LOG_L8 3.3333331174e-1f
 
+/* The element-wise entries of one SIMD table: nn__<op>_<isa> for every op. */
+#define NN__FILL_ELEMWISE(k, isa)                                             \
+    do {                                                                      \
+        (k)->act_fwd[NN_ACT_STEP] = nn__step_fwd_##isa;                       \
+        (k)->act_bwd[NN_ACT_STEP] = nn__step_bwd_##isa;                       \
+        (k)->act_fwd[NN_ACT_SIGMOID] = nn__sigmoid_fwd_##isa;                 \
+        (k)->act_bwd[NN_ACT_SIGMOID] = nn__sigmoid_bwd_##isa;                 \
+        (k)->act_fwd[NN_ACT_TANH] = nn__tanh_fwd_##isa;                       \
+        (k)->act_bwd[NN_ACT_TANH] = nn__tanh_bwd_##isa;                       \
+        (k)->act_fwd[NN_ACT_RELU] = nn__relu_fwd_##isa;                       \
+        (k)->act_bwd[NN_ACT_RELU] = nn__relu_bwd_##isa;                       \
+        (k)->act_fwd[NN_ACT_LEAKY_RELU] = nn__leaky_relu_fwd_##isa;           \
+        (k)->act_bwd[NN_ACT_LEAKY_RELU] = nn__leaky_relu_bwd_##isa;           \
+        (k)->act_fwd[NN_ACT_SOFTPLUS] = nn__softplus_fwd_##isa;               \
+        (k)->act_bwd[NN_ACT_SOFTPLUS] = nn__softplus_bwd_##isa;               \
+        (k)->act_fwd[NN_ACT_SOFTMAX] = nn__softmax_fwd_##isa;                 \
+        (k)->act_bwd[NN_ACT_SOFTMAX] = nn__softmax_bwd_##isa;                 \
+        (k)->softmax_rows = nn__softmax_rows_##isa;                           \
+        (k)->log_softmax_rows = nn__log_softmax_rows_##isa;                   \
+        (k)->exp = nn__exp_fwd_##isa;                                         \
+        (k)->log = nn__log_fwd_##isa;                                         \
+        (k)->softmax_xent_rows = nn__softmax_xent_rows_##isa;                 \
+        (k)->sigmoid_xent = nn__sigmoid_xent_##isa;                           \
+    } while (0)
+
 NN__INTERNAL void nn__exp_scalar(size_t n, const float *x, float *y)
 {
     size_t i;
@@ -2014,26 +2040,7 @@ NN__TARGET_AVX2 NN__INTERNAL double nn__sigmoid_xent_avx2(int rows, int cols,
 
 NN__INTERNAL void nn__fill_avx2(nn_kernels *k)
 {
-    k->softmax_xent_rows = nn__softmax_xent_rows_avx2;
-    k->sigmoid_xent = nn__sigmoid_xent_avx2;
-    k->act_fwd[NN_ACT_STEP] = nn__step_fwd_avx2;
-    k->act_bwd[NN_ACT_STEP] = nn__step_bwd_avx2;
-    k->act_fwd[NN_ACT_SIGMOID] = nn__sigmoid_fwd_avx2;
-    k->act_bwd[NN_ACT_SIGMOID] = nn__sigmoid_bwd_avx2;
-    k->act_fwd[NN_ACT_TANH] = nn__tanh_fwd_avx2;
-    k->act_bwd[NN_ACT_TANH] = nn__tanh_bwd_avx2;
-    k->act_fwd[NN_ACT_RELU] = nn__relu_fwd_avx2;
-    k->act_bwd[NN_ACT_RELU] = nn__relu_bwd_avx2;
-    k->act_fwd[NN_ACT_LEAKY_RELU] = nn__leaky_relu_fwd_avx2;
-    k->act_bwd[NN_ACT_LEAKY_RELU] = nn__leaky_relu_bwd_avx2;
-    k->act_fwd[NN_ACT_SOFTPLUS] = nn__softplus_fwd_avx2;
-    k->act_bwd[NN_ACT_SOFTPLUS] = nn__softplus_bwd_avx2;
-    k->act_fwd[NN_ACT_SOFTMAX] = nn__softmax_fwd_avx2;
-    k->act_bwd[NN_ACT_SOFTMAX] = nn__softmax_bwd_avx2;
-    k->softmax_rows = nn__softmax_rows_avx2;
-    k->log_softmax_rows = nn__log_softmax_rows_avx2;
-    k->exp = nn__exp_fwd_avx2;
-    k->log = nn__log_fwd_avx2;
+    NN__FILL_ELEMWISE(k, avx2);
 }
 #endif /* NN__X86 (AVX2) */
 
@@ -2680,26 +2687,7 @@ NN__TARGET_AVX512 NN__INTERNAL double nn__sigmoid_xent_avx512(int rows, int cols
 
 NN__INTERNAL void nn__fill_avx512(nn_kernels *k)
 {
-    k->softmax_xent_rows = nn__softmax_xent_rows_avx512;
-    k->sigmoid_xent = nn__sigmoid_xent_avx512;
-    k->act_fwd[NN_ACT_STEP] = nn__step_fwd_avx512;
-    k->act_bwd[NN_ACT_STEP] = nn__step_bwd_avx512;
-    k->act_fwd[NN_ACT_SIGMOID] = nn__sigmoid_fwd_avx512;
-    k->act_bwd[NN_ACT_SIGMOID] = nn__sigmoid_bwd_avx512;
-    k->act_fwd[NN_ACT_TANH] = nn__tanh_fwd_avx512;
-    k->act_bwd[NN_ACT_TANH] = nn__tanh_bwd_avx512;
-    k->act_fwd[NN_ACT_RELU] = nn__relu_fwd_avx512;
-    k->act_bwd[NN_ACT_RELU] = nn__relu_bwd_avx512;
-    k->act_fwd[NN_ACT_LEAKY_RELU] = nn__leaky_relu_fwd_avx512;
-    k->act_bwd[NN_ACT_LEAKY_RELU] = nn__leaky_relu_bwd_avx512;
-    k->act_fwd[NN_ACT_SOFTPLUS] = nn__softplus_fwd_avx512;
-    k->act_bwd[NN_ACT_SOFTPLUS] = nn__softplus_bwd_avx512;
-    k->act_fwd[NN_ACT_SOFTMAX] = nn__softmax_fwd_avx512;
-    k->act_bwd[NN_ACT_SOFTMAX] = nn__softmax_bwd_avx512;
-    k->softmax_rows = nn__softmax_rows_avx512;
-    k->log_softmax_rows = nn__log_softmax_rows_avx512;
-    k->exp = nn__exp_fwd_avx512;
-    k->log = nn__log_fwd_avx512;
+    NN__FILL_ELEMWISE(k, avx512);
 }
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
@@ -3305,26 +3293,7 @@ NN__INTERNAL double nn__sigmoid_xent_neon(int rows, int cols, const float *z,
 
 NN__INTERNAL void nn__fill_neon(nn_kernels *k)
 {
-    k->softmax_xent_rows = nn__softmax_xent_rows_neon;
-    k->sigmoid_xent = nn__sigmoid_xent_neon;
-    k->act_fwd[NN_ACT_STEP] = nn__step_fwd_neon;
-    k->act_bwd[NN_ACT_STEP] = nn__step_bwd_neon;
-    k->act_fwd[NN_ACT_SIGMOID] = nn__sigmoid_fwd_neon;
-    k->act_bwd[NN_ACT_SIGMOID] = nn__sigmoid_bwd_neon;
-    k->act_fwd[NN_ACT_TANH] = nn__tanh_fwd_neon;
-    k->act_bwd[NN_ACT_TANH] = nn__tanh_bwd_neon;
-    k->act_fwd[NN_ACT_RELU] = nn__relu_fwd_neon;
-    k->act_bwd[NN_ACT_RELU] = nn__relu_bwd_neon;
-    k->act_fwd[NN_ACT_LEAKY_RELU] = nn__leaky_relu_fwd_neon;
-    k->act_bwd[NN_ACT_LEAKY_RELU] = nn__leaky_relu_bwd_neon;
-    k->act_fwd[NN_ACT_SOFTPLUS] = nn__softplus_fwd_neon;
-    k->act_bwd[NN_ACT_SOFTPLUS] = nn__softplus_bwd_neon;
-    k->act_fwd[NN_ACT_SOFTMAX] = nn__softmax_fwd_neon;
-    k->act_bwd[NN_ACT_SOFTMAX] = nn__softmax_bwd_neon;
-    k->softmax_rows = nn__softmax_rows_neon;
-    k->log_softmax_rows = nn__log_softmax_rows_neon;
-    k->exp = nn__exp_fwd_neon;
-    k->log = nn__log_fwd_neon;
+    NN__FILL_ELEMWISE(k, neon);
 }
 #endif /* NN__NEON */
 

@@ -590,6 +590,10 @@ typedef void (*nn__rows_fn)(int rows, int cols, const float *x, float *y);
  * loss summed over all rows; dz (may be NULL) gets dL/dz * gscale. */
 typedef double (*nn__xent_fn)(int rows, int cols, const float *z,
                               const float *y, float gscale, float *dz);
+/* A loss over n elements of predictions h and targets y: returns the sum of
+ * the element losses; grad (may be NULL) gets dL/dh * gscale. */
+typedef double (*nn__loss_fn)(size_t n, const float *h, const float *y,
+                              float delta, float gscale, float *grad);
 
 /* One optimizer step's hyper-parameters, resolved for the vector kernels
  * (Adam's bias corrections bc1 = 1 - b1^t, bc2 = 1 - b2^t included). */
@@ -642,6 +646,9 @@ struct nn_kernels {
     /* sigmoid + binary cross-entropy, element-wise: loss softplus(z) - y z
      * and dz = (sigmoid(z) - y) gscale, sigmoid exactly as act_fwd's */
     nn__xent_fn sigmoid_xent;
+    /* the losses of nn_loss_eval element by element (semantics: 2.8's
+     * nn__loss); NULL in the scalar table, where 2.8's loop runs */
+    nn__loss_fn loss[NN_LOSS_COUNT];
 };
 
 NN__INTERNAL nn_cpu_info nn__cpu;
@@ -1120,6 +1127,8 @@ NN__INTERNAL void nn__softmax_bwd(size_t n, const float *y, const float *dy,
 /* log: x = 2^k m, m in [sqrt(1/2), sqrt(2)), f = m - 1 (exact),
  * log(1 + f) = f - f^2/2 + f^3 L(f) with Cephes' logf minimax L (degree 8);
  * k ln2 added as k * C1 (exact, 9 bits) + k * C2. */
+/* losses from probabilities clamp p to [PMIN, 1 - PMIN] inside the logs */
+#define NN__LOSS_PMIN 1e-7f
 #define NN__SQRT2  1.41421356237309505f
 #define NN__LOG_C1 0.693359375f
 #define NN__LOG_C2 -2.12194440e-4f
@@ -1156,6 +1165,11 @@ NN__INTERNAL void nn__softmax_bwd(size_t n, const float *y, const float *dy,
         (k)->log = nn__log_fwd_##isa;                                         \
         (k)->softmax_xent_rows = nn__softmax_xent_rows_##isa;                 \
         (k)->sigmoid_xent = nn__sigmoid_xent_##isa;                           \
+        (k)->loss[NN_LOSS_MSE] = nn__mse_##isa;                               \
+        (k)->loss[NN_LOSS_MAE] = nn__mae_##isa;                               \
+        (k)->loss[NN_LOSS_HUBER] = nn__huber_##isa;                           \
+        (k)->loss[NN_LOSS_BCE] = nn__bce_##isa;                               \
+        (k)->loss[NN_LOSS_SOFTMAX_CE] = nn__ce_##isa;                         \
     } while (0)
 
 NN__INTERNAL void nn__exp_scalar(size_t n, const float *x, float *y)
@@ -2038,6 +2052,81 @@ NN__TARGET_AVX2 NN__INTERNAL double nn__sigmoid_xent_avx2(int rows, int cols,
     return ((t[0] + t[1]) + t[2]) + t[3];
 }
 
+/* element losses (see the AVX-512 versions) */
+NN__TARGET_AVX2 static inline __m256 nn__mse1_avx2(__m256 h, __m256 y, __m256 d, __m256 *l)
+{
+    __m256 e = _mm256_sub_ps(h, y);
+    (void)d;
+    *l = _mm256_mul_ps(_mm256_mul_ps(NN__V8(0.5f), e), e);
+    return e;
+}
+NN__TARGET_AVX2 static inline __m256 nn__sign_avx2(__m256 e, __m256 one)
+{
+    __m256 z = _mm256_setzero_ps();
+    return _mm256_or_ps(_mm256_and_ps(_mm256_cmp_ps(e, z, _CMP_GT_OQ), one),
+                        _mm256_and_ps(_mm256_cmp_ps(e, z, _CMP_LT_OQ), _mm256_sub_ps(z, one)));
+}
+NN__TARGET_AVX2 static inline __m256 nn__mae1_avx2(__m256 h, __m256 y, __m256 d, __m256 *l)
+{
+    __m256 e = _mm256_sub_ps(h, y);
+    (void)d;
+    *l = _mm256_andnot_ps(NN__V8(-0.0f), e);
+    return nn__sign_avx2(e, NN__V8(1.0f));
+}
+NN__TARGET_AVX2 static inline __m256 nn__huber1_avx2(__m256 h, __m256 y, __m256 d, __m256 *l)
+{
+    __m256 e = _mm256_sub_ps(h, y), a = _mm256_andnot_ps(NN__V8(-0.0f), e);
+    __m256 in = _mm256_cmp_ps(a, d, _CMP_LE_OQ);
+    *l = _mm256_blendv_ps(_mm256_mul_ps(d, _mm256_fnmadd_ps(NN__V8(0.5f), d, a)),
+                          _mm256_mul_ps(_mm256_mul_ps(NN__V8(0.5f), e), e), in);
+    return _mm256_blendv_ps(_mm256_blendv_ps(_mm256_sub_ps(_mm256_setzero_ps(), d), d,
+                            _mm256_cmp_ps(e, _mm256_setzero_ps(), _CMP_GT_OQ)), e, in);
+}
+NN__TARGET_AVX2 static inline __m256 nn__bce1_avx2(__m256 h, __m256 y, __m256 d, __m256 *l)
+{
+    __m256 one = NN__V8(1.0f);
+    __m256 p = _mm256_max_ps(NN__V8(NN__LOSS_PMIN),
+                             _mm256_min_ps(NN__V8(1.0f - NN__LOSS_PMIN), h));
+    __m256 q = _mm256_sub_ps(one, p);
+    (void)d;
+    *l = _mm256_sub_ps(_mm256_setzero_ps(),
+                       _mm256_fmadd_ps(y, nn__log_avx2(p), _mm256_mul_ps(_mm256_sub_ps(one, y),
+                                                                         nn__log_avx2(q))));
+    return _mm256_div_ps(_mm256_sub_ps(p, y), _mm256_mul_ps(p, q));
+}
+NN__TARGET_AVX2 static inline __m256 nn__ce1_avx2(__m256 h, __m256 y, __m256 d, __m256 *l)
+{
+    __m256 p = _mm256_max_ps(NN__V8(NN__LOSS_PMIN), h), ny = _mm256_xor_ps(y, NN__V8(-0.0f));
+    (void)d;
+    *l = _mm256_and_ps(_mm256_cmp_ps(y, _mm256_setzero_ps(), _CMP_NEQ_UQ),
+                       _mm256_mul_ps(ny, nn__log_avx2(p)));
+    return _mm256_div_ps(ny, p);
+}
+#define NN__AVX2_LOSS(name, f)                                                \
+    NN__TARGET_AVX2 NN__INTERNAL double name(size_t n, const float *h,        \
+        const float *y, float delta, float gscale, float *grad)               \
+    {                                                                         \
+        __m256d a0 = _mm256_setzero_pd(), a1 = _mm256_setzero_pd();          \
+        __m256 vd = NN__V8(delta), vg = NN__V8(gscale), l, g;                 \
+        double t[4];                                                          \
+        size_t i;                                                             \
+        for (i = 0; i < n; i += 8) {                                          \
+            __m256i m = nn__tail8(n - i < 8 ? n - i : 8);                     \
+            g = f(_mm256_maskload_ps(h + i, m), _mm256_maskload_ps(y + i, m), vd, &l); \
+            l = _mm256_and_ps(_mm256_castsi256_ps(m), l);                     \
+            a0 = _mm256_add_pd(a0, _mm256_cvtps_pd(_mm256_castps256_ps128(l))); \
+            a1 = _mm256_add_pd(a1, _mm256_cvtps_pd(_mm256_extractf128_ps(l, 1))); \
+            if (grad) _mm256_maskstore_ps(grad + i, m, _mm256_mul_ps(g, vg)); \
+        }                                                                     \
+        _mm256_storeu_pd(t, _mm256_add_pd(a0, a1));                           \
+        return ((t[0] + t[1]) + t[2]) + t[3];                                 \
+    }
+NN__AVX2_LOSS(nn__mse_avx2, nn__mse1_avx2)
+NN__AVX2_LOSS(nn__mae_avx2, nn__mae1_avx2)
+NN__AVX2_LOSS(nn__huber_avx2, nn__huber1_avx2)
+NN__AVX2_LOSS(nn__bce_avx2, nn__bce1_avx2)
+NN__AVX2_LOSS(nn__ce_avx2, nn__ce1_avx2)
+
 NN__INTERNAL void nn__fill_avx2(nn_kernels *k)
 {
     NN__FILL_ELEMWISE(k, avx2);
@@ -2685,6 +2774,86 @@ NN__TARGET_AVX512 NN__INTERNAL double nn__sigmoid_xent_avx512(int rows, int cols
     return sum;
 }
 
+/* element losses: return dL/dh, set *l to the loss (2.8's nn__loss, same
+ * float operations for the gradient; the loss in float, summed in double) */
+NN__TARGET_AVX512 static inline __m512 nn__mse1_avx512(__m512 h, __m512 y, __m512 d, __m512 *l)
+{
+    __m512 e = _mm512_sub_ps(h, y);
+    (void)d;
+    *l = _mm512_mul_ps(_mm512_mul_ps(NN__V16(0.5f), e), e);
+    return e;
+}
+NN__TARGET_AVX512 static inline __m512 nn__sign_avx512(__m512 e, __m512 one)
+{
+    /* e > 0: one, e < 0: -one, else (0, NaN) 0 */
+    __m512 z = _mm512_setzero_ps();
+    return _mm512_mask_mov_ps(_mm512_maskz_mov_ps(_mm512_cmp_ps_mask(e, z, _CMP_GT_OQ), one),
+                              _mm512_cmp_ps_mask(e, z, _CMP_LT_OQ),
+                              _mm512_sub_ps(z, one));
+}
+NN__TARGET_AVX512 static inline __m512 nn__mae1_avx512(__m512 h, __m512 y, __m512 d, __m512 *l)
+{
+    __m512 e = _mm512_sub_ps(h, y);
+    (void)d;
+    *l = _mm512_abs_ps(e);
+    return nn__sign_avx512(e, NN__V16(1.0f));
+}
+NN__TARGET_AVX512 static inline __m512 nn__huber1_avx512(__m512 h, __m512 y, __m512 d, __m512 *l)
+{
+    __m512 e = _mm512_sub_ps(h, y), a = _mm512_abs_ps(e);
+    __mmask16 in = _mm512_cmp_ps_mask(a, d, _CMP_LE_OQ);
+    *l = _mm512_mask_mov_ps(_mm512_mul_ps(d, _mm512_fnmadd_ps(NN__V16(0.5f), d, a)), in,
+                            _mm512_mul_ps(_mm512_mul_ps(NN__V16(0.5f), e), e));
+    /* outside: e > 0 ? delta : -delta (NaN: -delta, as the scalar loop) */
+    return _mm512_mask_mov_ps(_mm512_mask_blend_ps(_mm512_cmp_ps_mask(e, _mm512_setzero_ps(),
+                              _CMP_GT_OQ), _mm512_sub_ps(_mm512_setzero_ps(), d), d), in, e);
+}
+NN__TARGET_AVX512 static inline __m512 nn__bce1_avx512(__m512 h, __m512 y, __m512 d, __m512 *l)
+{
+    __m512 one = NN__V16(1.0f);
+    __m512 p = _mm512_max_ps(NN__V16(NN__LOSS_PMIN),
+                             _mm512_min_ps(NN__V16(1.0f - NN__LOSS_PMIN), h));
+    __m512 q = _mm512_sub_ps(one, p);
+    (void)d;
+    *l = _mm512_sub_ps(_mm512_setzero_ps(),
+                       _mm512_fmadd_ps(y, nn__log_avx512(p), _mm512_mul_ps(_mm512_sub_ps(one, y),
+                                                                           nn__log_avx512(q))));
+    return _mm512_div_ps(_mm512_sub_ps(p, y), _mm512_mul_ps(p, q));
+}
+NN__TARGET_AVX512 static inline __m512 nn__ce1_avx512(__m512 h, __m512 y, __m512 d, __m512 *l)
+{
+    __m512 p = _mm512_max_ps(NN__V16(NN__LOSS_PMIN), h), ny = _mm512_xor_ps(y, NN__V16(-0.0f));
+    (void)d;
+    *l = _mm512_maskz_mul_ps(_mm512_cmp_ps_mask(y, _mm512_setzero_ps(), _CMP_NEQ_UQ), ny,
+                             nn__log_avx512(p));
+    return _mm512_div_ps(ny, p);
+}
+#define NN__AVX512_LOSS(name, f)                                              \
+    NN__TARGET_AVX512 NN__INTERNAL double name(size_t n, const float *h,      \
+        const float *y, float delta, float gscale, float *grad)               \
+    {                                                                         \
+        __m512d a0 = _mm512_setzero_pd(), a1 = _mm512_setzero_pd();          \
+        __m512 vd = NN__V16(delta), vg = NN__V16(gscale), l, g;               \
+        double t[8], sum = 0.0;                                               \
+        size_t i;                                                             \
+        for (i = 0; i < n; i += 16) {                                         \
+            __mmask16 m = nn__tail16(n - i < 16 ? n - i : 16);                \
+            g = f(_mm512_maskz_loadu_ps(m, h + i), _mm512_maskz_loadu_ps(m, y + i), vd, &l); \
+            l = _mm512_maskz_mov_ps(m, l);                                    \
+            a0 = _mm512_add_pd(a0, _mm512_maskz_cvtps_pd(0xFF, _mm512_extractf32x8_ps(l, 0))); \
+            a1 = _mm512_add_pd(a1, _mm512_maskz_cvtps_pd(0xFF, _mm512_extractf32x8_ps(l, 1))); \
+            if (grad) _mm512_mask_storeu_ps(grad + i, m, _mm512_mul_ps(g, vg)); \
+        }                                                                     \
+        _mm512_storeu_pd(t, _mm512_add_pd(a0, a1));                           \
+        for (i = 0; i < 8; i++) sum += t[i];                                  \
+        return sum;                                                           \
+    }
+NN__AVX512_LOSS(nn__mse_avx512, nn__mse1_avx512)
+NN__AVX512_LOSS(nn__mae_avx512, nn__mae1_avx512)
+NN__AVX512_LOSS(nn__huber_avx512, nn__huber1_avx512)
+NN__AVX512_LOSS(nn__bce_avx512, nn__bce1_avx512)
+NN__AVX512_LOSS(nn__ce_avx512, nn__ce1_avx512)
+
 NN__INTERNAL void nn__fill_avx512(nn_kernels *k)
 {
     NN__FILL_ELEMWISE(k, avx512);
@@ -3291,6 +3460,81 @@ NN__INTERNAL double nn__sigmoid_xent_neon(int rows, int cols, const float *z,
     return vaddvq_f64(vaddq_f64(a0, a1));
 }
 
+/* element losses (see the AVX-512 versions) */
+NN__INTERNAL inline float32x4_t nn__mse1_neon(float32x4_t h, float32x4_t y, float32x4_t d,
+                                              float32x4_t *l)
+{
+    float32x4_t e = vsubq_f32(h, y);
+    (void)d;
+    *l = vmulq_f32(vmulq_f32(NN__V4(0.5f), e), e);
+    return e;
+}
+NN__INTERNAL inline float32x4_t nn__sign_neon(float32x4_t e, float32x4_t one)
+{
+    return vbslq_f32(vcgtq_f32(e, NN__V4(0.0f)), one,
+                     vbslq_f32(vcltq_f32(e, NN__V4(0.0f)), vnegq_f32(one), NN__V4(0.0f)));
+}
+NN__INTERNAL inline float32x4_t nn__mae1_neon(float32x4_t h, float32x4_t y, float32x4_t d,
+                                              float32x4_t *l)
+{
+    float32x4_t e = vsubq_f32(h, y);
+    (void)d;
+    *l = vabsq_f32(e);
+    return nn__sign_neon(e, NN__V4(1.0f));
+}
+NN__INTERNAL inline float32x4_t nn__huber1_neon(float32x4_t h, float32x4_t y, float32x4_t d,
+                                                float32x4_t *l)
+{
+    float32x4_t e = vsubq_f32(h, y), a = vabsq_f32(e);
+    uint32x4_t in = vcleq_f32(a, d);
+    *l = vbslq_f32(in, vmulq_f32(vmulq_f32(NN__V4(0.5f), e), e),
+                   vmulq_f32(d, vfmsq_f32(a, NN__V4(0.5f), d)));
+    return vbslq_f32(in, e, vbslq_f32(vcgtq_f32(e, NN__V4(0.0f)), d, vnegq_f32(d)));
+}
+NN__INTERNAL inline float32x4_t nn__bce1_neon(float32x4_t h, float32x4_t y, float32x4_t d,
+                                              float32x4_t *l)
+{
+    float32x4_t one = NN__V4(1.0f);
+    float32x4_t p = vmaxq_f32(NN__V4(NN__LOSS_PMIN), vminq_f32(NN__V4(1.0f - NN__LOSS_PMIN), h));
+    float32x4_t q = vsubq_f32(one, p);
+    (void)d;
+    *l = vnegq_f32(vfmaq_f32(vmulq_f32(vsubq_f32(one, y), nn__log_neon(q)), y, nn__log_neon(p)));
+    return vdivq_f32(vsubq_f32(p, y), vmulq_f32(p, q));
+}
+NN__INTERNAL inline float32x4_t nn__ce1_neon(float32x4_t h, float32x4_t y, float32x4_t d,
+                                             float32x4_t *l)
+{
+    float32x4_t p = vmaxq_f32(NN__V4(NN__LOSS_PMIN), h), ny = vnegq_f32(y);
+    (void)d;
+    *l = vbslq_f32(vceqq_f32(y, NN__V4(0.0f)), NN__V4(0.0f), vmulq_f32(ny, nn__log_neon(p)));
+    return vdivq_f32(ny, p);
+}
+#define NN__NEON_LOSS(name, f)                                                \
+    NN__INTERNAL double name(size_t n, const float *h, const float *y,        \
+                             float delta, float gscale, float *grad)          \
+    {                                                                         \
+        float64x2_t a0 = vdupq_n_f64(0.0), a1 = vdupq_n_f64(0.0);             \
+        float32x4_t vd = NN__V4(delta), vg = NN__V4(gscale), l, g;            \
+        size_t i;                                                             \
+        for (i = 0; i < n; i += 4) {                                          \
+            size_t left = n - i < 4 ? n - i : 4;                              \
+            g = f(nn__load_tail_neon(h + i, left), nn__load_tail_neon(y + i, left), vd, &l); \
+            if (left < 4)                                                     \
+                l = vbslq_f32(vcltq_u32(vcombine_u32(vcreate_u32(0x100000000ull), \
+                                        vcreate_u32(0x300000002ull)),         \
+                              vdupq_n_u32((uint32_t)left)), l, NN__V4(0.0f)); \
+            a0 = vaddq_f64(a0, vcvt_f64_f32(vget_low_f32(l)));                \
+            a1 = vaddq_f64(a1, vcvt_high_f64_f32(l));                         \
+            if (grad) nn__store_tail_neon(grad + i, vmulq_f32(g, vg), left);  \
+        }                                                                     \
+        return vaddvq_f64(vaddq_f64(a0, a1));                                 \
+    }
+NN__NEON_LOSS(nn__mse_neon, nn__mse1_neon)
+NN__NEON_LOSS(nn__mae_neon, nn__mae1_neon)
+NN__NEON_LOSS(nn__huber_neon, nn__huber1_neon)
+NN__NEON_LOSS(nn__bce_neon, nn__bce1_neon)
+NN__NEON_LOSS(nn__ce_neon, nn__ce1_neon)
+
 NN__INTERNAL void nn__fill_neon(nn_kernels *k)
 {
     NN__FILL_ELEMWISE(k, neon);
@@ -3792,7 +4036,7 @@ NNAPI const char *nn_loss_name(nn_loss l)
 /* Probabilities are clamped to [NN__PMIN, 1 - NN__PMIN] inside the logs of
  * BCE and CE computed from h (not from logits), so a saturated output gives
  * a large finite loss instead of inf. */
-#define NN__PMIN 1e-7f
+#define NN__PMIN NN__LOSS_PMIN
 
 /* Loss summed over every element (callers divide by the batch) and
  * optionally its gradient times gscale (1/batch). No argument checks. */
@@ -3802,6 +4046,8 @@ NN__INTERNAL double nn__loss(nn_loss l, int rows, int cols, const float *h,
 {
     size_t i, n = (size_t)rows * cols;
     double sum = 0.0;
+    const nn_kernels *k = nn__k();
+    if (k->loss[l]) return k->loss[l](n, h, y, delta, gscale, grad); /* SIMD */
     for (i = 0; i < n; i++) {
         float e = h[i] - y[i], g = 0.0f, p;
         switch (l) {

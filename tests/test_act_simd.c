@@ -24,6 +24,8 @@
  *    |y| (|dy| + |<y, dy>|) (two roundings and the float dot).
  *  - fused softmax + CE and sigmoid + BCE: dz bit-exact with (h - y) g from
  *    the same ISA's forward; the loss within a per-term bound (in check_xent).
+ *  - MSE, MAE, Huber, BCE, CE element losses: gradient bit-exact with the
+ *    float formula; loss within a per-element bound (in loss_ref).
  * NN_TEST_QUICK=1 (emulators) sweeps 1/16 of the points. */
 #define NN_IMPLEMENTATION
 #include "../nn.h"
@@ -346,6 +348,80 @@ static void check_xent(const nn_kernels *k)
     }
 }
 
+/* the losses of the kernel table (NULL in the scalar table: 2.8's loop):
+ * gradient bit-exact with the float formula written out here, loss within
+ * a per-element bound against double (stated inline) */
+static float loss_grad_ref(int l, float h, float y, float d)
+{
+    float e = h - y, p;
+    switch (l) {
+    case NN_LOSS_MSE: return e;
+    case NN_LOSS_MAE: return e > 0.0f ? 1.0f : (e < 0.0f ? -1.0f : 0.0f);
+    case NN_LOSS_HUBER: return fabsf(e) <= d ? e : (e > 0.0f ? d : -d);
+    case NN_LOSS_BCE:
+        p = h < 1e-7f ? 1e-7f : (h > 1.0f - 1e-7f ? 1.0f - 1e-7f : h);
+        return (p - y) / (p * (1.0f - p));
+    default:
+        p = h < 1e-7f ? 1e-7f : h;
+        return -y / p;
+    }
+}
+static double loss_ref(int l, float hf, float yf, float df, double *tol)
+{
+    double h = hf, y = yf, d = df, e = h - y, p, v;
+    const double u = ldexp(1.0, -24);
+    switch (l) {
+    case NN_LOSS_MSE: v = 0.5 * e * e; *tol = v * 4 * u; return v;      /* e, e^2 */
+    case NN_LOSS_MAE: v = fabs(e); *tol = v * 2 * u; return v;          /* e     */
+    case NN_LOSS_HUBER:
+        v = fabs((float)e) <= df ? 0.5 * e * e : d * (fabs(e) - 0.5 * d);
+        *tol = (v + d * d) * 4 * u;   /* e, |e| - d/2, products: 3 roundings */
+        return v;
+    case NN_LOSS_BCE:
+        p = hf < 1e-7f ? 1e-7f : (hf > 1.0f - 1e-7f ? 1.0f - 1e-7f : hf);
+        v = -(y * log(p) + (1.0 - y) * log(1.0 - p));
+        /* logs <= 1 ulp, 1 - p and 1 - y rounded (abs 2^-24 each), 3 more */
+        *tol = (fabs(y * log(p)) + fabs((1.0 - y) * log(1.0 - p))) * 4 * u +
+               (fabs(log(1.0 - p)) + 1.0 / (1.0 - p)) * u;
+        return v;
+    default:
+        p = hf < 1e-7f ? 1e-7f : hf;
+        v = yf != 0.0f ? -y * log(p) : 0.0;
+        *tol = fabs(v) * 3 * u;
+        return v;
+    }
+}
+static void check_losses(const nn_kernels *k)
+{
+    static const int ns[] = {1, 5, 16, 17, 33, 100, 1000};
+    float h[1000], y[1000], g[1000];
+    const float gs = 0.25f, d = 0.75f;
+    int l, c, i;
+    for (l = 0; l < NN_LOSS_COUNT; l++) {
+        if (!k->loss[l]) continue;
+        for (c = 0; c < (int)(sizeof ns / sizeof ns[0]); c++) {
+            int n = ns[c], okg = 1;
+            double sum, ref = 0.0, tol = 0.0, t;
+            for (i = 0; i < n; i++) {
+                int prob = l == NN_LOSS_BCE || l == NN_LOSS_SOFTMAX_CE;
+                h[i] = prob ? (float)unif() : (float)((unif() - 0.5) * 4.0);
+                y[i] = prob ? (float)unif() : (float)((unif() - 0.5) * 4.0);
+            }
+            if (n > 4) { h[0] = 0.0f; h[1] = 1.0f; y[2] = 0.0f; h[3] = y[3]; }
+            sum = k->loss[l]((size_t)n, h, y, d, gs, g);
+            for (i = 0; i < n; i++) {
+                ref += loss_ref(l, h[i], y[i], d, &t);
+                tol += t;
+                okg &= same(g[i], loss_grad_ref(l, h[i], y[i], d) * gs);
+            }
+            CHECK(okg, "loss %s: gradient differs from the formula, n %d", nn_loss_name((nn_loss)l), n);
+            CHECK(fabs(sum - ref) <= tol + 1e-30, "loss %s n %d: %.9g, want %.9g (tol %.3g)",
+                  nn_loss_name((nn_loss)l), n, sum, ref, tol);
+            CHECK(k->loss[l]((size_t)n, h, y, d, gs, NULL) == sum, "loss %s without grad", nn_loss_name((nn_loss)l));
+        }
+    }
+}
+
 static void run_isa(nn_isa isa)
 {
     const nn_kernels *k = nn_kernels_for(isa);
@@ -365,6 +441,7 @@ static void run_isa(nn_isa isa)
     check_exact_and_derivs(k);
     check_softmax(k);
     check_xent(k);
+    check_losses(k);
     check_lengths(k);
 }
 

@@ -63,7 +63,8 @@ void nnb_peer_settle(void);
 void nnb_peer_ran(const nnb_peer *p, int threads);   /* after a peer run   */
 
 /* Seconds per call of a peer on a shape, shared between the peer's own row
- * and nn.h's rows (which report the ratio). key: shape + threads + peer. */
+ * and nn.h's rows (which report the ratio). key: shape + threads + peer.
+ * Keeps the fastest time put (repetitions: the least disturbed one). */
 void   nnb_cache_put(const char *key, double seconds);
 double nnb_cache_get(const char *key);            /* 0 when not measured   */
 /* Seconds per call of fn(arg), best of a few timed batches. */

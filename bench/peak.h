@@ -139,39 +139,44 @@ static const nnb_peak_kernel nnb_peak_kernels[] = {
 
 static volatile double nnb_sink;   /* keeps the checksums alive   */
 
-/* FLOP/s of one run of reps per thread on `threads` threads. */
-static double nnb_peak_run(const nnb_peak_kernel *k, long reps, int threads)
+/* The best FLOP/s of one thread over `runs` timed runs of reps each. */
+static double nnb_peak_thread(const nnb_peak_kernel *k, long reps, int runs)
 {
-    double t0, t1, sum = 0.0;
-    t0 = nnb_peak_now();
-#ifdef _OPENMP
-#pragma omp parallel num_threads(threads) reduction(+ : sum)
-    sum += k->fn(reps);
-#else
-    (void)threads;
-    sum = k->fn(reps);
-#endif
-    t1 = nnb_peak_now();
+    double best = 0.0, sum = 0.0;
+    int i;
+    for (i = 0; i < runs; i++) {
+        double t0 = nnb_peak_now(), f;
+        sum += k->fn(reps);
+        f = k->flops_per_rep * (double)reps / (nnb_peak_now() - t0);
+        if (f > best) best = f;
+    }
     nnb_sink = sum;
-    return k->flops_per_rep * (double)reps * threads / (t1 - t0);
+    return best;
 }
 
-/* Best of 15 runs of >= ~10 ms each: the best one is the least disturbed
- * by other processes. */
+/* FP32 peak of `threads` threads running the chains at the same time: each
+ * thread times its own runs (~2 ms) and keeps its best, the least disturbed
+ * by other processes; the peak is the sum of the threads' bests. (Timing
+ * the whole team instead would charge every thread for the one that a busy
+ * machine preempted.) */
 static double nnb_peak_best(const nnb_peak_kernel *k, int threads)
 {
-    long reps = 1 << 16;
-    double best = 0.0, f;
-    int i;
-    while (reps < (1L << 30)) {             /* size a run to >= 10 ms      */
+    long reps = 1 << 12;
+    double total = 0.0;
+    while (reps < (1L << 30)) {             /* size a run to >= 2 ms       */
         double t0 = nnb_peak_now();
-        (void)nnb_peak_run(k, reps, threads);
-        if (nnb_peak_now() - t0 > 0.01) break;
+        nnb_sink = k->fn(reps);
+        if (nnb_peak_now() - t0 > 0.002) break;
         reps *= 2;
     }
-    for (i = 0; i < 15; i++)
-        if ((f = nnb_peak_run(k, reps, threads)) > best) best = f;
-    return best;
+#ifdef _OPENMP
+#pragma omp parallel num_threads(threads) reduction(+ : total)
+    total += nnb_peak_thread(k, reps, 40);
+#else
+    (void)threads;
+    total = nnb_peak_thread(k, reps, 40);
+#endif
+    return total;
 }
 
 #endif /* NN_BENCH_PEAK_H */

@@ -136,7 +136,7 @@ int main(void)
     }
 
     max_t = c->logical_cpus > 1 ? c->logical_cpus : 1;
-    printf("\nMeasured FP32 FMA peak (independent FMA chains, best of 15 runs):\n");
+    printf("\nMeasured FP32 FMA peak (independent FMA chains, each thread's best of 40 runs, summed):\n");
     for (k = nnb_peak_kernels; k->fn; k++) {
         if (!nn_isa_supported(k->id)) continue;
         for (t = 1; t <= max_t; t = t == 1 && max_t > 1 ? max_t : max_t + 1) {

@@ -12,7 +12,7 @@ NNB_CSRC     := bench/bench_main.c bench/bench_common.c bench/bench_gemm.c \
                 bench/bench_act.c bench/bench_net.c
 NNB_OBJ      := $(patsubst bench/%.c,$(NNB_DIR)/%.o,$(NNB_CSRC)) \
                 $(NNB_DIR)/nn_impl.o $(NNB_DIR)/shim.o
-NNB_HDR      := bench/bench.h bench/shim.h bench/pending.h bench/peak.h nn.h
+NNB_HDR      := bench/bench.h bench/shim.h bench/peak.h nn.h
 # Google Benchmark: pkg-config, else the header where Debian puts it.
 NNB_GBENCH   := $(shell pkg-config --exists benchmark 2>/dev/null && echo pkg || \
                   (test -f /usr/include/benchmark/benchmark.h && echo hdr))
@@ -43,12 +43,6 @@ $(NNB_DIR):
 
 $(NNB_DIR)/%.o: bench/%.c $(NNB_HDR) | $(NNB_DIR)
 	$(CC) $(NNB_CFLAGS) -c $< -o $@
-
-# nn.h's own implementation: while the library is being written it may
-# carry static helpers not yet called; nn.h's warnings are enforced by
-# tests/, not here.
-$(NNB_DIR)/nn_impl.o: bench/nn_impl.c $(NNB_HDR) | $(NNB_DIR)
-	$(CC) $(NNB_CFLAGS) -Wno-unused-function -c $< -o $@
 
 $(NNB_DIR)/shim.o: bench/shim.cc bench/shim.h | $(NNB_DIR)
 	$(CXX) $(CXXSTD) $(OPT) $(WARN) $(WERROR) $(NNB_GB_CFLAGS) -c $< -o $@

@@ -3,7 +3,6 @@
  * n = 4 Ki floats (in L1) and 4 Mi floats (16 MiB, beyond L2). */
 #define _POSIX_C_SOURCE 200809L
 #include "bench.h"
-#include "pending.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -40,11 +39,6 @@ static void bm_act(nnb_state *st, void *user)
     float *x, *y, *dy, *dx, loss = 0.0f;
     double bytes_per_elem = 8.0;
     if (c->kind != K_LIBM) {
-        if (!NNB_HAVE(nn_act_forward) || !NNB_HAVE(nn_act_backward) ||
-            !NNB_HAVE(nn_softmax) || !NNB_HAVE(nn_loss_eval)) {
-            nnb_skip(st, "nn.h does not define activations/losses yet");
-            return;
-        }
         if (nn_isa_set(c->isa) != NN_OK) {
             nnb_skip(st, "ISA not supported here");
             return;

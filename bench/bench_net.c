@@ -7,7 +7,6 @@
  * computed: 784-256-128-10 -> 0.470 MFLOP inference, 1.007 MFLOP training. */
 #define _POSIX_C_SOURCE 200809L
 #include "bench.h"
-#include "pending.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,11 +54,6 @@ static void bm_net(nnb_state *st, void *user)
     nn_opt opt;
     float *x, *y, *h, loss = 0.0f;
     nn_status status;
-    if (!NNB_HAVE(nn_net_create) || !NNB_HAVE(nn_train_step) || !NNB_HAVE(nn_predict) ||
-        !NNB_HAVE(nn_ctx_create) || !NNB_HAVE(nn_opt_default)) {
-        nnb_skip(st, "nn.h does not define networks/training yet");
-        return;
-    }
     if (nn_isa_set(c->isa) != NN_OK) {
         nnb_skip(st, "ISA not supported here");
         return;

@@ -21,7 +21,10 @@ NNB_GB_LIBS  := $(if $(filter pkg,$(NNB_GBENCH)),$(shell pkg-config --libs bench
 NNB_CFLAGS   := $(CSTD) $(OPT) $(WARN) $(WERROR) -fopenmp
 NNB_LIBS     := $(NNB_GB_LIBS) -lpthread -ldl $(LDLIBS)
 NNB_MIN_TIME ?= 0.1
-NNB_RUN       = $(NNB_BIN) --benchmark_min_time=$(NNB_MIN_TIME) --benchmark_out_format=json
+# Extra nn_bench flags, e.g. NNB_FLAGS=--benchmark_repetitions=3 (the tables
+# then take the best repetition, the least disturbed by other processes).
+NNB_FLAGS    ?=
+NNB_RUN       = $(NNB_BIN) --benchmark_min_time=$(NNB_MIN_TIME) --benchmark_out_format=json $(NNB_FLAGS)
 
 .PHONY: bench-build bench-check-deps bench-quick-run bench-full-run
 bench: bench-quick-run

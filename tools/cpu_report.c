@@ -20,6 +20,7 @@
 typedef struct feature {
     const char *name, *source;
     int (*get)(const nn_cpu_info *c);
+    int x86;                    /* an x86 feature (else aarch64)           */
 } feature;
 
 #define NNR_FEATURE(field) \
@@ -37,17 +38,17 @@ NNR_FEATURE(os_zmm)
 NNR_FEATURE(neon)
 
 static const feature features[] = {
-    { "sse2", "cpuid(1).edx bit 26", get_sse2 },
-    { "avx", "cpuid(1).ecx bit 28", get_avx },
-    { "fma", "cpuid(1).ecx bit 12", get_fma },
-    { "avx2", "cpuid(7,0).ebx bit 5", get_avx2 },
-    { "avx512f", "cpuid(7,0).ebx bit 16", get_avx512f },
-    { "avx512dq", "cpuid(7,0).ebx bit 17", get_avx512dq },
-    { "avx512bw", "cpuid(7,0).ebx bit 30", get_avx512bw },
-    { "avx512vl", "cpuid(7,0).ebx bit 31", get_avx512vl },
-    { "os_ymm", "xgetbv(0) XCR0 bits 1,2 (OS saves XMM+YMM; needs cpuid(1).ecx bit 27 OSXSAVE)", get_os_ymm },
-    { "os_zmm", "xgetbv(0) XCR0 bits 1,2,5,6,7 (+ opmask, ZMM_Hi256, Hi16_ZMM)", get_os_zmm },
-    { "neon", "baseline on aarch64", get_neon },
+    { "sse2", "cpuid(1).edx bit 26", get_sse2, 1 },
+    { "avx", "cpuid(1).ecx bit 28", get_avx, 1 },
+    { "fma", "cpuid(1).ecx bit 12", get_fma, 1 },
+    { "avx2", "cpuid(7,0).ebx bit 5", get_avx2, 1 },
+    { "avx512f", "cpuid(7,0).ebx bit 16", get_avx512f, 1 },
+    { "avx512dq", "cpuid(7,0).ebx bit 17", get_avx512dq, 1 },
+    { "avx512bw", "cpuid(7,0).ebx bit 30", get_avx512bw, 1 },
+    { "avx512vl", "cpuid(7,0).ebx bit 31", get_avx512vl, 1 },
+    { "os_ymm", "xgetbv(0) XCR0 bits 1,2 (OS saves XMM+YMM; needs cpuid(1).ecx bit 27 OSXSAVE)", get_os_ymm, 1 },
+    { "os_zmm", "xgetbv(0) XCR0 bits 1,2,5,6,7 (+ opmask, ZMM_Hi256, Hi16_ZMM)", get_os_zmm, 1 },
+    { "neon", "baseline on aarch64", get_neon, 0 },
 };
 
 /* What each ISA table needs, as in nn.h's dispatch (section 2.2). */
@@ -97,7 +98,8 @@ int main(void)
 
     printf("Features nn.h's dispatch reads (nn_cpu_info_get):\n");
     for (i = 0; i < sizeof features / sizeof features[0]; i++)
-        printf("  %-9s %-3s  %s\n", features[i].name, features[i].get(c) ? "yes" : "no",
+        if (features[i].x86 == (c->neon == 0))
+            printf("  %-9s %-3s  %s\n", features[i].name, features[i].get(c) ? "yes" : "no",
                features[i].source);
 
     printf("\nISA tables (usable = compiled in and every feature it needs present):\n");

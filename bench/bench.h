@@ -64,7 +64,8 @@ void nnb_peer_ran(const nnb_peer *p, int threads);   /* after a peer run   */
 
 /* Seconds per call of a peer on a shape, shared between the peer's own row
  * and nn.h's rows (which report the ratio). key: shape + threads + peer.
- * Keeps the fastest time put (repetitions: the least disturbed one). */
+ * The last time put wins: Google Benchmark's final run of the peer's row,
+ * the run it reports, so the ratio matches the two rows' FLOP/s. */
 void   nnb_cache_put(const char *key, double seconds);
 double nnb_cache_get(const char *key);            /* 0 when not measured   */
 /* Seconds per call of fn(arg), best of a few timed batches. */

@@ -367,10 +367,7 @@ void nnb_cache_put(const char *key, double seconds)
 {
     int i;
     for (i = 0; i < nnb_cache_n; i++)
-        if (strcmp(nnb_cache[i].key, key) == 0) {
-            if (seconds < nnb_cache[i].seconds) nnb_cache[i].seconds = seconds;
-            return;
-        }
+        if (strcmp(nnb_cache[i].key, key) == 0) { nnb_cache[i].seconds = seconds; return; }
     if (nnb_cache_n == nnb_cache_cap) {
         nnb_cache_cap = nnb_cache_cap ? 2 * nnb_cache_cap : 256;
         nnb_cache = (nnb_cache_entry *)realloc(nnb_cache, (size_t)nnb_cache_cap * sizeof *nnb_cache);

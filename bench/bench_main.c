@@ -83,9 +83,24 @@ static void add_context(void)
     nnb_context("compiler", buf);
 }
 
+/* Other processes on the CPUs skew every figure (and collapse spin-waiting
+ * thread teams): say so up front. Linux only; elsewhere silent. */
+static void warn_if_busy(void)
+{
+    FILE *f = fopen("/proc/loadavg", "r");
+    double load1 = 0.0;
+    if (!f) return;
+    if (fscanf(f, "%lf", &load1) == 1 && load1 > 0.5)
+        fprintf(stderr, "nn_bench: warning: load average %.2f before starting: other "
+                "processes are running; figures will be low and noisy (try "
+                "NNB_FLAGS=--benchmark_repetitions=3; tables take the best)\n", load1);
+    fclose(f);
+}
+
 int main(int argc, char **argv)
 {
     if (!parse_args(&argc, argv)) return 2;
+    warn_if_busy();
     add_context();
     nnb_peak_measure();                 /* the "% of peak" denominator     */
     nnb_peers_load(nnb_cfg.peer_mode);

@@ -3,6 +3,8 @@
 #include "bench.h"
 
 #include <dlfcn.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -261,6 +263,27 @@ static void nnb_load_openblas(int mode)
     nnb_npeers++;
 }
 
+/* Does BLIS run with BLIS_ARCH_TYPE as now set? A sub-configuration that
+ * was not compiled in makes BLIS abort, so try it in a child process. */
+static int nnb_blis_probe(void (*init)(void), nnb_cblas_sgemm_fn sgemm)
+{
+    int status = 0;
+    pid_t pid;
+    fflush(NULL);
+    pid = fork();
+    if (pid < 0) return 0;
+    if (pid == 0) {
+        float a = 1.0f, b = 2.0f, c = 0.0f;
+        if (!freopen("/dev/null", "w", stderr)) _exit(1);
+        init();
+        nnb_blis_threads_fn(1);
+        sgemm(101, 111, 111, 1, 1, 1, 1.0f, &a, 1, &b, 1, 0.0f, &c, 1);
+        _exit(c == 2.0f ? 0 : 1);
+    }
+    if (waitpid(pid, &status, 0) != pid) return 0;
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
 static void nnb_load_blis(int mode)
 {
     static const char *const paths[] = {
@@ -291,8 +314,8 @@ static void nnb_load_blis(int mode)
     (void)nnb_sym(h, "bli_arch_query_id", &arch_query, sizeof arch_query);
     if (mode == NNB_PEERS_FORCED) {
         /* BLIS_ARCH_TYPE is a numeric arch_t id, read once at bli_init();
-         * an id that is not compiled in aborts, so only the sub-configs
-         * Debian builds (skx, haswell), found by name, never by number. */
+         * the id is found by name (ids differ between versions) and tried in
+         * a child first (an id that is not compiled in aborts). */
         const char *e = getenv("BLIS_ARCH_TYPE");
         const char *want = nn_isa_supported(NN_ISA_AVX512) ? "skx"
                          : nn_isa_supported(NN_ISA_AVX2) ? "haswell" : NULL;
@@ -306,6 +329,12 @@ static void nnb_load_blis(int mode)
                     sprintf(idbuf, "%d", i);
                     setenv("BLIS_ARCH_TYPE", idbuf, 1);
                     forced = idbuf;
+                    if (!nnb_blis_probe(init, p->sgemm)) {
+                        fprintf(stderr, "nn_bench: notice: this BLIS lacks its %s kernels; "
+                                "blis-forced runs what it detects\n", want);
+                        unsetenv("BLIS_ARCH_TYPE");
+                        forced = NULL;
+                    }
                     break;
                 }
             }

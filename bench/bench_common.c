@@ -17,12 +17,7 @@ nnb_config nnb_cfg;
 /* utilities                                                                */
 /* ======================================================================== */
 
-double nnb_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
+double nnb_now(void) { return nnb_peak_now(); }
 
 float *nnb_alloc(size_t n)
 {

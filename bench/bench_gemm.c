@@ -133,7 +133,7 @@ static void bm_gemm_nn(nnb_state *st, void *user)
 /* Register the peers' rows, then nn.h's rows on each ISA, for one shape at
  * each thread count. name: "sgemm/<op>/<shape>". */
 static void reg_shape(const char *op, const char *shape, int tA, int tB,
-                      int M, int N, int K, int max_isa_flops_scalar)
+                      int M, int N, int K, int scalar_mflop_cap)
 {
     nn_isa isas[NN_ISA_COUNT];
     int n_isa = nnb_isas(isas), t, i;
@@ -156,7 +156,7 @@ static void reg_shape(const char *op, const char *shape, int tA, int tB,
             /* The scalar path is for correctness; skip it where a single
              * call would take seconds. */
             if (isas[i] == NN_ISA_SCALAR && n_isa > 1 &&
-                2.0 * M * N * K > (double)max_isa_flops_scalar * 1e6)
+                2.0 * M * N * K > (double)scalar_mflop_cap * 1e6)
                 continue;
             c = (gemm_case *)malloc(sizeof *c);
             *c = proto;
@@ -171,13 +171,13 @@ static void reg_shape(const char *op, const char *shape, int tA, int tB,
  *   forward  Y  = X W^T   NT  M=b   N=out K=in
  *   input    dX = dY W    NN  M=b   N=in  K=out
  *   weights  dW = dY^T X  TN  M=out N=in  K=b                            */
-static void reg_layer(int b, int in, int out, int scalar_cap)
+static void reg_layer(int b, int in, int out, int scalar_mflop_cap)
 {
     char shape[64];
     snprintf(shape, sizeof shape, "b%d.%d-%d", b, in, out);
-    reg_shape("fwd.NT", shape, 0, 1, b, out, in, scalar_cap);
-    reg_shape("dX.NN", shape, 0, 0, b, in, out, scalar_cap);
-    reg_shape("dW.TN", shape, 1, 0, out, in, b, scalar_cap);
+    reg_shape("fwd.NT", shape, 0, 1, b, out, in, scalar_mflop_cap);
+    reg_shape("dX.NN", shape, 0, 0, b, in, out, scalar_mflop_cap);
+    reg_shape("dW.TN", shape, 1, 0, out, in, b, scalar_mflop_cap);
 }
 
 void nnb_register_gemm(void)

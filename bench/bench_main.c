@@ -93,7 +93,10 @@ static void warn_if_busy(void)
     if (fscanf(f, "%lf", &load1) == 1 && load1 > 0.5)
         fprintf(stderr, "nn_bench: warning: load average %.2f before starting: other "
                 "processes are running; figures will be low and noisy (try "
-                "NNB_FLAGS=--benchmark_repetitions=3; tables take the best)\n", load1);
+                "NNB_FLAGS=--benchmark_repetitions=3; tables take the best; "
+                "tools/compare_bench --cpu-time). Spinning OpenMP teams (nn.h, BLIS) "
+                "collapse when a CPU is taken: OMP_WAIT_POLICY=passive measures what "
+                "a shared machine gives\n", load1);
     fclose(f);
 }
 

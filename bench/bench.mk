@@ -24,6 +24,9 @@ NNB_MIN_TIME ?= 0.1
 # Extra nn_bench flags, e.g. NNB_FLAGS=--benchmark_repetitions=3 (the tables
 # then take the best repetition, the least disturbed by other processes).
 NNB_FLAGS    ?=
+# tools/compare_bench flags for the table, e.g. NNB_TABLE_FLAGS="--cpu-time
+# --threads 1" on a machine shared with other jobs.
+NNB_TABLE_FLAGS ?=
 NNB_RUN       = $(NNB_BIN) --benchmark_min_time=$(NNB_MIN_TIME) --benchmark_out_format=json $(NNB_FLAGS)
 
 .PHONY: bench-build bench-check-deps bench-quick-run bench-full-run
@@ -59,7 +62,7 @@ define NNB_RUN_SET
 	$(NNB_RUN) $(2) --peers=forced --isas=best --only=gemm \
 	  --benchmark_out=$(NNB_DIR)/$(1)-forced.json
 	@if command -v python3 >/dev/null; then \
-	  python3 tools/compare_bench --summary $(NNB_DIR)/$(1).json $(NNB_DIR)/$(1)-forced.json \
+	  python3 tools/compare_bench $(NNB_TABLE_FLAGS) --summary $(NNB_DIR)/$(1).json $(NNB_DIR)/$(1)-forced.json \
 	    > $(NNB_DIR)/$(1).md && cat $(NNB_DIR)/$(1).md && \
 	  echo "wrote $(NNB_DIR)/$(1).json $(NNB_DIR)/$(1)-forced.json $(NNB_DIR)/$(1).md"; \
 	else echo "python3 not found: JSON in $(NNB_DIR), no table"; fi

@@ -242,6 +242,9 @@ NNDEF const float *nn_net_params_const(const nn_net *net, size_t *count);
 NNDEF nn_status nn_ctx_create(nn_ctx **out, const nn_net *net, int max_batch);
 NNDEF void      nn_ctx_free(nn_ctx *ctx);
 NNDEF void      nn_ctx_seed(nn_ctx *ctx, uint64_t seed);  /* dropout stream */
+/* Rows per cache block in nn_train_step: 0 = automatic (from the L2 size),
+ * else that many (capped at max_batch). Returns the value in force. */
+NNDEF int       nn_ctx_set_row_block(nn_ctx *ctx, int rows);
 
 /* Inference over n rows (any n; processed max_batch at a time). The net is
  * only read: many threads may predict with one net and a ctx each. */
@@ -320,6 +323,9 @@ typedef struct nn_fit_config {
     /* called after every epoch; return non-zero to stop training */
     int (*on_epoch)(const nn_epoch_report *r, void *user);
     void *user;
+    int start_epoch;               /* resume: epoch e shuffles and drops    */
+                                   /* out from (seed, e) alone              */
+    int row_block;                 /* 0: the context's automatic choice     */
 } nn_fit_config;
 NNDEF nn_fit_config nn_fit_defaults(void);
 
@@ -334,9 +340,10 @@ NNDEF nn_status nn_fit(nn_net *net, const nn_fit_config *cfg, int n,
                        const float *x, const float *y, nn_fit_result *res);
 
 /* ---- perceptron --------------------------------------------------------- */
-/* The classic rule on targets t in {0,1}: o = step(w.x + b);
+/* The classic rule on targets t in {0,1}: o = step(w.x + b), step(0) = 1;
  * w += lr (t - o) x; b += lr (t - o); until an epoch has no error
- * (*converged = 1) or max_epochs pass (*converged = 0). */
+ * (*converged = 1) or max_epochs pass (*converged = 0). w (dims) and *b
+ * hold the starting weights on entry and the learned ones on return. */
 NNDEF nn_status nn_perceptron_train(int n, int dims, const float *x,
                                     const float *t, float lr, int max_epochs,
                                     float *w, float *b, int *epochs,
@@ -630,12 +637,22 @@ typedef void (*nn__act_bwd_fn)(size_t n, const float *y, const float *dy,
                                float *dx);
 typedef void (*nn__rows_fn)(int rows, int cols, const float *x, float *y);
 
+/* One optimizer step's hyper-parameters, resolved for the vector kernels
+ * (Adam's bias corrections bc1 = 1 - b1^t, bc2 = 1 - b2^t included). */
+typedef struct nn__opt_args {
+    nn_opt_kind kind;
+    float lr, mu, b1, b2, eps, l1, l2, bc1, bc2;
+} nn__opt_args;
+typedef void (*nn__opt_fn)(const nn__opt_args *a, size_t n, float *w,
+                           const float *g, float *m, float *v);
+
 /* One table per ISA. Every entry starts as the scalar kernel; each ISA
  * section overrides what it implements (nn__fill_* functions), so a new
  * kernel is one function plus one line. */
 struct nn_kernels {
     nn_isa isa;
     const char *name;
+    nn__opt_fn opt_step;        /* optimizer pass (section 2.9 fills)      */
     /* -- GEMM (section 2.7 owns these) -- */
     int mr, nr;                 /* register tile of the micro-kernel       */
     int mc, kc, nc;             /* cache blocking derived at init          */
@@ -653,6 +670,7 @@ NN__INTERNAL int nn__init_state; /* 0 none, 1 running, 2 done */
 
 NN__INTERNAL void nn__fill_scalar(nn_kernels *k);
 NN__INTERNAL void nn__gemm_fill(nn_kernels *k);
+NN__INTERNAL void nn__opt_fill(nn_kernels *k);
 #if NN__X86
 NN__INTERNAL void nn__fill_avx2(nn_kernels *k);
 NN__INTERNAL void nn__fill_avx512(nn_kernels *k);
@@ -845,6 +863,7 @@ NN__INTERNAL void nn__build_tables(void)
         if (i == NN_ISA_NEON) nn__fill_neon(k);
 #endif
         nn__gemm_fill(k);                       /* block sizes from caches */
+        nn__opt_fill(k);
     }
     want = nn__isa_from_env();
     if (want == NN_ISA_AUTO || !nn__table_ok[want]) want = nn__best_isa();
@@ -931,6 +950,36 @@ NNAPI const nn_kernels *nn_kernels_for(nn_isa isa)
 /* ======================================================================== */
 /* 2.3 scalar kernels                                                       */
 /* ======================================================================== */
+
+/* -- scalar optimizer kernel: the rules of nn_opt, one element at a time -- */
+NN__INTERNAL void nn__opt_scalar(const nn__opt_args *a, size_t n, float *w,
+                                 const float *grad, float *m, float *v)
+{
+    size_t i;
+    for (i = 0; i < n; i++) {
+        float g = grad[i];
+        if (a->l2 != 0.0f) g += a->l2 * w[i];
+        if (a->l1 != 0.0f) g += w[i] > 0.0f ? a->l1 : (w[i] < 0.0f ? -a->l1 : 0.0f);
+        switch (a->kind) {
+        case NN_OPT_SGD:
+            w[i] -= a->lr * g;
+            break;
+        case NN_OPT_MOMENTUM:
+            m[i] = a->mu * m[i] - a->lr * g;
+            w[i] += m[i];
+            break;
+        case NN_OPT_NESTEROV:
+            m[i] = a->mu * m[i] - a->lr * g;
+            w[i] += a->mu * m[i] - a->lr * g;
+            break;
+        case NN_OPT_ADAM:
+            m[i] = a->b1 * m[i] + (1.0f - a->b1) * g;
+            v[i] = a->b2 * v[i] + (1.0f - a->b2) * g * g;
+            w[i] -= a->lr * (m[i] / a->bc1) / (sqrtf(v[i] / a->bc2) + a->eps);
+            break;
+        }
+    }
+}
 
 /* -- element-wise activations: forward from x, backward from saved y -- */
 NN__INTERNAL void nn__identity_fwd(size_t n, const float *x, float *y)
@@ -1093,6 +1142,66 @@ NN__INTERNAL void nn__fill_scalar(nn_kernels *k)
 #if NN__X86
 #define NN__TARGET_AVX2 __attribute__((target("avx,avx2,fma")))
 
+/* -- AVX2 optimizer kernel (8 lanes; the tail through a zero-padded copy) -- */
+NN__TARGET_AVX2 static inline void nn__opt8_avx2(const nn__opt_args *a,
+                                                 float *w, const float *grad,
+                                                 float *m, float *v)
+{
+    __m256 W = _mm256_loadu_ps(w), G = _mm256_loadu_ps(grad), M, V, zero = _mm256_setzero_ps();
+    __m256 lr = _mm256_set1_ps(a->lr);
+    if (a->l2 != 0.0f) G = _mm256_fmadd_ps(_mm256_set1_ps(a->l2), W, G);
+    if (a->l1 != 0.0f) {
+        __m256 l1 = _mm256_set1_ps(a->l1);
+        G = _mm256_add_ps(G, _mm256_and_ps(_mm256_cmp_ps(W, zero, _CMP_GT_OQ), l1));
+        G = _mm256_sub_ps(G, _mm256_and_ps(_mm256_cmp_ps(W, zero, _CMP_LT_OQ), l1));
+    }
+    switch (a->kind) {
+    case NN_OPT_SGD:
+        W = _mm256_fnmadd_ps(lr, G, W);
+        break;
+    case NN_OPT_MOMENTUM:
+    case NN_OPT_NESTEROV:
+        M = _mm256_fnmadd_ps(lr, G, _mm256_mul_ps(_mm256_set1_ps(a->mu), _mm256_loadu_ps(m)));
+        _mm256_storeu_ps(m, M);
+        if (a->kind == NN_OPT_MOMENTUM) W = _mm256_add_ps(W, M);
+        else W = _mm256_add_ps(W, _mm256_fnmadd_ps(lr, G, _mm256_mul_ps(_mm256_set1_ps(a->mu), M)));
+        break;
+    case NN_OPT_ADAM:
+        M = _mm256_fmadd_ps(_mm256_set1_ps(a->b1), _mm256_loadu_ps(m),
+                            _mm256_mul_ps(_mm256_set1_ps(1.0f - a->b1), G));
+        V = _mm256_fmadd_ps(_mm256_set1_ps(a->b2), _mm256_loadu_ps(v),
+                            _mm256_mul_ps(_mm256_set1_ps(1.0f - a->b2), _mm256_mul_ps(G, G)));
+        _mm256_storeu_ps(m, M);
+        _mm256_storeu_ps(v, V);
+        W = _mm256_sub_ps(W, _mm256_div_ps(
+                _mm256_mul_ps(lr, _mm256_div_ps(M, _mm256_set1_ps(a->bc1))),
+                _mm256_add_ps(_mm256_sqrt_ps(_mm256_div_ps(V, _mm256_set1_ps(a->bc2))),
+                              _mm256_set1_ps(a->eps))));
+        break;
+    }
+    _mm256_storeu_ps(w, W);
+}
+NN__TARGET_AVX2 static void nn__opt_avx2(const nn__opt_args *a, size_t n,
+                                         float *w, const float *g, float *m,
+                                         float *v)
+{
+    size_t i;
+    float tw[8], tg[8], tm[8], tv[8];
+    int moments = a->kind != NN_OPT_SGD, adam = a->kind == NN_OPT_ADAM;
+    for (i = 0; i + 8 <= n; i += 8) nn__opt8_avx2(a, w + i, g + i, m + i, v + i);
+    if (i == n) return;
+    memset(tw, 0, sizeof tw); memset(tg, 0, sizeof tg);
+    memset(tm, 0, sizeof tm); memset(tv, 0, sizeof tv);
+    memcpy(tw, w + i, (n - i) * sizeof(float));
+    memcpy(tg, g + i, (n - i) * sizeof(float));
+    if (moments) memcpy(tm, m + i, (n - i) * sizeof(float));
+    if (adam) memcpy(tv, v + i, (n - i) * sizeof(float));
+    nn__opt8_avx2(a, tw, tg, tm, tv);
+    memcpy(w + i, tw, (n - i) * sizeof(float));
+    if (moments) memcpy(m + i, tm, (n - i) * sizeof(float));
+    if (adam) memcpy(v + i, tv, (n - i) * sizeof(float));
+}
+
 /* -- AVX2 GEMM micro-kernel and packers -- */
 
 /* -- AVX2 element-wise kernels -- */
@@ -1110,6 +1219,53 @@ NN__INTERNAL void nn__fill_avx2(nn_kernels *k)
 #define NN__TARGET_AVX512 \
     __attribute__((target("avx,avx2,fma,avx512f,avx512bw,avx512dq,avx512vl")))
 
+/* -- AVX-512 optimizer kernel (16 lanes, masked tail) -- */
+NN__TARGET_AVX512 static void nn__opt_avx512(const nn__opt_args *a, size_t n,
+                                             float *w, const float *g,
+                                             float *m, float *v)
+{
+    size_t i;
+    const __m512 lr = _mm512_set1_ps(a->lr), mu = _mm512_set1_ps(a->mu);
+    const __m512 l1 = _mm512_set1_ps(a->l1), l2 = _mm512_set1_ps(a->l2);
+    const __m512 b1 = _mm512_set1_ps(a->b1), b1c = _mm512_set1_ps(1.0f - a->b1);
+    const __m512 b2 = _mm512_set1_ps(a->b2), b2c = _mm512_set1_ps(1.0f - a->b2);
+    const __m512 bc1 = _mm512_set1_ps(a->bc1), bc2 = _mm512_set1_ps(a->bc2);
+    const __m512 eps = _mm512_set1_ps(a->eps), zero = _mm512_setzero_ps();
+    for (i = 0; i < n; i += 16) {
+        __mmask16 k = n - i >= 16 ? (__mmask16)0xffff
+                                  : (__mmask16)((1u << (n - i)) - 1u);
+        __m512 W = _mm512_maskz_loadu_ps(k, w + i), G = _mm512_maskz_loadu_ps(k, g + i);
+        __m512 M, V;
+        if (a->l2 != 0.0f) G = _mm512_fmadd_ps(l2, W, G);
+        if (a->l1 != 0.0f) {
+            G = _mm512_mask_add_ps(G, _mm512_cmp_ps_mask(W, zero, _CMP_GT_OQ), G, l1);
+            G = _mm512_mask_sub_ps(G, _mm512_cmp_ps_mask(W, zero, _CMP_LT_OQ), G, l1);
+        }
+        switch (a->kind) {
+        case NN_OPT_SGD:
+            W = _mm512_fnmadd_ps(lr, G, W);
+            break;
+        case NN_OPT_MOMENTUM:
+        case NN_OPT_NESTEROV:
+            M = _mm512_fnmadd_ps(lr, G, _mm512_mul_ps(mu, _mm512_maskz_loadu_ps(k, m + i)));
+            _mm512_mask_storeu_ps(m + i, k, M);
+            if (a->kind == NN_OPT_MOMENTUM) W = _mm512_add_ps(W, M);
+            else W = _mm512_add_ps(W, _mm512_fnmadd_ps(lr, G, _mm512_mul_ps(mu, M)));
+            break;
+        case NN_OPT_ADAM:
+            M = _mm512_fmadd_ps(b1, _mm512_maskz_loadu_ps(k, m + i), _mm512_mul_ps(b1c, G));
+            V = _mm512_fmadd_ps(b2, _mm512_maskz_loadu_ps(k, v + i),
+                                _mm512_mul_ps(b2c, _mm512_mul_ps(G, G)));
+            _mm512_mask_storeu_ps(m + i, k, M);
+            _mm512_mask_storeu_ps(v + i, k, V);
+            W = _mm512_sub_ps(W, _mm512_div_ps(_mm512_mul_ps(lr, _mm512_div_ps(M, bc1)),
+                    _mm512_add_ps(_mm512_maskz_sqrt_ps(k, _mm512_div_ps(V, bc2)), eps)));
+            break;
+        }
+        _mm512_mask_storeu_ps(w + i, k, W);
+    }
+}
+
 /* -- AVX-512 GEMM micro-kernel and packers -- */
 
 /* -- AVX-512 element-wise kernels -- */
@@ -1124,6 +1280,46 @@ NN__INTERNAL void nn__fill_avx512(nn_kernels *k)
 /* 2.6 NEON kernels                                                         */
 /* ======================================================================== */
 #if NN__NEON
+
+/* -- NEON optimizer kernel (4 lanes; the tail through the scalar kernel) -- */
+NN__INTERNAL void nn__opt_neon(const nn__opt_args *a, size_t n, float *w,
+                               const float *g, float *m, float *v)
+{
+    size_t i;
+    const float32x4_t lr = vdupq_n_f32(a->lr), mu = vdupq_n_f32(a->mu);
+    const float32x4_t l1 = vdupq_n_f32(a->l1), l2 = vdupq_n_f32(a->l2);
+    const float32x4_t zero = vdupq_n_f32(0.0f);
+    for (i = 0; i + 4 <= n; i += 4) {
+        float32x4_t W = vld1q_f32(w + i), G = vld1q_f32(g + i), M, V;
+        if (a->l2 != 0.0f) G = vfmaq_f32(G, l2, W);
+        if (a->l1 != 0.0f) {
+            G = vaddq_f32(G, vreinterpretq_f32_u32(vandq_u32(vcgtq_f32(W, zero), vreinterpretq_u32_f32(l1))));
+            G = vsubq_f32(G, vreinterpretq_f32_u32(vandq_u32(vcltq_f32(W, zero), vreinterpretq_u32_f32(l1))));
+        }
+        switch (a->kind) {
+        case NN_OPT_SGD:
+            W = vfmsq_f32(W, lr, G);
+            break;
+        case NN_OPT_MOMENTUM:
+        case NN_OPT_NESTEROV:
+            M = vfmsq_f32(vmulq_f32(mu, vld1q_f32(m + i)), lr, G);
+            vst1q_f32(m + i, M);
+            if (a->kind == NN_OPT_MOMENTUM) W = vaddq_f32(W, M);
+            else W = vaddq_f32(W, vfmsq_f32(vmulq_f32(mu, M), lr, G));
+            break;
+        case NN_OPT_ADAM:
+            M = vfmaq_f32(vmulq_n_f32(G, 1.0f - a->b1), vdupq_n_f32(a->b1), vld1q_f32(m + i));
+            V = vfmaq_f32(vmulq_n_f32(vmulq_f32(G, G), 1.0f - a->b2), vdupq_n_f32(a->b2), vld1q_f32(v + i));
+            vst1q_f32(m + i, M);
+            vst1q_f32(v + i, V);
+            W = vsubq_f32(W, vdivq_f32(vmulq_f32(lr, vdivq_f32(M, vdupq_n_f32(a->bc1))),
+                    vaddq_f32(vsqrtq_f32(vdivq_f32(V, vdupq_n_f32(a->bc2))), vdupq_n_f32(a->eps))));
+            break;
+        }
+        vst1q_f32(w + i, W);
+    }
+    if (i < n) nn__opt_scalar(a, n - i, w + i, g + i, m + i, v + i);
+}
 
 /* -- NEON GEMM micro-kernel and packers -- */
 
@@ -1250,6 +1446,205 @@ NNAPI void nn_sgemm(int transA, int transB, int M, int N, int K, float alpha,
 /* 2.8 activations and losses                                               */
 /* ======================================================================== */
 
+NNAPI const char *nn_act_name(nn_act a)
+{
+    switch (a) {
+    case NN_ACT_IDENTITY: return "identity";
+    case NN_ACT_STEP: return "step";
+    case NN_ACT_SIGMOID: return "sigmoid";
+    case NN_ACT_TANH: return "tanh";
+    case NN_ACT_RELU: return "relu";
+    case NN_ACT_LEAKY_RELU: return "leaky_relu";
+    case NN_ACT_SOFTPLUS: return "softplus";
+    case NN_ACT_SOFTMAX: return "softmax";
+    default: return "unknown";
+    }
+}
+
+NN__INTERNAL int nn__act_valid(nn_act a) { return (int)a >= 0 && a < NN_ACT_COUNT; }
+NN__INTERNAL int nn__loss_valid(nn_loss l) { return (int)l >= 0 && l < NN_LOSS_COUNT; }
+
+NNAPI void nn_act_forward(nn_act a, size_t n, const float *x, float *y)
+{
+    if (!nn__act_valid(a) || n == 0 || !x || !y) return;
+    if (a == NN_ACT_SOFTMAX && n > (size_t)0x7fffffff) return;
+    nn__k()->act_fwd[a](n, x, y);
+}
+
+NNAPI void nn_act_backward(nn_act a, size_t n, const float *y, const float *dy,
+                           float *dx)
+{
+    if (!nn__act_valid(a) || n == 0 || !y || !dy || !dx) return;
+    nn__k()->act_bwd[a](n, y, dy, dx);
+}
+
+NNAPI void nn_softmax(int rows, int cols, const float *x, float *y)
+{
+    if (rows <= 0 || cols <= 0 || !x || !y) return;
+    nn__k()->softmax_rows(rows, cols, x, y);
+}
+
+NNAPI void nn_log_softmax(int rows, int cols, const float *x, float *y)
+{
+    if (rows <= 0 || cols <= 0 || !x || !y) return;
+    nn__k()->log_softmax_rows(rows, cols, x, y);
+}
+
+/* Backward of activation a over rows x cols, row-wise for softmax. */
+NN__INTERNAL void nn__act_backward_rows(const nn_kernels *k, nn_act a,
+                                        int rows, int cols, const float *y,
+                                        const float *dy, float *dx)
+{
+    if (a == NN_ACT_SOFTMAX) {
+        int r;
+        for (r = 0; r < rows; r++)
+            k->act_bwd[a]((size_t)cols, y + (size_t)r * cols,
+                          dy + (size_t)r * cols, dx + (size_t)r * cols);
+    } else {
+        k->act_bwd[a]((size_t)rows * cols, y, dy, dx);
+    }
+}
+
+NNAPI const char *nn_loss_name(nn_loss l)
+{
+    switch (l) {
+    case NN_LOSS_MSE: return "mse";
+    case NN_LOSS_MAE: return "mae";
+    case NN_LOSS_HUBER: return "huber";
+    case NN_LOSS_BCE: return "bce";
+    case NN_LOSS_SOFTMAX_CE: return "softmax_ce";
+    default: return "unknown";
+    }
+}
+
+/* Probabilities are clamped to [NN__PMIN, 1 - NN__PMIN] inside the logs of
+ * BCE and CE computed from h (not from logits), so a saturated output gives
+ * a large finite loss instead of inf. */
+#define NN__PMIN 1e-7f
+
+/* Loss summed over every element (callers divide by the batch) and
+ * optionally its gradient times gscale (1/batch). No argument checks. */
+NN__INTERNAL double nn__loss(nn_loss l, int rows, int cols, const float *h,
+                             const float *y, float delta, float *grad,
+                             float gscale)
+{
+    size_t i, n = (size_t)rows * cols;
+    double sum = 0.0;
+    for (i = 0; i < n; i++) {
+        float e = h[i] - y[i], g = 0.0f, p;
+        switch (l) {
+        case NN_LOSS_MSE:
+            sum += 0.5 * (double)e * e; g = e; break;
+        case NN_LOSS_MAE:
+            sum += fabs((double)e); g = e > 0.0f ? 1.0f : (e < 0.0f ? -1.0f : 0.0f); break;
+        case NN_LOSS_HUBER:
+            if (fabsf(e) <= delta) { sum += 0.5 * (double)e * e; g = e; }
+            else { sum += (double)delta * (fabs((double)e) - 0.5 * delta);
+                   g = e > 0.0f ? delta : -delta; }
+            break;
+        case NN_LOSS_BCE:
+            p = h[i] < NN__PMIN ? NN__PMIN : (h[i] > 1.0f - NN__PMIN ? 1.0f - NN__PMIN : h[i]);
+            sum -= y[i] * log((double)p) + (1.0 - y[i]) * log(1.0 - (double)p);
+            g = (p - y[i]) / (p * (1.0f - p));
+            break;
+        case NN_LOSS_SOFTMAX_CE:
+            p = h[i] < NN__PMIN ? NN__PMIN : h[i];
+            if (y[i] != 0.0f) sum -= y[i] * log((double)p);
+            g = -y[i] / p;
+            break;
+        default: break;
+        }
+        if (grad) grad[i] = g * gscale;
+    }
+    return sum;
+}
+
+/* Summed loss from the output layer's pre-activation z where that is exact
+ * and stable: softmax + CE via log-softmax, sigmoid + BCE via softplus.
+ * Returns -1 when no logit form applies (then use nn__loss on h). */
+NN__INTERNAL int nn__loss_from_logits(nn_act act, nn_loss l, int rows,
+                                      int cols, const float *z,
+                                      const float *y, double *loss)
+{
+    int r, j;
+    double sum = 0.0;
+    if (act == NN_ACT_SOFTMAX && l == NN_LOSS_SOFTMAX_CE) {
+        for (r = 0; r < rows; r++) {
+            const float *zr = z + (size_t)r * cols, *yr = y + (size_t)r * cols;
+            double m = zr[0], s = 0.0, lse;
+            for (j = 1; j < cols; j++) if (zr[j] > m) m = zr[j];
+            for (j = 0; j < cols; j++) s += exp((double)zr[j] - m);
+            lse = m + log(s);
+            for (j = 0; j < cols; j++)
+                if (yr[j] != 0.0f) sum -= yr[j] * ((double)zr[j] - lse);
+        }
+    } else if (act == NN_ACT_SIGMOID && l == NN_LOSS_BCE) {
+        size_t i, n = (size_t)rows * cols;
+        for (i = 0; i < n; i++) {   /* -y log s(z) - (1-y) log(1-s(z)) */
+            double v = z[i];
+            sum += (v > 0 ? v : 0) - y[i] * v + log1p(exp(-fabs(v)));
+        }
+    } else {
+        return -1;
+    }
+    *loss = sum;
+    return 0;
+}
+
+/* dL/dz of the output layer times gscale (1/batch); fused forms first. */
+NN__INTERNAL void nn__output_delta(const nn_kernels *k, nn_act act, nn_loss l,
+                                   int rows, int cols, const float *h,
+                                   const float *y, float delta, float gscale,
+                                   float *dz)
+{
+    if ((act == NN_ACT_SIGMOID && l == NN_LOSS_BCE) ||
+        (act == NN_ACT_SOFTMAX && l == NN_LOSS_SOFTMAX_CE)) {
+        size_t i, n = (size_t)rows * cols;
+        for (i = 0; i < n; i++) dz[i] = (h[i] - y[i]) * gscale;
+        return;
+    }
+    (void)nn__loss(l, rows, cols, h, y, delta, dz, gscale);
+    nn__act_backward_rows(k, act, rows, cols, h, dz, dz);
+}
+
+NN__INTERNAL nn_status nn__loss_args(nn_loss l, int rows, int cols,
+                                     const float *h, const float *y,
+                                     float delta)
+{
+    if (!nn__loss_valid(l) || rows <= 0 || cols <= 0 || !h || !y)
+        return NN_ERR_ARG;
+    if (l == NN_LOSS_HUBER && !(delta > 0.0f && delta < INFINITY))
+        return NN_ERR_ARG;
+    if (!nn__all_finite((size_t)rows * cols, h) ||
+        !nn__all_finite((size_t)rows * cols, y))
+        return NN_ERR_NAN;
+    return NN_OK;
+}
+
+NNAPI nn_status nn_loss_eval(nn_loss l, int rows, int cols, const float *h,
+                             const float *y, float delta, float *loss,
+                             float *grad)
+{
+    double v;
+    nn_status st = nn__loss_args(l, rows, cols, h, y, delta);
+    if (st != NN_OK) return st;
+    v = nn__loss(l, rows, cols, h, y, delta, grad, 1.0f / (float)rows) / rows;
+    if (loss) *loss = (float)v;
+    return (v - v == 0.0) ? NN_OK : NN_ERR_NAN;
+}
+
+NNAPI nn_status nn_output_delta(nn_act act, nn_loss l, int rows, int cols,
+                                const float *h, const float *y, float delta,
+                                float *dz)
+{
+    nn_status st = nn__loss_args(l, rows, cols, h, y, delta);
+    if (st != NN_OK) return st;
+    if (!nn__act_valid(act) || !dz) return NN_ERR_ARG;
+    nn__output_delta(nn__k(), act, l, rows, cols, h, y, delta,
+                     1.0f / (float)rows, dz);
+    return nn__all_finite((size_t)rows * cols, dz) ? NN_OK : NN_ERR_NAN;
+}
+
 /* ======================================================================== */
 /* 2.9 network, backprop, optimizers, training loop                         */
 /* ======================================================================== */
@@ -1285,8 +1680,970 @@ struct nn_ctx {
     void *meta;
     const float *x;             /* input of the last forward               */
     int batch, train, ready;    /* ready: forward done, backward allowed   */
-    nn_rng rng;                 /* dropout                                 */
+    int row_block;              /* training step row block (0: whole)      */
+    nn_rng rng;                 /* dropout keys                            */
 };
+
+/* -- model: creation, initialization, accessors -- */
+
+/* a * b + c without size_t overflow; 0 on overflow. */
+NN__INTERNAL int nn__mul_add(size_t a, size_t b, size_t c, size_t *out)
+{
+    if (a && b > ((size_t)-1 - c) / a) return 0;
+    *out = a * b + c;
+    return 1;
+}
+
+NN__INTERNAL size_t nn__round16(size_t n) { return (n + 15) & ~(size_t)15; }
+
+NN__INTERNAL nn_loss nn__default_loss(nn_act out)
+{
+    if (out == NN_ACT_SOFTMAX) return NN_LOSS_SOFTMAX_CE;
+    if (out == NN_ACT_SIGMOID) return NN_LOSS_BCE;
+    return NN_LOSS_MSE;
+}
+
+NNAPI void nn_net_free(nn_net *net)
+{
+    if (!net) return;
+    NN_FREE(net->params);
+    NN_FREE(net->grads);
+    NN_FREE(net->opt_m);            /* opt_v lives in the same block */
+    NN_FREE(net->meta);
+    NN_FREE(net);
+}
+
+NNAPI nn_status nn_net_create(nn_net **out, int n_layers, const int *sizes,
+                              const nn_act *acts)
+{
+    nn_net *net;
+    size_t meta_bytes, n = 0;
+    int l;
+    unsigned char *m;
+    if (!out) return NN_ERR_ARG;
+    *out = NULL;
+    if (n_layers <= 0 || n_layers > 4096 || !sizes || !acts) return NN_ERR_ARG;
+    for (l = 0; l <= n_layers; l++)
+        if (sizes[l] <= 0 || sizes[l] > (1 << 24)) return NN_ERR_ARG;
+    for (l = 0; l < n_layers; l++) {
+        if (!nn__act_valid(acts[l])) return NN_ERR_ARG;
+        if (!nn__mul_add((size_t)sizes[l + 1], (size_t)sizes[l] + 1, n, &n))
+            return NN_ERR_NOMEM;
+    }
+    if (n > ((size_t)-1) / (2 * sizeof(float)) - 64) return NN_ERR_NOMEM;
+    net = (nn_net *)NN_MALLOC(sizeof *net);
+    if (!net) return NN_ERR_NOMEM;
+    memset(net, 0, sizeof *net);
+    meta_bytes = 2 * (size_t)n_layers * sizeof(size_t) +
+                 (size_t)n_layers * (sizeof(nn_act) + sizeof(float)) +
+                 ((size_t)n_layers + 1) * sizeof(int);
+    net->meta = NN_MALLOC(meta_bytes);
+    net->params = nn__alloc_floats(n);
+    net->grads = nn__alloc_floats(n);
+    net->opt_m = nn__alloc_floats(2 * n);
+    if (!net->meta || !net->params || !net->grads || !net->opt_m) {
+        nn_net_free(net);
+        return NN_ERR_NOMEM;
+    }
+    m = (unsigned char *)net->meta;     /* widest types first: aligned */
+    net->w_off = (size_t *)m;  m += (size_t)n_layers * sizeof(size_t);
+    net->b_off = (size_t *)m;  m += (size_t)n_layers * sizeof(size_t);
+    net->dropout = (float *)m; m += (size_t)n_layers * sizeof(float);
+    net->acts = (nn_act *)m;   m += (size_t)n_layers * sizeof(nn_act);
+    net->sizes = (int *)m;
+    net->n_layers = n_layers;
+    net->n_params = n;
+    net->opt_v = net->opt_m + n;
+    n = 0;
+    for (l = 0; l <= n_layers; l++) {
+        net->sizes[l] = sizes[l];
+        if (sizes[l] > net->max_width) net->max_width = sizes[l];
+    }
+    for (l = 0; l < n_layers; l++) {
+        net->acts[l] = acts[l];
+        net->dropout[l] = 0.0f;
+        net->w_off[l] = n;
+        n += (size_t)sizes[l + 1] * sizes[l];
+        net->b_off[l] = n;
+        n += (size_t)sizes[l + 1];
+    }
+    memset(net->params, 0, net->n_params * sizeof(float));
+    memset(net->grads, 0, net->n_params * sizeof(float));
+    memset(net->opt_m, 0, 2 * net->n_params * sizeof(float));
+    net->loss = nn__default_loss(acts[n_layers - 1]);
+    net->huber_delta = 1.0f;
+    *out = net;
+    return NN_OK;
+}
+
+NNAPI nn_status nn_net_clone(nn_net **out, const nn_net *src)
+{
+    nn_status st;
+    if (!out || !src) return NN_ERR_ARG;
+    st = nn_net_create(out, src->n_layers, src->sizes, src->acts);
+    if (st != NN_OK) return st;
+    memcpy((*out)->dropout, src->dropout, (size_t)src->n_layers * sizeof(float));
+    memcpy((*out)->params, src->params, src->n_params * sizeof(float));
+    memcpy((*out)->grads, src->grads, src->n_params * sizeof(float));
+    memcpy((*out)->opt_m, src->opt_m, 2 * src->n_params * sizeof(float));
+    (*out)->loss = src->loss;
+    (*out)->huber_delta = src->huber_delta;
+    (*out)->seed = src->seed;
+    (*out)->step = src->step;
+    return NN_OK;
+}
+
+NNAPI nn_status nn_net_init(nn_net *net, nn_init kind, float scale,
+                            uint64_t seed)
+{
+    nn_rng rng;
+    int l;
+    if (!net || (int)kind < 0 || kind > NN_INIT_HE || !(scale >= 0.0f) ||
+        scale == INFINITY)
+        return NN_ERR_ARG;
+    nn_rng_seed(&rng, seed, 0);         /* stream 0: initialization */
+    for (l = 0; l < net->n_layers; l++) {
+        int fan_in = net->sizes[l], fan_out = net->sizes[l + 1];
+        size_t i, nw = (size_t)fan_in * fan_out;
+        float *w = net->params + net->w_off[l], *b = net->params + net->b_off[l];
+        float a = scale > 0.0f ? scale : 0.1f, gain = scale > 0.0f ? scale : 1.0f;
+        switch (kind) {
+        case NN_INIT_UNIFORM:
+            for (i = 0; i < nw; i++) w[i] = a * (2.0f * nn_rng_uniform(&rng) - 1.0f);
+            for (i = 0; i < (size_t)fan_out; i++) b[i] = a * (2.0f * nn_rng_uniform(&rng) - 1.0f);
+            break;
+        case NN_INIT_GAUSSIAN:
+            for (i = 0; i < nw; i++) w[i] = a * nn_rng_normal(&rng);
+            for (i = 0; i < (size_t)fan_out; i++) b[i] = a * nn_rng_normal(&rng);
+            break;
+        case NN_INIT_XAVIER:
+            a = gain * (float)sqrt(6.0 / (fan_in + fan_out));
+            for (i = 0; i < nw; i++) w[i] = a * (2.0f * nn_rng_uniform(&rng) - 1.0f);
+            memset(b, 0, (size_t)fan_out * sizeof(float));
+            break;
+        case NN_INIT_HE:
+            a = gain * (float)sqrt(2.0 / fan_in);
+            for (i = 0; i < nw; i++) w[i] = a * nn_rng_normal(&rng);
+            memset(b, 0, (size_t)fan_out * sizeof(float));
+            break;
+        }
+    }
+    memset(net->grads, 0, net->n_params * sizeof(float));
+    memset(net->opt_m, 0, 2 * net->n_params * sizeof(float));
+    net->step = 0;
+    net->seed = seed;
+    return NN_OK;
+}
+
+NNAPI nn_status nn_net_set_loss(nn_net *net, nn_loss loss, float huber_delta)
+{
+    if (!net || !nn__loss_valid(loss)) return NN_ERR_ARG;
+    if (loss == NN_LOSS_HUBER && !(huber_delta > 0.0f && huber_delta < INFINITY))
+        return NN_ERR_ARG;
+    net->loss = loss;
+    if (loss == NN_LOSS_HUBER) net->huber_delta = huber_delta;
+    return NN_OK;
+}
+
+NNAPI nn_status nn_net_set_dropout(nn_net *net, int layer, float rate)
+{
+    if (!net || layer < 0 || layer >= net->n_layers - 1) return NN_ERR_ARG;
+    if (!(rate >= 0.0f && rate < 1.0f)) return NN_ERR_ARG;
+    net->dropout[layer] = rate;
+    return NN_OK;
+}
+
+NNAPI int nn_net_layers(const nn_net *net) { return net ? net->n_layers : 0; }
+NNAPI int nn_net_size(const nn_net *net, int i)
+{
+    return (net && i >= 0 && i <= net->n_layers) ? net->sizes[i] : 0;
+}
+NNAPI nn_act nn_net_act(const nn_net *net, int layer)
+{
+    return (net && layer >= 0 && layer < net->n_layers) ? net->acts[layer]
+                                                        : NN_ACT_IDENTITY;
+}
+NNAPI nn_loss nn_net_loss(const nn_net *net) { return net ? net->loss : NN_LOSS_MSE; }
+NNAPI uint64_t nn_net_seed(const nn_net *net) { return net ? net->seed : 0; }
+NNAPI long nn_net_step_count(const nn_net *net) { return net ? net->step : 0; }
+
+NNAPI float *nn_net_params(nn_net *net, size_t *count)
+{
+    if (count) *count = net ? net->n_params : 0;
+    return net ? net->params : NULL;
+}
+NNAPI const float *nn_net_params_const(const nn_net *net, size_t *count)
+{
+    if (count) *count = net ? net->n_params : 0;
+    return net ? net->params : NULL;
+}
+NNAPI float *nn_net_grads(nn_net *net, size_t *count)
+{
+    if (count) *count = net ? net->n_params : 0;
+    return net ? net->grads : NULL;
+}
+NNAPI float *nn_net_weights(nn_net *net, int layer)
+{
+    if (!net || layer < 0 || layer >= net->n_layers) return NULL;
+    return net->params + net->w_off[layer];
+}
+NNAPI float *nn_net_bias(nn_net *net, int layer)
+{
+    if (!net || layer < 0 || layer >= net->n_layers) return NULL;
+    return net->params + net->b_off[layer];
+}
+
+/* -- context: the workspace of one thread -- */
+
+NNAPI void nn_ctx_free(nn_ctx *ctx)
+{
+    if (!ctx) return;
+    NN_FREE(ctx->block);
+    NN_FREE(ctx->meta);
+    NN_FREE(ctx);
+}
+
+NNAPI nn_status nn_ctx_create(nn_ctx **out, const nn_net *net, int max_batch)
+{
+    nn_ctx *ctx;
+    size_t total = 0, B, step;
+    int l, L;
+    float *p;
+    unsigned char *m;
+    if (!out) return NN_ERR_ARG;
+    *out = NULL;
+    if (!net || max_batch <= 0) return NN_ERR_ARG;
+    L = net->n_layers;
+    B = (size_t)max_batch;
+    /* per layer: A and, for hidden layers, dropped A and mask; then z_out
+     * and two delta buffers. Each piece rounded to 64 bytes. */
+    for (l = 0; l < L; l++) {
+        if (!nn__mul_add(B, (size_t)net->sizes[l + 1], 15, &step)) return NN_ERR_NOMEM;
+        step = nn__round16(step - 15);
+        if (!nn__mul_add(step, l < L - 1 ? 3 : 2, total, &total)) return NN_ERR_NOMEM;
+    }
+    if (!nn__mul_add(B, (size_t)net->max_width, 15, &step)) return NN_ERR_NOMEM;
+    step = nn__round16(step - 15);
+    if (!nn__mul_add(step, 2, total, &total)) return NN_ERR_NOMEM;
+    ctx = (nn_ctx *)NN_MALLOC(sizeof *ctx);
+    if (!ctx) return NN_ERR_NOMEM;
+    memset(ctx, 0, sizeof *ctx);
+    ctx->meta = NN_MALLOC(2 * (size_t)L * sizeof(float *) + ((size_t)L + 1) * sizeof(int));
+    ctx->block = nn__alloc_floats(total);
+    if (!ctx->meta || !ctx->block) { nn_ctx_free(ctx); return NN_ERR_NOMEM; }
+    memset(ctx->block, 0, total * sizeof(float));
+    m = (unsigned char *)ctx->meta;
+    ctx->act = (float **)m;  m += (size_t)L * sizeof(float *);
+    ctx->mask = (float **)m; m += (size_t)L * sizeof(float *);
+    ctx->sizes = (int *)m;
+    ctx->n_layers = L;
+    ctx->max_batch = max_batch;
+    memcpy(ctx->sizes, net->sizes, ((size_t)L + 1) * sizeof(int));
+    p = ctx->block;
+    for (l = 0; l < L; l++) {
+        step = nn__round16(B * (size_t)net->sizes[l + 1]);
+        ctx->act[l] = p; p += step;
+        ctx->mask[l] = NULL;
+        if (l < L - 1) { ctx->mask[l] = p; p += 2 * step; } /* mask, dropped A */
+    }
+    ctx->z_out = p; p += nn__round16(B * (size_t)net->sizes[L]);
+    step = nn__round16(B * (size_t)net->max_width);
+    ctx->delta[0] = p; p += step;
+    ctx->delta[1] = p;
+    nn_rng_seed(&ctx->rng, 0, 2);
+    *out = ctx;
+    (void)nn_ctx_set_row_block(ctx, 0);
+    return NN_OK;
+}
+
+/* Automatic row block: the rows whose input, activations, output logits
+ * and two delta buffers fill half of L2, a multiple of 16, at least 16. */
+NNAPI int nn_ctx_set_row_block(nn_ctx *ctx, int rows)
+{
+    int l, maxw = 0;
+    size_t per_row = 0, rb;
+    const char *env = getenv("NN_ROW_BLOCK");
+    if (!ctx) return 0;
+    if (rows <= 0 && env && atoi(env) > 0) rows = atoi(env);
+    if (rows <= 0) {
+        for (l = 0; l <= ctx->n_layers; l++) {
+            per_row += (size_t)ctx->sizes[l];
+            if (ctx->sizes[l] > maxw) maxw = ctx->sizes[l];
+        }
+        per_row += (size_t)ctx->sizes[ctx->n_layers] + 2 * (size_t)maxw;
+        rb = (size_t)nn_cpu_info_get()->l2 / 2 / (per_row * sizeof(float));
+        rb &= ~(size_t)15;
+        rows = rb < 16 ? 16 : (rb > (size_t)ctx->max_batch ? ctx->max_batch : (int)rb);
+    }
+    ctx->row_block = rows < ctx->max_batch ? rows : ctx->max_batch;
+    return ctx->row_block;
+}
+
+NNAPI void nn_ctx_seed(nn_ctx *ctx, uint64_t seed)
+{
+    if (ctx) nn_rng_seed(&ctx->rng, seed, 2);
+}
+
+NNAPI const float *nn_ctx_output(const nn_ctx *ctx)
+{
+    return ctx ? ctx->act[ctx->n_layers - 1] : NULL;
+}
+
+NN__INTERNAL int nn__ctx_fits(const nn_net *net, const nn_ctx *ctx)
+{
+    return ctx->n_layers == net->n_layers &&
+           memcmp(ctx->sizes, net->sizes, ((size_t)net->n_layers + 1) * sizeof(int)) == 0;
+}
+
+/* The dropped output of hidden layer l: mask[l] holds the per-element scale
+ * (0 or 1/(1-p)) and mask[l] + size the scaled activations. */
+NN__INTERNAL float *nn__dropped(const nn_ctx *ctx, int l)
+{
+    return ctx->mask[l] + nn__round16((size_t)ctx->max_batch * ctx->sizes[l + 1]);
+}
+
+/* Input of layer l as seen in the last forward pass. */
+NN__INTERNAL const float *nn__layer_input(const nn_net *net, const nn_ctx *ctx,
+                                          int l)
+{
+    if (l == 0) return ctx->x;
+    if (ctx->train && net->dropout[l - 1] > 0.0f) return nn__dropped(ctx, l - 1);
+    return ctx->act[l - 1];
+}
+
+/* -- forward and backward -- */
+
+/* Counter-based dropout: the keep/drop draw of element (layer, index) is a
+ * hash of the step's key, so a batch cut into row blocks draws exactly the
+ * mask of the whole batch, whatever the block size or thread count. */
+NN__INTERNAL float nn__dropout_u01(uint64_t key, int layer, size_t index)
+{
+    uint64_t z = key + ((uint64_t)layer << 44) + (uint64_t)index +
+                 0x9E3779B97F4A7C15ULL;                    /* splitmix64 */
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    z ^= z >> 31;
+    return (float)(z >> 40) * (1.0f / 16777216.0f);
+}
+
+/* Forward of rows [row0, row0 + rows) of a batch whose input block is x. */
+NN__INTERNAL void nn__forward(const nn_net *net, nn_ctx *ctx, int rows,
+                              const float *x, int train, uint64_t key,
+                              int row0)
+{
+    int l, L = net->n_layers;
+    ctx->x = x;
+    ctx->batch = rows;
+    ctx->train = train;
+    for (l = 0; l < L; l++) {
+        int in = net->sizes[l], out = net->sizes[l + 1];
+        nn_epilogue ep;
+        ep.bias = net->params + net->b_off[l];
+        ep.act = net->acts[l];
+        ep.pre = l == L - 1 ? ctx->z_out : NULL;
+        ep.ldpre = out;
+        (void)nn_sgemm_ex(0, 1, rows, out, in, 1.0f, nn__layer_input(net, ctx, l),
+                          in, net->params + net->w_off[l], in, 0.0f,
+                          ctx->act[l], out, &ep);
+        if (train && l < L - 1 && net->dropout[l] > 0.0f) {
+            /* inverted dropout: keep with probability 1-p, scale by 1/(1-p) */
+            size_t i, n = (size_t)rows * out, first = (size_t)row0 * out;
+            float p = net->dropout[l], keep = 1.0f / (1.0f - p);
+            float *mask = ctx->mask[l], *d = nn__dropped(ctx, l);
+            const float *a = ctx->act[l];
+            for (i = 0; i < n; i++) {
+                mask[i] = nn__dropout_u01(key, l, first + i) < p ? 0.0f : keep;
+                d[i] = a[i] * mask[i];
+            }
+        }
+    }
+    ctx->ready = 1;
+}
+
+/* Denormal operands can slow floating point by large factors on some CPUs;
+ * training never needs them. A step sets flush-to-zero / denormals-are-zero
+ * on the calling thread (GEMM worker threads copy it) and restores the
+ * caller's mode on return. */
+typedef struct nn__fpmode { uint64_t saved; } nn__fpmode;
+NN__INTERNAL void nn__fp_enter(nn__fpmode *m)
+{
+#if NN__X86
+    m->saved = _mm_getcsr();
+    _mm_setcsr((unsigned)m->saved | 0x8040u);          /* FTZ | DAZ      */
+#elif NN__NEON && defined(__aarch64__)
+    uint64_t v;
+    __asm__ __volatile__("mrs %0, fpcr" : "=r"(v));
+    m->saved = v;
+    v |= (uint64_t)1 << 24;                            /* FZ             */
+    __asm__ __volatile__("msr fpcr, %0" : : "r"(v));
+#else
+    m->saved = 0;
+#endif
+}
+NN__INTERNAL void nn__fp_leave(const nn__fpmode *m)
+{
+#if NN__X86
+    _mm_setcsr((unsigned)m->saved);
+#elif NN__NEON && defined(__aarch64__)
+    __asm__ __volatile__("msr fpcr, %0" : : "r"(m->saved));
+#else
+    (void)m;
+#endif
+}
+
+NN__INTERNAL nn_status nn__forward_args(const nn_net *net, const nn_ctx *ctx,
+                                        int batch, const float *x)
+{
+    if (!net || !ctx || !x || batch <= 0) return NN_ERR_ARG;
+    if (!nn__ctx_fits(net, ctx) || batch > ctx->max_batch) return NN_ERR_SHAPE;
+    if (!nn__all_finite((size_t)batch * net->sizes[0], x)) return NN_ERR_NAN;
+    return NN_OK;
+}
+
+NNAPI nn_status nn_forward(nn_net *net, nn_ctx *ctx, int batch,
+                           const float *x, int train)
+{
+    nn__fpmode fp;
+    nn_status st = nn__forward_args(net, ctx, batch, x);
+    if (st != NN_OK) return st;
+    nn__fp_enter(&fp);
+    nn__forward(net, ctx, batch, x, train != 0,
+                train ? (uint64_t)nn_rng_u32(&ctx->rng) << 32 | nn_rng_u32(&ctx->rng) : 0, 0);
+    nn__fp_leave(&fp);
+    return nn__all_finite((size_t)batch * net->sizes[net->n_layers],
+                          ctx->act[net->n_layers - 1]) ? NN_OK : NN_ERR_NAN;
+}
+
+/* Summed loss of the rows of the last forward pass against y. */
+NN__INTERNAL double nn__block_loss(const nn_net *net, const nn_ctx *ctx,
+                                   const float *y)
+{
+    int L = net->n_layers, out = net->sizes[L];
+    double v;
+    if (nn__loss_from_logits(net->acts[L - 1], net->loss, ctx->batch, out,
+                             ctx->z_out, y, &v) == 0)
+        return v;
+    return nn__loss(net->loss, ctx->batch, out, ctx->act[L - 1], y,
+                    net->huber_delta, NULL, 0.0f);
+}
+
+/* The pass that finishes a layer's delta, one row at a time while the row
+ * is in L1: d *= dropout mask, d = f'(y) * d, and db (+)= the rows of d. */
+NN__INTERNAL void nn__delta_rows(const nn_kernels *k, nn_act act, int rows,
+                                 int cols, const float *y, float *d,
+                                 const float *mask, float *db, int acc)
+{
+    int r, j;
+    if (!acc) for (j = 0; j < cols; j++) db[j] = 0.0f;
+    for (r = 0; r < rows; r++) {
+        size_t o = (size_t)r * cols;
+        float *dr = d + o;
+        if (mask) for (j = 0; j < cols; j++) dr[j] *= mask[o + j];
+        if (act != NN_ACT_IDENTITY) k->act_bwd[act]((size_t)cols, y + o, dr, dr);
+        for (j = 0; j < cols; j++) db[j] += dr[j];
+    }
+}
+
+/* Backward over the rows of the last forward (one row block). The loss
+ * gradient is scaled by gscale = 1/(whole batch); dW and db are written
+ * (acc = 0) or added to (acc = 1). With sgd, W and b take the plain SGD
+ * step in place instead and dW is never formed. Returns the block's summed
+ * loss; when that is not finite nothing has been written. */
+NN__INTERNAL double nn__backward_block(nn_net *net, nn_ctx *ctx,
+                                       const float *y, float gscale, int acc,
+                                       const nn_opt *sgd)
+{
+    const nn_kernels *k = nn__k();
+    int l, L = net->n_layers, B = ctx->batch, cur = 0;
+    double lv = nn__block_loss(net, ctx, y);
+    if (!(lv - lv == 0.0)) return lv;
+    nn__output_delta(k, net->acts[L - 1], net->loss, B, net->sizes[L],
+                     ctx->act[L - 1], y, net->huber_delta, gscale, ctx->delta[0]);
+    nn__delta_rows(k, NN_ACT_IDENTITY, B, net->sizes[L], NULL, ctx->delta[0],
+                   NULL, net->grads + net->b_off[L - 1], acc);
+    for (l = L - 1; l >= 0; l--) {
+        int in = net->sizes[l], out = net->sizes[l + 1], j;
+        const float *dz = ctx->delta[cur], *x = nn__layer_input(net, ctx, l);
+        float *w = net->params + net->w_off[l];
+        if (l > 0) {
+            /* dX = dZ W (with W before any in-place update), then through
+             * dropout and the activation of layer l-1 */
+            float *dx = ctx->delta[cur ^ 1];
+            nn_sgemm(0, 0, B, in, out, 1.0f, dz, out, w, in, 0.0f, dx, in);
+            nn__delta_rows(k, net->acts[l - 1], B, in, ctx->act[l - 1], dx,
+                           ctx->train && net->dropout[l - 1] > 0.0f ? ctx->mask[l - 1] : NULL,
+                           net->grads + net->b_off[l - 1], acc);
+        }
+        if (sgd) {      /* W = (1 - lr l2) W - lr dZ^T X;  b -= lr db */
+            const float *db = net->grads + net->b_off[l];
+            float *b = net->params + net->b_off[l];
+            nn_sgemm(1, 0, out, in, B, -sgd->lr, dz, out, x, in,
+                     1.0f - sgd->lr * sgd->l2, w, in);
+            for (j = 0; j < out; j++) b[j] -= sgd->lr * db[j];
+        } else {        /* dW (+)= dZ^T X */
+            nn_sgemm(1, 0, out, in, B, 1.0f, dz, out, x, in, acc ? 1.0f : 0.0f,
+                     net->grads + net->w_off[l], in);
+        }
+        cur ^= 1;
+    }
+    return lv;
+}
+
+NNAPI nn_status nn_backward(nn_net *net, nn_ctx *ctx, const float *y,
+                            float *loss)
+{
+    nn__fpmode fp;
+    double lv;
+    if (!net || !ctx || !y) return NN_ERR_ARG;
+    if (!nn__ctx_fits(net, ctx)) return NN_ERR_SHAPE;
+    if (!ctx->ready) return NN_ERR_STATE;
+    if (!nn__all_finite((size_t)ctx->batch * net->sizes[net->n_layers], y))
+        return NN_ERR_NAN;
+    nn__fp_enter(&fp);
+    lv = nn__backward_block(net, ctx, y, 1.0f / (float)ctx->batch, 0, NULL);
+    nn__fp_leave(&fp);
+    lv /= ctx->batch;
+    if (loss) *loss = (float)lv;
+    return (lv - lv == 0.0) ? NN_OK : NN_ERR_NAN;
+}
+
+/* -- optimizers -- */
+
+NNAPI nn_opt nn_opt_default(nn_opt_kind kind)
+{
+    nn_opt o;
+    memset(&o, 0, sizeof o);
+    o.kind = kind;
+    o.lr = kind == NN_OPT_ADAM ? 0.001f : 0.01f;
+    o.momentum = (kind == NN_OPT_MOMENTUM || kind == NN_OPT_NESTEROV) ? 0.9f : 0.0f;
+    o.beta1 = 0.9f;
+    o.beta2 = 0.999f;
+    o.eps = 1e-8f;
+    return o;
+}
+
+NN__INTERNAL int nn__opt_valid(const nn_opt *o)
+{
+    return o && (int)o->kind >= 0 && o->kind <= NN_OPT_ADAM &&
+           o->lr > 0.0f && o->lr < INFINITY &&
+           o->momentum >= 0.0f && o->momentum < 1.0f &&
+           o->beta1 >= 0.0f && o->beta1 < 1.0f &&
+           o->beta2 >= 0.0f && o->beta2 < 1.0f &&
+           o->eps > 0.0f && o->eps < INFINITY &&
+           o->l1 >= 0.0f && o->l1 < INFINITY && o->l2 >= 0.0f && o->l2 < INFINITY;
+}
+
+NN__INTERNAL void nn__opt_fill(nn_kernels *k)
+{
+    k->opt_step = nn__opt_scalar;
+#if NN__X86
+    if (k->isa == NN_ISA_AVX2) k->opt_step = nn__opt_avx2;
+    if (k->isa == NN_ISA_AVX512) k->opt_step = nn__opt_avx512;
+#endif
+#if NN__NEON
+    if (k->isa == NN_ISA_NEON) k->opt_step = nn__opt_neon;
+#endif
+}
+
+/* One pass of the table's optimizer kernel over the flat buffers: the W
+ * segments with regularization, the b segments without. */
+NN__INTERNAL nn_status nn__update(nn_net *net, const nn_opt *opt)
+{
+    const nn_kernels *k = nn__k();
+    nn__opt_args a, ab;
+    int l;
+    if (!nn__all_finite(net->n_params, net->grads)) return NN_ERR_NAN;
+    net->step++;
+    a.kind = opt->kind; a.lr = opt->lr; a.mu = opt->momentum;
+    a.b1 = opt->beta1; a.b2 = opt->beta2; a.eps = opt->eps;
+    a.l1 = opt->l1; a.l2 = opt->l2; a.bc1 = a.bc2 = 1.0f;
+    if (opt->kind == NN_OPT_ADAM) {     /* bias correction, t from 1 */
+        a.bc1 = (float)(1.0 - pow((double)opt->beta1, (double)net->step));
+        a.bc2 = (float)(1.0 - pow((double)opt->beta2, (double)net->step));
+    }
+    ab = a;
+    ab.l1 = ab.l2 = 0.0f;
+    for (l = 0; l < net->n_layers; l++) {
+        size_t w = net->w_off[l], b = net->b_off[l];
+        size_t nw = b - w, nb = (size_t)net->sizes[l + 1];
+        k->opt_step(&a, nw, net->params + w, net->grads + w, net->opt_m + w, net->opt_v + w);
+        k->opt_step(&ab, nb, net->params + b, net->grads + b, net->opt_m + b, net->opt_v + b);
+    }
+    return NN_OK;
+}
+
+NNAPI nn_status nn_update(nn_net *net, const nn_opt *opt)
+{
+    if (!net || !nn__opt_valid(opt)) return NN_ERR_ARG;
+    return nn__update(net, opt);
+}
+
+/* -- evaluation -- */
+
+/* Rows whose prediction matches the target: argmax, or threshold 0.5 for a
+ * single output. */
+NN__INTERNAL int nn__count_correct(int rows, int cols, const float *h,
+                                   const float *y)
+{
+    int r, j, hits = 0;
+    for (r = 0; r < rows; r++) {
+        const float *hr = h + (size_t)r * cols, *yr = y + (size_t)r * cols;
+        if (cols == 1) {
+            hits += (hr[0] >= 0.5f) == (yr[0] >= 0.5f);
+        } else {
+            int bh = 0, by = 0;
+            for (j = 1; j < cols; j++) {
+                if (hr[j] > hr[bh]) bh = j;
+                if (yr[j] > yr[by]) by = j;
+            }
+            hits += bh == by;
+        }
+    }
+    return hits;
+}
+
+/* One step, the mini-batch cut into row blocks of ctx->row_block rows so
+ * that a block's activations and deltas through every layer stay in L2
+ * while W and dW are reused across blocks. Dropout masks and bias-gradient
+ * sums run in row order, so the result equals the unblocked step up to the
+ * rounding of the dW accumulation. Plain SGD on a single block updates W in
+ * place (online learning never forms dW). hits (may be NULL) counts correct
+ * predictions. */
+NN__INTERNAL nn_status nn__train_step(nn_net *net, nn_ctx *ctx, int batch,
+                                      const float *x, const float *y,
+                                      const nn_opt *opt, double *loss_sum,
+                                      long *hits)
+{
+    int in = net->sizes[0], out = net->sizes[net->n_layers], r0;
+    int rb = ctx->row_block > 0 ? ctx->row_block : batch;
+    uint64_t key = (uint64_t)nn_rng_u32(&ctx->rng) << 32 | nn_rng_u32(&ctx->rng);
+    const nn_opt *sgd = (batch <= rb && opt->kind == NN_OPT_SGD && opt->l1 == 0.0f)
+                            ? opt : NULL;
+    float gscale = 1.0f / (float)batch;
+    double sum = 0.0;
+    for (r0 = 0; r0 < batch; r0 += rb) {
+        int rows = batch - r0 < rb ? batch - r0 : rb;
+        const float *yb = y + (size_t)r0 * out;
+        double v;
+        nn__forward(net, ctx, rows, x + (size_t)r0 * in, 1, key, r0);
+        if (hits)
+            *hits += nn__count_correct(rows, out, ctx->act[net->n_layers - 1], yb);
+        v = nn__backward_block(net, ctx, yb, gscale, r0 > 0, sgd);
+        sum += v;
+        if (!(v - v == 0.0)) break;
+    }
+    ctx->ready = 0;         /* the ctx holds only the last block now */
+    *loss_sum = sum;
+    if (!(sum - sum == 0.0)) return NN_ERR_NAN;
+    if (sgd) { net->step++; return NN_OK; }
+    return nn__update(net, opt);
+}
+
+NNAPI nn_status nn_train_step(nn_net *net, nn_ctx *ctx, int batch,
+                              const float *x, const float *y,
+                              const nn_opt *opt, float *loss)
+{
+    nn__fpmode fp;
+    double sum;
+    nn_status st = nn__forward_args(net, ctx, batch, x);
+    if (st != NN_OK) return st;
+    if (!y || !nn__opt_valid(opt)) return NN_ERR_ARG;
+    if (!nn__all_finite((size_t)batch * net->sizes[net->n_layers], y))
+        return NN_ERR_NAN;
+    nn__fp_enter(&fp);
+    st = nn__train_step(net, ctx, batch, x, y, opt, &sum, NULL);
+    nn__fp_leave(&fp);
+    if (loss) *loss = (float)(sum / batch);
+    return st;
+}
+
+NNAPI nn_status nn_predict(const nn_net *net, nn_ctx *ctx, int n,
+                           const float *x, float *y)
+{
+    int i, in, out;
+    nn__fpmode fp;
+    nn_status st;
+    if (!y || !ctx || n <= 0) return NN_ERR_ARG;
+    st = nn__forward_args(net, ctx, n < ctx->max_batch ? n : ctx->max_batch, x);
+    if (st != NN_OK) return st;
+    in = net->sizes[0];
+    out = net->sizes[net->n_layers];
+    if (!nn__all_finite((size_t)n * in, x)) return NN_ERR_NAN;
+    nn__fp_enter(&fp);
+    for (i = 0; i < n; i += ctx->max_batch) {
+        int b = n - i < ctx->max_batch ? n - i : ctx->max_batch;
+        nn__forward(net, ctx, b, x + (size_t)i * in, 0, 0, 0);
+        memcpy(y + (size_t)i * out, ctx->act[net->n_layers - 1],
+               (size_t)b * out * sizeof(float));
+    }
+    nn__fp_leave(&fp);
+    ctx->ready = 0;                     /* x belongs to the caller */
+    return nn__all_finite((size_t)n * out, y) ? NN_OK : NN_ERR_NAN;
+}
+
+NNAPI nn_status nn_evaluate(const nn_net *net, nn_ctx *ctx, int n,
+                            const float *x, const float *y, float *loss,
+                            float *accuracy)
+{
+    int i, in, out;
+    long hits = 0;
+    double sum = 0.0;
+    nn__fpmode fp;
+    nn_status st;
+    if (!y || !ctx || n <= 0) return NN_ERR_ARG;
+    st = nn__forward_args(net, ctx, n < ctx->max_batch ? n : ctx->max_batch, x);
+    if (st != NN_OK) return st;
+    in = net->sizes[0];
+    out = net->sizes[net->n_layers];
+    if (!nn__all_finite((size_t)n * in, x) || !nn__all_finite((size_t)n * out, y))
+        return NN_ERR_NAN;
+    nn__fp_enter(&fp);
+    for (i = 0; i < n; i += ctx->max_batch) {
+        int b = n - i < ctx->max_batch ? n - i : ctx->max_batch;
+        const float *yb = y + (size_t)i * out;
+        nn__forward(net, ctx, b, x + (size_t)i * in, 0, 0, 0);
+        sum += nn__block_loss(net, ctx, yb);
+        hits += nn__count_correct(b, out, ctx->act[net->n_layers - 1], yb);
+    }
+    nn__fp_leave(&fp);
+    ctx->ready = 0;
+    if (loss) *loss = (float)(sum / n);
+    if (accuracy) *accuracy = (float)((double)hits / n);
+    return (sum - sum == 0.0) ? NN_OK : NN_ERR_NAN;
+}
+
+/* -- learning-rate schedules and the fit loop -- */
+
+NNAPI float nn_sched_lr(const nn_sched *s, float base_lr, int epoch)
+{
+    if (!s || epoch < 0) return base_lr;
+    switch (s->kind) {
+    case NN_SCHED_STEP:
+        if (s->step_epochs <= 0) return base_lr;
+        return base_lr * (float)pow((double)s->gamma, (double)(epoch / s->step_epochs));
+    case NN_SCHED_EXP:
+        return base_lr * (float)pow((double)s->gamma, (double)epoch);
+    case NN_SCHED_COSINE: {
+        int total = s->total_epochs > 0 ? s->total_epochs : 1;
+        double t = epoch < total ? (double)epoch / total : 1.0;
+        return s->min_lr + (base_lr - s->min_lr) *
+               (float)(0.5 * (1.0 + cos(3.14159265358979323846 * t)));
+    }
+    default:
+        return base_lr;
+    }
+}
+
+NNAPI nn_fit_config nn_fit_defaults(void)
+{
+    nn_fit_config c;
+    memset(&c, 0, sizeof c);
+    c.epochs = 10;
+    c.batch_size = 32;
+    c.opt = nn_opt_default(NN_OPT_ADAM);
+    c.sched.kind = NN_SCHED_CONSTANT;
+    c.sched.gamma = 1.0f;
+    c.seed = 1;
+    c.shuffle = 1;
+    return c;
+}
+
+NN__INTERNAL double nn__seconds(void)
+{
+#if defined(TIME_UTC)
+    struct timespec ts;
+    if (timespec_get(&ts, TIME_UTC) == TIME_UTC)
+        return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+#endif
+    return (double)clock() / CLOCKS_PER_SEC;
+}
+
+/* The permutation of epoch e depends on (seed, e) only, so a run resumed at
+ * epoch e (cfg->start_epoch) sees the same batches as an uninterrupted one. */
+NN__INTERNAL void nn__epoch_order(int *perm, int n, uint64_t seed, int epoch,
+                                  int shuffle)
+{
+    int i;
+    nn_rng rng;
+    for (i = 0; i < n; i++) perm[i] = i;
+    if (!shuffle) return;
+    nn_rng_seed(&rng, seed, 1 + 2 * (uint64_t)epoch);
+    for (i = n - 1; i > 0; i--) {
+        int j = (int)nn_rng_below(&rng, (uint32_t)i + 1), t = perm[i];
+        perm[i] = perm[j];
+        perm[j] = t;
+    }
+}
+
+NN__INTERNAL nn_status nn__fit_args(const nn_net *net, const nn_fit_config *c,
+                                    int n, const float *x, const float *y)
+{
+    size_t in, out;
+    if (!net || !c || !x || !y || n <= 0) return NN_ERR_ARG;
+    if (c->epochs <= 0 || c->batch_size <= 0 || c->start_epoch < 0 ||
+        c->patience < 0 || !(c->min_delta >= 0.0f) || !nn__opt_valid(&c->opt))
+        return NN_ERR_ARG;
+    if (c->val_n < 0 || (c->val_n > 0 && (!c->val_x || !c->val_y)))
+        return NN_ERR_ARG;
+    in = (size_t)net->sizes[0];
+    out = (size_t)net->sizes[net->n_layers];
+    if (!nn__all_finite((size_t)n * in, x) || !nn__all_finite((size_t)n * out, y))
+        return NN_ERR_NAN;
+    if (c->val_n > 0 && (!nn__all_finite((size_t)c->val_n * in, c->val_x) ||
+                         !nn__all_finite((size_t)c->val_n * out, c->val_y)))
+        return NN_ERR_NAN;
+    return NN_OK;
+}
+
+NNAPI nn_status nn_fit(nn_net *net, const nn_fit_config *cfg, int n,
+                       const float *x, const float *y, nn_fit_result *res)
+{
+    nn_status st = nn__fit_args(net, cfg, n, x, y);
+    nn_ctx *ctx = NULL;
+    nn_sched sched;
+    nn_opt opt;
+    int *perm = NULL, in, out, bs, epoch, bad = 0, has_val;
+    float *bx = NULL, *by = NULL, *best = NULL, *good = NULL;
+    float best_val = INFINITY;
+    nn_fit_result r;
+    nn__fpmode fp;
+    size_t np;
+    memset(&r, 0, sizeof r);
+    r.best_epoch = -1;
+    r.best_val_loss = NAN;
+    if (res) *res = r;
+    if (st != NN_OK) return st;
+    in = net->sizes[0];
+    out = net->sizes[net->n_layers];
+    bs = cfg->batch_size < n ? cfg->batch_size : n;
+    np = net->n_params;
+    has_val = cfg->val_n > 0;
+    sched = cfg->sched;
+    if (sched.total_epochs <= 0) sched.total_epochs = cfg->epochs;
+    opt = cfg->opt;
+    st = nn_ctx_create(&ctx, net, bs > 256 ? bs : 256);
+    perm = (int *)NN_MALLOC((size_t)n * sizeof(int));
+    bx = nn__alloc_floats((size_t)bs * in);
+    by = nn__alloc_floats((size_t)bs * out);
+    good = nn__alloc_floats(2 * np);    /* last good epoch, best epoch */
+    best = good ? good + np : NULL;
+    if (st == NN_OK && (!perm || !bx || !by || !good)) st = NN_ERR_NOMEM;
+    nn__fp_enter(&fp);
+    for (epoch = cfg->start_epoch; st == NN_OK && epoch < cfg->epochs; epoch++) {
+        nn_epoch_report rep;
+        double loss_sum = 0.0, t0 = nn__seconds();
+        long hits = 0;
+        int i, stop = 0;
+        memcpy(good, net->params, np * sizeof(float));
+        nn__epoch_order(perm, n, cfg->seed, epoch, cfg->shuffle);
+        nn_rng_seed(&ctx->rng, cfg->seed, 2 + 2 * (uint64_t)epoch);
+        ctx->row_block = cfg->row_block > 0 ? cfg->row_block : ctx->row_block;
+        opt.lr = nn_sched_lr(&sched, cfg->opt.lr, epoch);
+        if (!(opt.lr > 0.0f)) opt.lr = FLT_MIN;
+        for (i = 0; i < n && st == NN_OK; i += bs) {
+            int b = n - i < bs ? n - i : bs, r2;
+            double lv;
+            for (r2 = 0; r2 < b; r2++) {
+                memcpy(bx + (size_t)r2 * in, x + (size_t)perm[i + r2] * in, (size_t)in * sizeof(float));
+                memcpy(by + (size_t)r2 * out, y + (size_t)perm[i + r2] * out, (size_t)out * sizeof(float));
+            }
+            st = nn__train_step(net, ctx, b, bx, by, &opt, &lv, &hits);
+            loss_sum += lv;
+        }
+        memset(&rep, 0, sizeof rep);
+        rep.epoch = epoch;
+        rep.lr = opt.lr;
+        rep.seconds = nn__seconds() - t0;
+        rep.samples = n;
+        rep.train_loss = (float)(loss_sum / n);
+        rep.train_acc = (float)((double)hits / n);
+        rep.val_loss = rep.val_acc = NAN;
+        if (st == NN_OK && has_val)
+            st = nn_evaluate(net, ctx, cfg->val_n, cfg->val_x, cfg->val_y,
+                             &rep.val_loss, &rep.val_acc);
+        if (st == NN_ERR_NAN) {         /* keep the last good weights */
+            memcpy(net->params, good, np * sizeof(float));
+            break;
+        }
+        if (st != NN_OK) break;
+        r.epochs_run++;
+        r.final_train_loss = rep.train_loss;
+        if (has_val) {
+            if (rep.val_loss < best_val - cfg->min_delta) {
+                best_val = rep.val_loss;
+                memcpy(best, net->params, np * sizeof(float));
+                r.best_epoch = epoch;
+                r.best_val_loss = best_val;
+                rep.best = 1;
+                bad = 0;
+            } else {
+                bad++;
+            }
+        }
+        if (cfg->on_epoch && cfg->on_epoch(&rep, cfg->user)) stop = 1;
+        if (has_val && cfg->patience > 0 && bad >= cfg->patience) {
+            r.stopped_early = 1;
+            stop = 1;
+        }
+        if (stop) break;
+    }
+    nn__fp_leave(&fp);
+    if (st == NN_OK && has_val && cfg->patience > 0 && r.best_epoch >= 0)
+        memcpy(net->params, best, np * sizeof(float));
+    if (res) *res = r;
+    NN_FREE(good);
+    NN_FREE(by);
+    NN_FREE(bx);
+    NN_FREE(perm);
+    nn_ctx_free(ctx);
+    return st;
+}
+
+/* -- perceptron -- */
+
+NNAPI float nn_perceptron_predict(int dims, const float *w, float b,
+                                  const float *x)
+{
+    int j;
+    float s = b;
+    if (dims <= 0 || !w || !x) return NAN;
+    for (j = 0; j < dims; j++) s += w[j] * x[j];
+    return s >= 0.0f ? 1.0f : 0.0f;
+}
+
+NNAPI nn_status nn_perceptron_train(int n, int dims, const float *x,
+                                    const float *t, float lr, int max_epochs,
+                                    float *w, float *b, int *epochs,
+                                    int *converged)
+{
+    int e, i, j;
+    if (epochs) *epochs = 0;
+    if (converged) *converged = 0;
+    if (n <= 0 || dims <= 0 || !x || !t || !w || !b || max_epochs <= 0 ||
+        !(lr > 0.0f && lr < INFINITY))
+        return NN_ERR_ARG;
+    if (!nn__all_finite((size_t)n * dims, x) || !nn__all_finite((size_t)n, t) ||
+        !nn__all_finite((size_t)dims, w) || !nn__all_finite(1, b))
+        return NN_ERR_NAN;
+    for (e = 0; e < max_epochs; e++) {
+        int errors = 0;
+        for (i = 0; i < n; i++) {
+            const float *xi = x + (size_t)i * dims;
+            float err = t[i] - nn_perceptron_predict(dims, w, *b, xi);
+            if (err != 0.0f) {
+                errors++;
+                for (j = 0; j < dims; j++) w[j] += lr * err * xi[j];
+                *b += lr * err;
+            }
+        }
+        if (epochs) *epochs = e + 1;
+        if (errors == 0) {
+            if (converged) *converged = 1;
+            return NN_OK;
+        }
+    }
+    return NN_OK;
+}
 
 /* ======================================================================== */
 /* 2.10 data utilities                                                      */

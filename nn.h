@@ -3639,9 +3639,9 @@ NN__INTERNAL nn_status nn__model_read(nn__rd *r, int build, nn_net **out,
             if (build) { sizes[l + 1] = (int)o; acts[l] = (nn_act)a; drop[l] = p; }
         }
     }
-    if (!nn__rd_bytes(r, c, 8)) NN__FAIL("truncated before the parameters");
-    if (nn__get64(c) != np) NN__FAIL("parameter count does not match the layer table");
-    expect = NN__MODEL_HDR + 12u * (uint64_t)nl + 8u +
+    if (nn__get64(h + 112) != np)
+        NN__FAIL("parameter count does not match the layer table");
+    expect = NN__MODEL_HDR + 12u * (uint64_t)nl +
              4u * np * (d.checkpoint ? 3u : 1u) + 4u;
     if (expect != (uint64_t)r->len) {
         snprintf(msg, sizeof msg, "%s: the file has %lu bytes, its header "

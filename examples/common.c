@@ -328,10 +328,14 @@ int ex_svg_plot(const char *path, const char *title, const char *xlabel,
                     fprintf(f, "%.1f,%.1f ", PX(s[k].x ? s[k].x[i] : i), PY(s[k].y[i]));
             fprintf(f, "\"/>\n");
         }
-        fprintf(f, "<line x1=\"%g\" y1=\"%d\" x2=\"%g\" y2=\"%d\" stroke=\"%s\" stroke-width=\"3\"%s/>"
-                "<text x=\"%g\" y=\"%d\">%s</text>\n", W - R + 12, (int)T + 10 + 20 * k,
-                W - R + 36, (int)T + 10 + 20 * k, c, s[k].dashed ? " stroke-dasharray=\"6 4\"" : "",
-                W - R + 42, (int)T + 14 + 20 * k, s[k].name);
+        if (s[k].dots)
+            fprintf(f, "<circle cx=\"%g\" cy=\"%d\" r=\"3\" fill=\"%s\"/>", W - R + 24,
+                    (int)T + 10 + 20 * k, c);
+        else
+            fprintf(f, "<line x1=\"%g\" y1=\"%d\" x2=\"%g\" y2=\"%d\" stroke=\"%s\" stroke-width=\"3\"%s/>",
+                    W - R + 12, (int)T + 10 + 20 * k, W - R + 36, (int)T + 10 + 20 * k, c,
+                    s[k].dashed ? " stroke-dasharray=\"6 4\"" : "");
+        fprintf(f, "<text x=\"%g\" y=\"%d\">%s</text>\n", W - R + 42, (int)T + 14 + 20 * k, s[k].name);
     }
 #undef PX
 #undef PY
@@ -342,8 +346,12 @@ int ex_svg_plot(const char *path, const char *title, const char *xlabel,
 int ex_svg_weights(const char *path, const char *title, int units, int h,
                    int w, const float *W, int per_row)
 {
+    /* Each tile is scaled to its own max |w|, quantized to 2 * LV + 1 levels
+     * (blue negative, white 0, red positive); one <path> per level keeps the
+     * file small (a few bytes per pixel instead of one <rect> each). */
+    enum { LV = 8 };
     const int px = 3, gap = 4;
-    int rows = (units + per_row - 1) / per_row, u, i, j;
+    int rows = (units + per_row - 1) / per_row, u, i, lv;
     int width = per_row * (w * px + gap) + gap, height = rows * (h * px + gap) + gap + 30;
     FILE *f = fopen(path, "w");
     if (!f) { fprintf(stderr, "cannot write %s\n", path); return -1; }
@@ -352,19 +360,28 @@ int ex_svg_weights(const char *path, const char *title, int units, int h,
             "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n"
             "<text x=\"%d\" y=\"20\">%s</text>\n", width, height, gap, title);
     for (u = 0; u < units; u++) {
-        const float *r = W + (size_t)u * h * w;
-        float m = 0.0f;
         int ox = gap + (u % per_row) * (w * px + gap), oy = 30 + gap + (u / per_row) * (h * px + gap);
-        for (i = 0; i < h * w; i++) m = fabsf(r[i]) > m ? fabsf(r[i]) : m;
-        if (m == 0.0f) m = 1.0f;
-        for (i = 0; i < h; i++)
-            for (j = 0; j < w; j++) {
-                float v = r[i * w + j] / m;          /* -1 .. 1 per tile */
-                int a = (int)(255.0f * (1.0f - fabsf(v)));
-                fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"rgb(%d,%d,%d)\"/>",
-                        ox + j * px, oy + i * px, px, px, v > 0 ? 255 : a, a, v > 0 ? a : 255);
+        fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"none\" stroke=\"#ccc\"/>\n",
+                ox - 1, oy - 1, w * px + 2, h * px + 2);
+    }
+    for (lv = -LV; lv <= LV; lv++) {
+        int a = 255 - 255 * (lv < 0 ? -lv : lv) / LV, any = 0;
+        if (lv == 0) continue;                       /* white background */
+        for (u = 0; u < units; u++) {
+            const float *r = W + (size_t)u * h * w;
+            float m = 0.0f;
+            int ox = gap + (u % per_row) * (w * px + gap), oy = 30 + gap + (u / per_row) * (h * px + gap);
+            for (i = 0; i < h * w; i++) m = fabsf(r[i]) > m ? fabsf(r[i]) : m;
+            if (m == 0.0f) continue;
+            for (i = 0; i < h * w; i++) {
+                int q = (int)floorf(r[i] / m * LV + 0.5f);
+                if (q != lv) continue;
+                if (!any) fprintf(f, "<path fill=\"rgb(%d,%d,%d)\" d=\"", lv > 0 ? 255 : a, a, lv > 0 ? a : 255);
+                any = 1;
+                fprintf(f, "M%d %dh%dv%dh-%dz", ox + (i % w) * px, oy + (i / w) * px, px, px, px);
             }
-        fputc('\n', f);
+        }
+        if (any) fprintf(f, "\"/>\n");
     }
     fprintf(f, "</svg>\n");
     return fclose(f) == 0 ? 0 : -1;

@@ -162,8 +162,11 @@ int main(int argc, char **argv)
             nn_sgemm(0, 0, units, 784, d.pca.k, 1.0f, w, d.pca.k, d.pca.w, 784, 0.0f, img, 784);
         else
             memcpy(img, w, (size_t)units * 784 * sizeof(float));
+        /* pixels (nearly) constant in training never get a gradient: their
+         * weights are still the random initial ones; blank them */
         for (u = 0; u < units; u++)
-            for (j = 0; j < 784; j++) img[u * 784 + j] /= d.sd[j];
+            for (j = 0; j < 784; j++)
+                img[u * 784 + j] = d.sd[j] * d.sd[j] < 0.0101f ? 0.0f : img[u * 784 + j] / d.sd[j];
         snprintf(path, sizeof path, "%s/demo-%s-weights.svg", ex_out_dir(), set);
         snprintf(title, sizeof title, "%s: first-layer weights of %d hidden units as images (red +, blue -)",
                  set, units);

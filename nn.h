@@ -656,6 +656,25 @@ struct nn_kernels {
     /* -- GEMM (section 2.7 owns these) -- */
     int mr, nr;                 /* register tile of the micro-kernel       */
     int mc, kc, nc;             /* cache blocking derived at init          */
+    /* C(m x n tile, strides rsc/csc) = A~ B~ + beta C over kc steps, from
+     * packed panels: A~ kc groups of mr floats, B~ kc groups of nr floats.
+     * m < mr or n < nr (edge tiles) never touch C outside m x n; beta == 0
+     * never reads C. */
+    void (*gemm_ukr)(int kc, const float *a, const float *b, float *c,
+                     ptrdiff_t rsc, ptrdiff_t csc, int m, int n, float beta);
+    /* Pack one panel: rows [0,mn) (mn <= r) by k columns of X(i,p) =
+     * X[i*rs + p*cs], times alpha, as k groups of r floats (zero padded). */
+    void (*gemm_pack)(int mn, int k, const float *x, ptrdiff_t rs,
+                      ptrdiff_t cs, float alpha, int r, float *dst);
+    /* Direct (unpacked) paths for thin problems, C = alpha A B + beta C:
+     * dot:  A M x K rows (lda), B N x K rows (ldb): C(i,j) = <A_i, B_j>;
+     * axpy: A(i,p) = a[i*rsa + p*csa], B K x N rows: C_i = sum_p A(i,p) B_p. */
+    void (*gemm_dot)(int M, int N, int K, float alpha, const float *a,
+                     ptrdiff_t lda, const float *b, ptrdiff_t ldb, float beta,
+                     float *c, ptrdiff_t ldc);
+    void (*gemm_axpy)(int M, int N, int K, float alpha, const float *a,
+                      ptrdiff_t rsa, ptrdiff_t csa, const float *b,
+                      ptrdiff_t ldb, float beta, float *c, ptrdiff_t ldc);
     /* -- element-wise (section 2.8 owns these) -- */
     nn__act_fwd_fn act_fwd[NN_ACT_COUNT];
     nn__act_bwd_fn act_bwd[NN_ACT_COUNT];
@@ -1136,6 +1155,118 @@ NN__INTERNAL void nn__fill_scalar(nn_kernels *k)
     k->log_softmax_rows = nn__log_softmax_rows_scalar;
 }
 
+/* -- scalar GEMM micro-kernel -- */
+
+/* Shared by every ISA's micro-kernel for edge tiles and strided C: combine
+ * an m x n block of the accumulator tile t (row stride ldt) into C. */
+NN__INTERNAL void nn__gemm_tile_store(const float *t, int ldt, float *C,
+                                      ptrdiff_t rsc, ptrdiff_t csc, int m,
+                                      int n, float beta)
+{
+    int i, j;
+    for (i = 0; i < m; i++) {
+        float *c = C + i * rsc;
+        const float *ti = t + (size_t)i * ldt;
+        if (beta == 0.0f)
+            for (j = 0; j < n; j++) c[j * csc] = ti[j];
+        else
+            for (j = 0; j < n; j++) c[j * csc] = ti[j] + beta * c[j * csc];
+    }
+}
+
+/* Portable packer (and every ISA's fallback for the cases it does not
+ * vectorize): rows along the panel, k groups of r floats, zero padded. */
+NN__INTERNAL void nn__gemm_pack_scalar(int mn, int k, const float *x,
+                                       ptrdiff_t rs, ptrdiff_t cs,
+                                       float alpha, int r, float *dst)
+{
+    int i, p;
+    if (cs == 1) {              /* rows contiguous along k: scatter by r */
+        for (i = 0; i < mn; i++) {
+            const float *xi = x + i * rs;
+            for (p = 0; p < k; p++) dst[(size_t)p * r + i] = alpha * xi[p];
+        }
+    } else {                    /* a group is r values down one column */
+        for (p = 0; p < k; p++) {
+            const float *xp = x + p * cs;
+            float *d = dst + (size_t)p * r;
+            if (rs == 1) for (i = 0; i < mn; i++) d[i] = alpha * xp[i];
+            else for (i = 0; i < mn; i++) d[i] = alpha * xp[i * rs];
+        }
+    }
+    if (mn < r)
+        for (p = 0; p < k; p++)
+            for (i = mn; i < r; i++) dst[(size_t)p * r + i] = 0.0f;
+}
+
+#define NN__SC_MR 4
+#define NN__SC_NR 4
+NN__INTERNAL void nn__gemm_ukr_scalar(int kc, const float *a, const float *b,
+                                      float *C, ptrdiff_t rsc, ptrdiff_t csc,
+                                      int m, int n, float beta)
+{
+    float t[NN__SC_MR * NN__SC_NR];
+    int i, j, p;
+    for (i = 0; i < NN__SC_MR * NN__SC_NR; i++) t[i] = 0.0f;
+    for (p = 0; p < kc; p++) {
+        const float *ap = a + (size_t)p * NN__SC_MR, *bp = b + (size_t)p * NN__SC_NR;
+        for (i = 0; i < NN__SC_MR; i++)
+            for (j = 0; j < NN__SC_NR; j++) t[i * NN__SC_NR + j] += ap[i] * bp[j];
+    }
+    nn__gemm_tile_store(t, NN__SC_NR, C, rsc, csc, m, n, beta);
+}
+
+/* C(i,j) = alpha <A_i, B_j> + beta C(i,j): four independent partial sums
+ * (fixed order, whatever the thread split). */
+NN__INTERNAL void nn__gemm_dot_scalar(int M, int N, int K, float alpha,
+                                      const float *A, ptrdiff_t lda,
+                                      const float *B, ptrdiff_t ldb,
+                                      float beta, float *C, ptrdiff_t ldc)
+{
+    int i, j, p;
+    for (i = 0; i < M; i++) {
+        const float *a = A + i * lda;
+        for (j = 0; j < N; j++) {
+            const float *b = B + j * ldb;
+            float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f, s;
+            for (p = 0; p + 4 <= K; p += 4) {
+                s0 += a[p] * b[p]; s1 += a[p + 1] * b[p + 1];
+                s2 += a[p + 2] * b[p + 2]; s3 += a[p + 3] * b[p + 3];
+            }
+            for (; p < K; p++) s0 += a[p] * b[p];
+            s = alpha * ((s0 + s1) + (s2 + s3));
+            C[i * ldc + j] = beta == 0.0f ? s : s + beta * C[i * ldc + j];
+        }
+    }
+}
+
+/* C_i = alpha sum_p A(i,p) B_p + beta C_i, one row of C at a time, in
+ * column chunks so the partial sums stay in registers. */
+NN__INTERNAL void nn__gemm_axpy_scalar(int M, int N, int K, float alpha,
+                                       const float *A, ptrdiff_t rsa,
+                                       ptrdiff_t csa, const float *B,
+                                       ptrdiff_t ldb, float beta, float *C,
+                                       ptrdiff_t ldc)
+{
+    int i, j, j1, p;
+    float acc[16];
+    for (i = 0; i < M; i++) {
+        float *c = C + i * ldc;
+        for (j = 0; j < N; j += 16) {
+            int w = N - j < 16 ? N - j : 16;
+            for (j1 = 0; j1 < w; j1++) acc[j1] = 0.0f;
+            for (p = 0; p < K; p++) {
+                float a = A[i * rsa + p * csa];
+                const float *b = B + p * ldb + j;
+                for (j1 = 0; j1 < w; j1++) acc[j1] += a * b[j1];
+            }
+            for (j1 = 0; j1 < w; j1++)
+                c[j + j1] = beta == 0.0f ? alpha * acc[j1]
+                                         : alpha * acc[j1] + beta * c[j + j1];
+        }
+    }
+}
+
 /* ======================================================================== */
 /* 2.4 AVX2 kernels                                                         */
 /* ======================================================================== */
@@ -1204,6 +1335,202 @@ NN__TARGET_AVX2 static void nn__opt_avx2(const nn__opt_args *a, size_t n,
 
 /* -- AVX2 GEMM micro-kernel and packers -- */
 
+/* 6 x 16 tile: 12 ymm accumulators (two FMA pipes x latency 4 needs >= 8
+ * independent chains), 2 for B, 1 broadcast of A: 15 of 16 registers. */
+#define NN__Y_MR 6
+#define NN__Y_NR 16
+#define NN__Y_ROW(i)                                                       \
+    a = _mm256_broadcast_ss(A + i);                                        \
+    c##i##0 = _mm256_fmadd_ps(a, b0, c##i##0);                             \
+    c##i##1 = _mm256_fmadd_ps(a, b1, c##i##1);
+#define NN__Y_PUT(i)                                                       \
+    _mm256_storeu_ps(t + i * 16, c##i##0);                                 \
+    _mm256_storeu_ps(t + i * 16 + 8, c##i##1);
+#define NN__Y_STORE(i)                                                     \
+    if (beta == 0.0f) {                                                    \
+        _mm256_storeu_ps(C + i * rsc, c##i##0);                            \
+        _mm256_storeu_ps(C + i * rsc + 8, c##i##1);                        \
+    } else {                                                               \
+        _mm256_storeu_ps(C + i * rsc, _mm256_fmadd_ps(                     \
+            vb, _mm256_loadu_ps(C + i * rsc), c##i##0));                   \
+        _mm256_storeu_ps(C + i * rsc + 8, _mm256_fmadd_ps(                 \
+            vb, _mm256_loadu_ps(C + i * rsc + 8), c##i##1));               \
+    }
+NN__TARGET_AVX2 NN__INTERNAL void nn__gemm_ukr_avx2(
+    int kc, const float *NN__RESTRICT A, const float *NN__RESTRICT B,
+    float *C, ptrdiff_t rsc, ptrdiff_t csc, int m, int n, float beta)
+{
+    __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00;
+    __m256 c20 = c00, c21 = c00, c30 = c00, c31 = c00, c40 = c00, c41 = c00;
+    __m256 c50 = c00, c51 = c00, a, b0, b1;
+    int p;
+    for (p = 0; p < kc; p++) {
+        b0 = _mm256_loadu_ps(B);
+        b1 = _mm256_loadu_ps(B + 8);
+        NN__Y_ROW(0) NN__Y_ROW(1) NN__Y_ROW(2)
+        NN__Y_ROW(3) NN__Y_ROW(4) NN__Y_ROW(5)
+        A += NN__Y_MR;
+        B += NN__Y_NR;
+    }
+    if (m == NN__Y_MR && n == NN__Y_NR && csc == 1) {
+        __m256 vb = _mm256_set1_ps(beta);
+        NN__Y_STORE(0) NN__Y_STORE(1) NN__Y_STORE(2)
+        NN__Y_STORE(3) NN__Y_STORE(4) NN__Y_STORE(5)
+    } else {
+        float t[NN__Y_MR * NN__Y_NR];
+        NN__Y_PUT(0) NN__Y_PUT(1) NN__Y_PUT(2)
+        NN__Y_PUT(3) NN__Y_PUT(4) NN__Y_PUT(5)
+        nn__gemm_tile_store(t, NN__Y_NR, C, rsc, csc, m, n, beta);
+    }
+}
+
+/* In-register 8 x 8 transpose of r[0..7]. */
+NN__TARGET_AVX2 static inline void nn__tr8x8_avx2(__m256 *r)
+{
+    __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
+    __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
+    __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
+    __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
+    __m256 s0 = _mm256_shuffle_ps(t0, t2, 0x44), s1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+    __m256 s2 = _mm256_shuffle_ps(t1, t3, 0x44), s3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+    __m256 s4 = _mm256_shuffle_ps(t4, t6, 0x44), s5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+    __m256 s6 = _mm256_shuffle_ps(t5, t7, 0x44), s7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+    r[0] = _mm256_permute2f128_ps(s0, s4, 0x20);
+    r[1] = _mm256_permute2f128_ps(s1, s5, 0x20);
+    r[2] = _mm256_permute2f128_ps(s2, s6, 0x20);
+    r[3] = _mm256_permute2f128_ps(s3, s7, 0x20);
+    r[4] = _mm256_permute2f128_ps(s0, s4, 0x31);
+    r[5] = _mm256_permute2f128_ps(s1, s5, 0x31);
+    r[6] = _mm256_permute2f128_ps(s2, s6, 0x31);
+    r[7] = _mm256_permute2f128_ps(s3, s7, 0x31);
+}
+
+/* Vectorized packing for full panels of r = 8k rows: rows contiguous along k
+ * (op = no transpose for A, transpose for B) go through 8 x 8 transposes;
+ * columns contiguous are straight vector copies. AVX-512 uses it too. */
+NN__TARGET_AVX2 NN__INTERNAL void nn__gemm_pack_avx2(int mn, int k,
+                                                     const float *x,
+                                                     ptrdiff_t rs,
+                                                     ptrdiff_t cs, float alpha,
+                                                     int r, float *dst)
+{
+    __m256 va = _mm256_set1_ps(alpha), v[8];
+    int p = 0, g, i;
+    if (mn != r || (r & 7)) {
+        nn__gemm_pack_scalar(mn, k, x, rs, cs, alpha, r, dst);
+        return;
+    }
+    if (cs == 1) {
+        for (; p + 8 <= k; p += 8)
+            for (g = 0; g < r; g += 8) {
+                for (i = 0; i < 8; i++)
+                    v[i] = _mm256_mul_ps(va, _mm256_loadu_ps(x + (g + i) * rs + p));
+                nn__tr8x8_avx2(v);
+                for (i = 0; i < 8; i++)
+                    _mm256_storeu_ps(dst + (size_t)(p + i) * r + g, v[i]);
+            }
+        if (p < k)
+            nn__gemm_pack_scalar(mn, k - p, x + p, rs, cs, alpha, r,
+                                 dst + (size_t)p * r);
+    } else if (rs == 1) {
+        for (; p < k; p++)
+            for (g = 0; g < r; g += 8)
+                _mm256_storeu_ps(dst + (size_t)p * r + g,
+                                 _mm256_mul_ps(va, _mm256_loadu_ps(x + p * cs + g)));
+    } else {
+        nn__gemm_pack_scalar(mn, k, x, rs, cs, alpha, r, dst);
+    }
+}
+
+NN__TARGET_AVX2 static inline float nn__hsum_avx2(__m256 v)
+{
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+/* Dot-product path (batch-1 forward x W^T): up to 4 rows of B share each
+ * load of A; vector partial sums, then a fixed-order horizontal sum. */
+NN__TARGET_AVX2 NN__INTERNAL void nn__gemm_dot_avx2(int M, int N, int K,
+                                                    float alpha, const float *A,
+                                                    ptrdiff_t lda, const float *B,
+                                                    ptrdiff_t ldb, float beta,
+                                                    float *C, ptrdiff_t ldc)
+{
+    int i, j, p, q;
+    for (i = 0; i < M; i++) {
+        const float *a = A + i * lda;
+        for (j = 0; j < N; j += 4) {
+            int nb = N - j < 4 ? N - j : 4;
+            const float *b[4];
+            __m256 s[4];
+            float r[4];
+            for (q = 0; q < 4; q++) {
+                b[q] = B + (j + (q < nb ? q : 0)) * ldb;
+                s[q] = _mm256_setzero_ps();
+            }
+            for (p = 0; p + 8 <= K; p += 8) {
+                __m256 va = _mm256_loadu_ps(a + p);
+                s[0] = _mm256_fmadd_ps(va, _mm256_loadu_ps(b[0] + p), s[0]);
+                s[1] = _mm256_fmadd_ps(va, _mm256_loadu_ps(b[1] + p), s[1]);
+                s[2] = _mm256_fmadd_ps(va, _mm256_loadu_ps(b[2] + p), s[2]);
+                s[3] = _mm256_fmadd_ps(va, _mm256_loadu_ps(b[3] + p), s[3]);
+            }
+            for (q = 0; q < nb; q++) {
+                int pp;
+                r[q] = nn__hsum_avx2(s[q]);
+                for (pp = p; pp < K; pp++) r[q] += a[pp] * b[q][pp];
+                r[q] *= alpha;
+                C[i * ldc + j + q] = beta == 0.0f ? r[q]
+                                                  : r[q] + beta * C[i * ldc + j + q];
+            }
+        }
+    }
+}
+
+/* Row-update path (batch-1 backward, rank-few updates): C_i over column
+ * chunks of 32 held in registers while p runs over K. */
+NN__TARGET_AVX2 NN__INTERNAL void nn__gemm_axpy_avx2(
+    int M, int N, int K, float alpha, const float *A, ptrdiff_t rsa,
+    ptrdiff_t csa, const float *B, ptrdiff_t ldb, float beta, float *C,
+    ptrdiff_t ldc)
+{
+    __m256 val = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);
+    int i, j, p, q, w;
+    for (i = 0; i < M; i++) {
+        const float *a = A + i * rsa;
+        float *c = C + i * ldc;
+        for (j = 0; j + 8 <= N; j += 8 * w) {
+            __m256 s[4];
+            w = N - j >= 32 ? 4 : 1;
+            for (q = 0; q < 4; q++) s[q] = _mm256_setzero_ps();
+            if (w == 4)
+                for (p = 0; p < K; p++) {
+                    __m256 va = _mm256_broadcast_ss(a + p * csa);
+                    const float *b = B + p * ldb + j;
+                    s[0] = _mm256_fmadd_ps(va, _mm256_loadu_ps(b), s[0]);
+                    s[1] = _mm256_fmadd_ps(va, _mm256_loadu_ps(b + 8), s[1]);
+                    s[2] = _mm256_fmadd_ps(va, _mm256_loadu_ps(b + 16), s[2]);
+                    s[3] = _mm256_fmadd_ps(va, _mm256_loadu_ps(b + 24), s[3]);
+                }
+            else
+                for (p = 0; p < K; p++)
+                    s[0] = _mm256_fmadd_ps(_mm256_broadcast_ss(a + p * csa),
+                                           _mm256_loadu_ps(B + p * ldb + j), s[0]);
+            for (q = 0; q < w; q++) {
+                __m256 v = _mm256_mul_ps(val, s[q]);
+                if (beta != 0.0f)
+                    v = _mm256_fmadd_ps(vb, _mm256_loadu_ps(c + j + 8 * q), v);
+                _mm256_storeu_ps(c + j + 8 * q, v);
+            }
+        }
+        if (j < N)
+            nn__gemm_axpy_scalar(1, N - j, K, alpha, a, 0, csa, B + j, ldb,
+                                 beta, c + j, 0);
+    }
+}
+
 /* -- AVX2 element-wise kernels -- */
 
 NN__INTERNAL void nn__fill_avx2(nn_kernels *k)
@@ -1268,6 +1595,149 @@ NN__TARGET_AVX512 static void nn__opt_avx512(const nn__opt_args *a, size_t n,
 
 /* -- AVX-512 GEMM micro-kernel and packers -- */
 
+/* 8 x 32 tile: 16 zmm accumulators. Zen 4 issues one 512-bit FMA per cycle
+ * (two 256-bit pipes, latency 4), so 16 independent chains keep it busy
+ * with 2 loads of B and 8 broadcasts of A per 16 FMAs; Intel cores with two
+ * 512-bit pipes also have >= 8 chains. Packing uses the ymm transposes of
+ * section 2.4 (nn__gemm_pack_avx2). */
+#define NN__Z_MR 8
+#define NN__Z_NR 32
+#define NN__Z_ROW(i)                                                       \
+    a = _mm512_set1_ps(A[i]);                                              \
+    c##i##0 = _mm512_fmadd_ps(a, b0, c##i##0);                             \
+    c##i##1 = _mm512_fmadd_ps(a, b1, c##i##1);
+#define NN__Z_PUT(i)                                                       \
+    _mm512_storeu_ps(t + i * 32, c##i##0);                                 \
+    _mm512_storeu_ps(t + i * 32 + 16, c##i##1);
+#define NN__Z_STORE(i)                                                     \
+    if (beta == 0.0f) {                                                    \
+        _mm512_storeu_ps(C + i * rsc, c##i##0);                            \
+        _mm512_storeu_ps(C + i * rsc + 16, c##i##1);                       \
+    } else {                                                               \
+        _mm512_storeu_ps(C + i * rsc, _mm512_fmadd_ps(                     \
+            vb, _mm512_loadu_ps(C + i * rsc), c##i##0));                   \
+        _mm512_storeu_ps(C + i * rsc + 16, _mm512_fmadd_ps(                \
+            vb, _mm512_loadu_ps(C + i * rsc + 16), c##i##1));              \
+    }
+NN__TARGET_AVX512 NN__INTERNAL void nn__gemm_ukr_avx512(
+    int kc, const float *NN__RESTRICT A, const float *NN__RESTRICT B,
+    float *C, ptrdiff_t rsc, ptrdiff_t csc, int m, int n, float beta)
+{
+    __m512 c00 = _mm512_setzero_ps(), c01 = c00, c10 = c00, c11 = c00;
+    __m512 c20 = c00, c21 = c00, c30 = c00, c31 = c00, c40 = c00, c41 = c00;
+    __m512 c50 = c00, c51 = c00, c60 = c00, c61 = c00, c70 = c00, c71 = c00;
+    __m512 a, b0, b1;
+    int p;
+    for (p = 0; p < kc; p++) {
+        b0 = _mm512_loadu_ps(B);
+        b1 = _mm512_loadu_ps(B + 16);
+        NN__Z_ROW(0) NN__Z_ROW(1) NN__Z_ROW(2) NN__Z_ROW(3)
+        NN__Z_ROW(4) NN__Z_ROW(5) NN__Z_ROW(6) NN__Z_ROW(7)
+        A += NN__Z_MR;
+        B += NN__Z_NR;
+    }
+    if (m == NN__Z_MR && n == NN__Z_NR && csc == 1) {
+        __m512 vb = _mm512_set1_ps(beta);
+        NN__Z_STORE(0) NN__Z_STORE(1) NN__Z_STORE(2) NN__Z_STORE(3)
+        NN__Z_STORE(4) NN__Z_STORE(5) NN__Z_STORE(6) NN__Z_STORE(7)
+    } else {
+        float t[NN__Z_MR * NN__Z_NR];
+        NN__Z_PUT(0) NN__Z_PUT(1) NN__Z_PUT(2) NN__Z_PUT(3)
+        NN__Z_PUT(4) NN__Z_PUT(5) NN__Z_PUT(6) NN__Z_PUT(7)
+        nn__gemm_tile_store(t, NN__Z_NR, C, rsc, csc, m, n, beta);
+    }
+}
+
+NN__TARGET_AVX512 static inline __mmask16 nn__mask16(int n)
+{
+    return (__mmask16)(n >= 16 ? 0xFFFFu : (1u << n) - 1u);
+}
+
+/* Fixed-order horizontal sum, through memory: gcc 12's C++ mode warns
+ * (-Wmaybe-uninitialized) inside the shuffle and extract intrinsics. */
+NN__TARGET_AVX512 static inline float nn__hsum_avx512(__m512 v)
+{
+    float t[16];
+    _mm512_storeu_ps(t, v);
+    return nn__hsum_avx2(_mm256_add_ps(_mm256_loadu_ps(t), _mm256_loadu_ps(t + 8)));
+}
+
+/* Dot-product path: 4 rows of B per load of A, masked tails (no scalar
+ * remainder, no reads past row ends). */
+NN__TARGET_AVX512 NN__INTERNAL void nn__gemm_dot_avx512(
+    int M, int N, int K, float alpha, const float *A, ptrdiff_t lda,
+    const float *B, ptrdiff_t ldb, float beta, float *C, ptrdiff_t ldc)
+{
+    int i, j, p, q;
+    for (i = 0; i < M; i++) {
+        const float *a = A + i * lda;
+        for (j = 0; j < N; j += 4) {
+            int nb = N - j < 4 ? N - j : 4;
+            const float *b[4];
+            __m512 s[4];
+            for (q = 0; q < 4; q++) {
+                b[q] = B + (j + (q < nb ? q : 0)) * ldb;
+                s[q] = _mm512_setzero_ps();
+            }
+            for (p = 0; p < K; p += 16) {
+                __mmask16 mk = nn__mask16(K - p);
+                __m512 va = _mm512_maskz_loadu_ps(mk, a + p);
+                s[0] = _mm512_fmadd_ps(va, _mm512_maskz_loadu_ps(mk, b[0] + p), s[0]);
+                s[1] = _mm512_fmadd_ps(va, _mm512_maskz_loadu_ps(mk, b[1] + p), s[1]);
+                s[2] = _mm512_fmadd_ps(va, _mm512_maskz_loadu_ps(mk, b[2] + p), s[2]);
+                s[3] = _mm512_fmadd_ps(va, _mm512_maskz_loadu_ps(mk, b[3] + p), s[3]);
+            }
+            for (q = 0; q < nb; q++) {
+                float r = alpha * nn__hsum_avx512(s[q]);
+                float *c = C + i * ldc + j + q;
+                *c = beta == 0.0f ? r : r + beta * *c;
+            }
+        }
+    }
+}
+
+/* Row-update path: column chunks of 64 (4 zmm) in registers while p runs
+ * over K; masked 16-wide chunks for the tail. */
+NN__TARGET_AVX512 NN__INTERNAL void nn__gemm_axpy_avx512(
+    int M, int N, int K, float alpha, const float *A, ptrdiff_t rsa,
+    ptrdiff_t csa, const float *B, ptrdiff_t ldb, float beta, float *C,
+    ptrdiff_t ldc)
+{
+    __m512 val = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+    int i, j, p, q, w;
+    for (i = 0; i < M; i++) {
+        const float *a = A + i * rsa;
+        float *c = C + i * ldc;
+        for (j = 0; j < N; j += 16 * w) {
+            __m512 s[4];
+            __mmask16 mk = nn__mask16(N - j);
+            w = N - j >= 64 ? 4 : 1;
+            for (q = 0; q < 4; q++) s[q] = _mm512_setzero_ps();
+            if (w == 4)
+                for (p = 0; p < K; p++) {
+                    __m512 va = _mm512_set1_ps(a[p * csa]);
+                    const float *b = B + p * ldb + j;
+                    s[0] = _mm512_fmadd_ps(va, _mm512_loadu_ps(b), s[0]);
+                    s[1] = _mm512_fmadd_ps(va, _mm512_loadu_ps(b + 16), s[1]);
+                    s[2] = _mm512_fmadd_ps(va, _mm512_loadu_ps(b + 32), s[2]);
+                    s[3] = _mm512_fmadd_ps(va, _mm512_loadu_ps(b + 48), s[3]);
+                }
+            else
+                for (p = 0; p < K; p++)
+                    s[0] = _mm512_fmadd_ps(_mm512_set1_ps(a[p * csa]),
+                                           _mm512_maskz_loadu_ps(mk, B + p * ldb + j),
+                                           s[0]);
+            for (q = 0; q < w; q++) {
+                __mmask16 m2 = w == 4 ? (__mmask16)0xFFFFu : mk;
+                __m512 v = _mm512_mul_ps(val, s[q]);
+                if (beta != 0.0f)
+                    v = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m2, c + j + 16 * q), v);
+                _mm512_mask_storeu_ps(c + j + 16 * q, m2, v);
+            }
+        }
+    }
+}
+
 /* -- AVX-512 element-wise kernels -- */
 
 NN__INTERNAL void nn__fill_avx512(nn_kernels *k)
@@ -1323,6 +1793,169 @@ NN__INTERNAL void nn__opt_neon(const nn__opt_args *a, size_t n, float *w,
 
 /* -- NEON GEMM micro-kernel and packers -- */
 
+/* 8 x 12 tile: 24 q accumulators, 3 for B, 2 for the 8 values of A (lane
+ * FMAs): 29 of 32 registers. */
+#define NN__N_MR 8
+#define NN__N_NR 12
+#define NN__N_ROW(i, av, l)                                                \
+    c##i##0 = vfmaq_laneq_f32(c##i##0, b0, av, l);                         \
+    c##i##1 = vfmaq_laneq_f32(c##i##1, b1, av, l);                         \
+    c##i##2 = vfmaq_laneq_f32(c##i##2, b2, av, l);
+#define NN__N_PUT(i)                                                       \
+    vst1q_f32(t + i * 12, c##i##0);                                        \
+    vst1q_f32(t + i * 12 + 4, c##i##1);                                    \
+    vst1q_f32(t + i * 12 + 8, c##i##2);
+#define NN__N_STORE(i)                                                     \
+    if (beta == 0.0f) {                                                    \
+        vst1q_f32(C + i * rsc, c##i##0);                                   \
+        vst1q_f32(C + i * rsc + 4, c##i##1);                               \
+        vst1q_f32(C + i * rsc + 8, c##i##2);                               \
+    } else {                                                               \
+        vst1q_f32(C + i * rsc, vfmaq_n_f32(c##i##0, vld1q_f32(C + i * rsc), beta));      \
+        vst1q_f32(C + i * rsc + 4, vfmaq_n_f32(c##i##1, vld1q_f32(C + i * rsc + 4), beta)); \
+        vst1q_f32(C + i * rsc + 8, vfmaq_n_f32(c##i##2, vld1q_f32(C + i * rsc + 8), beta)); \
+    }
+NN__INTERNAL void nn__gemm_ukr_neon(int kc, const float *NN__RESTRICT A,
+                                    const float *NN__RESTRICT B, float *C,
+                                    ptrdiff_t rsc, ptrdiff_t csc, int m, int n,
+                                    float beta)
+{
+    float32x4_t c00 = vdupq_n_f32(0.0f), c01 = c00, c02 = c00, c10 = c00;
+    float32x4_t c11 = c00, c12 = c00, c20 = c00, c21 = c00, c22 = c00;
+    float32x4_t c30 = c00, c31 = c00, c32 = c00, c40 = c00, c41 = c00;
+    float32x4_t c42 = c00, c50 = c00, c51 = c00, c52 = c00, c60 = c00;
+    float32x4_t c61 = c00, c62 = c00, c70 = c00, c71 = c00, c72 = c00;
+    float32x4_t a0, a1, b0, b1, b2;
+    int p;
+    for (p = 0; p < kc; p++) {
+        a0 = vld1q_f32(A);
+        a1 = vld1q_f32(A + 4);
+        b0 = vld1q_f32(B);
+        b1 = vld1q_f32(B + 4);
+        b2 = vld1q_f32(B + 8);
+        NN__N_ROW(0, a0, 0) NN__N_ROW(1, a0, 1) NN__N_ROW(2, a0, 2)
+        NN__N_ROW(3, a0, 3) NN__N_ROW(4, a1, 0) NN__N_ROW(5, a1, 1)
+        NN__N_ROW(6, a1, 2) NN__N_ROW(7, a1, 3)
+        A += NN__N_MR;
+        B += NN__N_NR;
+    }
+    if (m == NN__N_MR && n == NN__N_NR && csc == 1) {
+        NN__N_STORE(0) NN__N_STORE(1) NN__N_STORE(2) NN__N_STORE(3)
+        NN__N_STORE(4) NN__N_STORE(5) NN__N_STORE(6) NN__N_STORE(7)
+    } else {
+        float t[NN__N_MR * NN__N_NR];
+        NN__N_PUT(0) NN__N_PUT(1) NN__N_PUT(2) NN__N_PUT(3)
+        NN__N_PUT(4) NN__N_PUT(5) NN__N_PUT(6) NN__N_PUT(7)
+        nn__gemm_tile_store(t, NN__N_NR, C, rsc, csc, m, n, beta);
+    }
+}
+
+/* Full panels of r = 4k rows contiguous along k: 4 x 4 transposes. */
+NN__INTERNAL void nn__gemm_pack_neon(int mn, int k, const float *x,
+                                     ptrdiff_t rs, ptrdiff_t cs, float alpha,
+                                     int r, float *dst)
+{
+    int p = 0, g;
+    if (mn == r && !(r & 3) && cs == 1) {
+        for (; p + 4 <= k; p += 4)
+            for (g = 0; g < r; g += 4) {
+                float32x4_t r0 = vmulq_n_f32(vld1q_f32(x + g * rs + p), alpha);
+                float32x4_t r1 = vmulq_n_f32(vld1q_f32(x + (g + 1) * rs + p), alpha);
+                float32x4_t r2 = vmulq_n_f32(vld1q_f32(x + (g + 2) * rs + p), alpha);
+                float32x4_t r3 = vmulq_n_f32(vld1q_f32(x + (g + 3) * rs + p), alpha);
+                float32x4_t t0 = vtrn1q_f32(r0, r1), t1 = vtrn2q_f32(r0, r1);
+                float32x4_t t2 = vtrn1q_f32(r2, r3), t3 = vtrn2q_f32(r2, r3);
+                float *d = dst + (size_t)p * r + g;
+                vst1q_f32(d, vreinterpretq_f32_f64(vtrn1q_f64(
+                    vreinterpretq_f64_f32(t0), vreinterpretq_f64_f32(t2))));
+                vst1q_f32(d + r, vreinterpretq_f32_f64(vtrn1q_f64(
+                    vreinterpretq_f64_f32(t1), vreinterpretq_f64_f32(t3))));
+                vst1q_f32(d + 2 * r, vreinterpretq_f32_f64(vtrn2q_f64(
+                    vreinterpretq_f64_f32(t0), vreinterpretq_f64_f32(t2))));
+                vst1q_f32(d + 3 * r, vreinterpretq_f32_f64(vtrn2q_f64(
+                    vreinterpretq_f64_f32(t1), vreinterpretq_f64_f32(t3))));
+            }
+    } else if (mn == r && !(r & 3) && rs == 1) {
+        for (; p < k; p++)
+            for (g = 0; g < r; g += 4)
+                vst1q_f32(dst + (size_t)p * r + g,
+                          vmulq_n_f32(vld1q_f32(x + p * cs + g), alpha));
+    }
+    if (p < k)
+        nn__gemm_pack_scalar(mn, k - p, x + p * cs, rs, cs, alpha, r,
+                             dst + (size_t)p * r);
+}
+
+/* Dot-product path: 4 rows of B per load of A, scalar tail. */
+NN__INTERNAL void nn__gemm_dot_neon(int M, int N, int K, float alpha,
+                                    const float *A, ptrdiff_t lda,
+                                    const float *B, ptrdiff_t ldb, float beta,
+                                    float *C, ptrdiff_t ldc)
+{
+    int i, j, p, q;
+    for (i = 0; i < M; i++) {
+        const float *a = A + i * lda;
+        for (j = 0; j < N; j += 4) {
+            int nb = N - j < 4 ? N - j : 4;
+            const float *b[4];
+            float32x4_t s[4];
+            for (q = 0; q < 4; q++) {
+                b[q] = B + (j + (q < nb ? q : 0)) * ldb;
+                s[q] = vdupq_n_f32(0.0f);
+            }
+            for (p = 0; p + 4 <= K; p += 4) {
+                float32x4_t va = vld1q_f32(a + p);
+                s[0] = vfmaq_f32(s[0], va, vld1q_f32(b[0] + p));
+                s[1] = vfmaq_f32(s[1], va, vld1q_f32(b[1] + p));
+                s[2] = vfmaq_f32(s[2], va, vld1q_f32(b[2] + p));
+                s[3] = vfmaq_f32(s[3], va, vld1q_f32(b[3] + p));
+            }
+            for (q = 0; q < nb; q++) {
+                int pp;
+                float r = vaddvq_f32(s[q]);
+                float *c = C + i * ldc + j + q;
+                for (pp = p; pp < K; pp++) r += a[pp] * b[q][pp];
+                r *= alpha;
+                *c = beta == 0.0f ? r : r + beta * *c;
+            }
+        }
+    }
+}
+
+/* Row-update path: column chunks of 16 (4 q) in registers over K. */
+NN__INTERNAL void nn__gemm_axpy_neon(int M, int N, int K, float alpha,
+                                     const float *A, ptrdiff_t rsa,
+                                     ptrdiff_t csa, const float *B,
+                                     ptrdiff_t ldb, float beta, float *C,
+                                     ptrdiff_t ldc)
+{
+    int i, j, p, q;
+    for (i = 0; i < M; i++) {
+        const float *a = A + i * rsa;
+        float *c = C + i * ldc;
+        for (j = 0; j + 16 <= N; j += 16) {
+            float32x4_t s[4];
+            for (q = 0; q < 4; q++) s[q] = vdupq_n_f32(0.0f);
+            for (p = 0; p < K; p++) {
+                float av = a[p * csa];
+                const float *b = B + p * ldb + j;
+                s[0] = vfmaq_n_f32(s[0], vld1q_f32(b), av);
+                s[1] = vfmaq_n_f32(s[1], vld1q_f32(b + 4), av);
+                s[2] = vfmaq_n_f32(s[2], vld1q_f32(b + 8), av);
+                s[3] = vfmaq_n_f32(s[3], vld1q_f32(b + 12), av);
+            }
+            for (q = 0; q < 4; q++) {
+                float32x4_t v = vmulq_n_f32(s[q], alpha);
+                if (beta != 0.0f) v = vfmaq_n_f32(v, vld1q_f32(c + j + 4 * q), beta);
+                vst1q_f32(c + j + 4 * q, v);
+            }
+        }
+        if (j < N)
+            nn__gemm_axpy_scalar(1, N - j, K, alpha, a, 0, csa, B + j, ldb,
+                                 beta, c + j, 0);
+    }
+}
+
 /* -- NEON element-wise kernels -- */
 
 NN__INTERNAL void nn__fill_neon(nn_kernels *k)
@@ -1334,73 +1967,379 @@ NN__INTERNAL void nn__fill_neon(nn_kernels *k)
 /* ======================================================================== */
 /* 2.7 GEMM driver (blocking, packing, threads, fused epilogue)             */
 /* ======================================================================== */
+/* BLIS structure (Van Zee & van de Geijn 2015): for each NC-wide column
+ * block jc of B, for each KC-deep block pc, B[pc, jc] is packed into
+ * kc x NR micro-panels (KC x NC block in L3/L2), then for each MC-tall
+ * block ic of A, A[ic, pc] is packed into MR x kc micro-panels (MC x KC in
+ * L2) and the macro-kernel runs the micro-kernel over every MR x NR tile
+ * (the kc x NR micro-panel of B stays in L1). All transposes are absorbed
+ * by the packers, which read op(X)(i,p) = X[i*rs + p*cs]; alpha is applied
+ * while packing A. Edge tiles are zero padded in the packed panels and
+ * stored through a local tile. The fused epilogue runs on each MC x NC
+ * block of C right after its last K block, while the block is in L2.
+ *
+ * Threads (OpenMP) share the packing of each panel and split the MR x NR
+ * tiles of the macro-kernel, i.e. the M and N loops; K is never split and
+ * the blocking does not depend on the thread count, so every element of C
+ * is summed in the same order for any number of threads (bit-identical).
+ *
+ * Thin problems skip packing: M*N*K <= NN__GEMM_TINY goes to a plain loop;
+ * batch-1 style shapes (M or N <= 4 with A and B rows along K, or M or
+ * K <= 4 with B rows along N) take the dot / axpy kernels of the ISA, which
+ * stream the weights once. */
+
+#define NN__GEMM_TINY 4096      /* M*N*K at or below: plain loops          */
+#define NN__GEMM_THIN 4         /* M, N or K at or below: direct kernels   */
+#define NN__GEMM_PAR_FLOPS 4e6  /* less work than this: one thread        */
+
+/* Positive integer from the environment, or 0. */
+NN__INTERNAL int nn__env_int(const char *name)
+{
+    const char *e = getenv(name);
+    long v;
+    if (!e || !*e) return 0;
+    v = strtol(e, NULL, 10);
+    return v > 0 && v < (1L << 20) ? (int)v : 0;
+}
+
+/* Round x down to a multiple of m, at least m. */
+NN__INTERNAL int nn__round_down(long x, int m)
+{
+    x -= x % m;
+    return x < m ? m : (int)x;
+}
 
 NN__INTERNAL void nn__gemm_fill(nn_kernels *k)
 {
-    /* Scalar placeholder blocking; replaced by the BLIS-style driver. */
-    k->mr = 1; k->nr = 1;
-    k->mc = 64; k->kc = 256; k->nc = 256;
+    long l1 = nn__cpu.l1d, l2 = nn__cpu.l2, l3 = nn__cpu.l3;
+    int v;
+    k->mr = NN__SC_MR; k->nr = NN__SC_NR;
+    k->gemm_ukr = nn__gemm_ukr_scalar;
+    k->gemm_pack = nn__gemm_pack_scalar;
+    k->gemm_dot = nn__gemm_dot_scalar;
+    k->gemm_axpy = nn__gemm_axpy_scalar;
+    switch (k->isa) {
+#if NN__X86
+    case NN_ISA_AVX512:
+        k->mr = NN__Z_MR; k->nr = NN__Z_NR;
+        k->gemm_ukr = nn__gemm_ukr_avx512;
+        k->gemm_pack = nn__gemm_pack_avx2;
+        k->gemm_dot = nn__gemm_dot_avx512;
+        k->gemm_axpy = nn__gemm_axpy_avx512;
+        break;
+    case NN_ISA_AVX2:
+        k->mr = NN__Y_MR; k->nr = NN__Y_NR;
+        k->gemm_ukr = nn__gemm_ukr_avx2;
+        k->gemm_pack = nn__gemm_pack_avx2;
+        k->gemm_dot = nn__gemm_dot_avx2;
+        k->gemm_axpy = nn__gemm_axpy_avx2;
+        break;
+#endif
+#if NN__NEON
+    case NN_ISA_NEON:
+        k->mr = NN__N_MR; k->nr = NN__N_NR;
+        k->gemm_ukr = nn__gemm_ukr_neon;
+        k->gemm_pack = nn__gemm_pack_neon;
+        k->gemm_dot = nn__gemm_dot_neon;
+        k->gemm_axpy = nn__gemm_axpy_neon;
+        break;
+#endif
+    default:
+        break;
+    }
+    /* KC: the kc x NR micro-panel of B stays in L1 while MR x kc panels of
+     * A stream through: (MR + NR) * kc floats in about 3/4 of L1. */
+    k->kc = nn__round_down(l1 * 3 / 4 / ((long)(k->mr + k->nr) * 4), 8);
+    if (k->kc < 64) k->kc = 64;
+    if (k->kc > 1024) k->kc = 1024;
+    /* MC: the mc x kc block of A in half of L2. */
+    k->mc = nn__round_down(l2 / 2 / ((long)k->kc * 4), k->mr);
+    if (k->mc > 4096) k->mc = nn__round_down(4096, k->mr);
+    /* NC: the kc x nc block of B in a quarter of L3 (0: 4096 columns). */
+    k->nc = nn__round_down(l3 > 0 ? l3 / 4 / ((long)k->kc * 4) : 4096, k->nr);
+    if (k->nc > 8192) k->nc = nn__round_down(8192, k->nr);
+    if ((v = nn__env_int("NN_GEMM_KC")) != 0) k->kc = v;
+    if ((v = nn__env_int("NN_GEMM_MC")) != 0) k->mc = nn__round_down(v, k->mr);
+    if ((v = nn__env_int("NN_GEMM_NC")) != 0) k->nc = nn__round_down(v, k->nr);
 }
 
-/* Apply the epilogue (bias, save Z, activation) to an M x N block of C. */
-NN__INTERNAL void nn__epilogue_apply(int M, int N, float *C, int ldc,
-                                     const nn_epilogue *ep)
+/* Epilogue on rows [i0,i1) x columns [j0, j0+n) of C. whole: the columns
+ * are the full rows (softmax can run); softmax_only: bias and pre were
+ * already applied. */
+NN__INTERNAL void nn__gemm_epilogue_rows(const nn_kernels *k,
+                                         const nn_epilogue *ep, float *C,
+                                         ptrdiff_t ldc, int i0, int i1,
+                                         int j0, int n, int whole,
+                                         int softmax_only)
 {
-    const nn_kernels *k = nn__k();
     int i, j;
-    if (!ep) return;
-    for (i = 0; i < M; i++) {
-        float *c = C + (size_t)i * ldc;
-        if (ep->bias)
-            for (j = 0; j < N; j++) c[j] += ep->bias[j];
-        if (ep->pre)
-            memcpy(ep->pre + (size_t)i * ep->ldpre, c, (size_t)N * sizeof(float));
-        if (ep->act == NN_ACT_SOFTMAX) k->softmax_rows(1, N, c, c);
-        else if (ep->act != NN_ACT_IDENTITY) k->act_fwd[ep->act]((size_t)N, c, c);
+    for (i = i0; i < i1; i++) {
+        float *c = C + i * ldc + j0;
+        if (!softmax_only) {
+            if (ep->bias)
+                for (j = 0; j < n; j++) c[j] += ep->bias[j0 + j];
+            if (ep->pre)
+                memcpy(ep->pre + (size_t)i * ep->ldpre + j0, c,
+                       (size_t)n * sizeof(float));
+        }
+        if (ep->act == NN_ACT_SOFTMAX) {
+            if (whole) k->softmax_rows(1, n, c, c);
+        } else if (ep->act != NN_ACT_IDENTITY && !softmax_only) {
+            k->act_fwd[ep->act]((size_t)n, c, c);
+        }
     }
 }
 
-/* Scalar SGEMM: C row block scaled by beta once, then rank-1 style updates
- * in i-k-j order over K blocks so B rows stream contiguously (NN, TN) and
- * dot products run along contiguous rows (NT, TT). */
-NN__INTERNAL void nn__sgemm_scalar(int tA, int tB, int M, int N, int K,
-                                   float alpha, const float *A, int lda,
-                                   const float *B, int ldb, float beta,
-                                   float *C, int ldc)
+/* One problem, as strides: op(A)(i,p) = A[i*rsa + p*csa], op(B)(p,j) =
+ * B[p*rsb + j*csb], C(i,j) = C[i*rsc + j*csc]. */
+typedef struct nn__gemm_job {
+    const nn_kernels *k;
+    int M, N, K;
+    float alpha, beta;
+    const float *A, *B;
+    float *C;
+    ptrdiff_t rsa, csa, rsb, csb, rsc, csc;
+    const nn_epilogue *ep;      /* NULL: none                              */
+    int swapped;                /* computing C^T = B^T A^T: epilogue after */
+    int mc, kc, nc;
+    float *ap, *bp;             /* shared packed A block and B block       */
+} nn__gemm_job;
+
+#if NN__OMP
+#define NN__BARRIER() _Pragma("omp barrier")
+#else
+#define NN__BARRIER()
+#endif
+
+/* Part `part` of `parts` of n items: [*lo, *hi). */
+NN__INTERNAL void nn__split(int n, int part, int parts, int *lo, int *hi)
 {
-    int i, j, p, p0;
-    const int KB = 256;
-    for (i = 0; i < M; i++) {
-        float *c = C + (size_t)i * ldc;
-        if (beta == 0.0f) for (j = 0; j < N; j++) c[j] = 0.0f;
-        else if (beta != 1.0f) for (j = 0; j < N; j++) c[j] *= beta;
-    }
-    if (alpha == 0.0f || K == 0) return;
-    for (p0 = 0; p0 < K; p0 += KB) {
-        int p1 = p0 + KB < K ? p0 + KB : K;
-        for (i = 0; i < M; i++) {
-            float *c = C + (size_t)i * ldc;
-            if (!tB) {
-                for (p = p0; p < p1; p++) {
-                    float a = alpha * (tA ? A[(size_t)p * lda + i] : A[(size_t)i * lda + p]);
-                    const float *b = B + (size_t)p * ldb;
-                    for (j = 0; j < N; j++) c[j] += a * b[j];
+    *lo = (int)((long)n * part / parts);
+    *hi = (int)((long)n * (part + 1) / parts);
+}
+
+/* The five loops, run by every thread of the team (tid of nt). */
+NN__INTERNAL void nn__gemm_worker(const nn__gemm_job *g, int tid, int nt)
+{
+    const nn_kernels *k = g->k;
+    const int MR = k->mr, NR = k->nr;
+    const nn_epilogue *ep = g->swapped ? NULL : g->ep;
+    int jc, pc, ic, q, q0, q1;
+    for (jc = 0; jc < g->N; jc += g->nc) {
+        int ncur = g->N - jc < g->nc ? g->N - jc : g->nc;
+        int npan = (ncur + NR - 1) / NR;
+        for (pc = 0; pc < g->K; pc += g->kc) {
+            int kcur = g->K - pc < g->kc ? g->K - pc : g->kc;
+            float beta = pc == 0 ? g->beta : 1.0f;
+            int last = pc + kcur >= g->K;
+            nn__split(npan, tid, nt, &q0, &q1);
+            for (q = q0; q < q1; q++) {
+                int j = jc + q * NR;
+                k->gemm_pack(g->N - j < NR ? g->N - j : NR, kcur,
+                             g->B + pc * g->rsb + j * g->csb, g->csb, g->rsb,
+                             1.0f, NR, g->bp + (size_t)q * NR * kcur);
+            }
+            NN__BARRIER();
+            for (ic = 0; ic < g->M; ic += g->mc) {
+                int mcur = g->M - ic < g->mc ? g->M - ic : g->mc;
+                int mpan = (mcur + MR - 1) / MR, t, t0, t1;
+                nn__split(mpan, tid, nt, &q0, &q1);
+                for (q = q0; q < q1; q++) {
+                    int i = ic + q * MR;
+                    k->gemm_pack(g->M - i < MR ? g->M - i : MR, kcur,
+                                 g->A + i * g->rsa + pc * g->csa, g->rsa,
+                                 g->csa, g->alpha, MR,
+                                 g->ap + (size_t)q * MR * kcur);
                 }
-            } else {
-                for (j = 0; j < N; j++) {
-                    const float *b = B + (size_t)j * ldb;
-                    float s = 0.0f;
-                    if (!tA) {
-                        const float *a = A + (size_t)i * lda;
-                        for (p = p0; p < p1; p++) s += a[p] * b[p];
-                    } else {
-                        for (p = p0; p < p1; p++) s += A[(size_t)p * lda + i] * b[p];
-                    }
-                    c[j] += alpha * s;
+                NN__BARRIER();
+                /* tiles in column-panel-major order: consecutive tiles of a
+                 * thread reuse the B micro-panel in L1 */
+                nn__split(npan * mpan, tid, nt, &t0, &t1);
+                for (t = t0; t < t1; t++) {
+                    int jp = t / mpan, ip = t - jp * mpan;
+                    int i = ic + ip * MR, j = jc + jp * NR;
+                    k->gemm_ukr(kcur, g->ap + (size_t)ip * MR * kcur,
+                                g->bp + (size_t)jp * NR * kcur,
+                                g->C + i * g->rsc + j * g->csc, g->rsc, g->csc,
+                                g->M - i < MR ? g->M - i : MR,
+                                g->N - j < NR ? g->N - j : NR, beta);
+                }
+                NN__BARRIER();
+                if (last && ep) {
+                    int i0, i1;
+                    nn__split(mcur, tid, nt, &i0, &i1);
+                    nn__gemm_epilogue_rows(k, ep, g->C, g->rsc, ic + i0,
+                                           ic + i1, jc, ncur, ncur == g->N, 0);
                 }
             }
         }
     }
+    if (g->ep && (g->swapped || (g->ep->act == NN_ACT_SOFTMAX && g->nc < g->N))) {
+        /* whole rows of the user's C: after every block is done */
+        int rows = g->swapped ? g->N : g->M, i0, i1;
+        ptrdiff_t ldc = g->swapped ? g->csc : g->rsc;
+        NN__BARRIER();
+        nn__split(rows, tid, nt, &i0, &i1);
+        nn__gemm_epilogue_rows(k, g->ep, g->C, ldc, i0, i1, 0,
+                               g->swapped ? g->M : g->N, 1, !g->swapped);
+    }
+}
+
+/* Threads for this much work (1 without OpenMP or inside a parallel
+ * region); at most `units` (independent pieces of work). */
+NN__INTERNAL int nn__gemm_threads(double flops, int units)
+{
+#if NN__OMP
+    int nt;
+    if (omp_in_parallel() || flops < NN__GEMM_PAR_FLOPS) return 1;
+    nt = omp_get_max_threads();
+    if (nt > flops / (NN__GEMM_PAR_FLOPS / 2)) nt = (int)(flops / (NN__GEMM_PAR_FLOPS / 2));
+    if (nt > units) nt = units;
+    return nt < 1 ? 1 : nt;
+#else
+    (void)flops; (void)units;
+    return 1;
+#endif
+}
+
+/* Fraction of the computed tile area that is useful. */
+NN__INTERNAL double nn__tile_eff(int M, int N, int mr, int nr)
+{
+    return (double)M / ((M + mr - 1) / mr * mr) * N / ((N + nr - 1) / nr * nr);
+}
+
+/* Strided triple loop: tiny problems, and the fallback when the packing
+ * buffers cannot be allocated. */
+NN__INTERNAL void nn__gemm_small(const nn__gemm_job *g)
+{
+    int i, j, p;
+    for (i = 0; i < g->M; i++)
+        for (j = 0; j < g->N; j++) {
+            float s = 0.0f, *c = g->C + i * g->rsc + j * g->csc;
+            for (p = 0; p < g->K; p++)
+                s += g->A[i * g->rsa + p * g->csa] * g->B[p * g->rsb + j * g->csb];
+            s *= g->alpha;
+            *c = g->beta == 0.0f ? s : s + g->beta * *c;
+        }
+}
+
+/* Direct kernels on part `part` of `parts`: 64-column chunks, or rows when
+ * there are more rows than chunks. Either split keeps every element's
+ * summation order. */
+NN__INTERNAL void nn__gemm_direct_part(const nn__gemm_job *g, int dot,
+                                       int part, int parts)
+{
+    const nn_kernels *k = g->k;
+    int cols = (g->N + 63) / 64, lo, hi, i0 = 0, i1 = g->M, j0 = 0, j1 = g->N;
+    if (cols >= g->M) {
+        nn__split(cols, part, parts, &lo, &hi);
+        j0 = lo * 64;
+        j1 = hi * 64 < g->N ? hi * 64 : g->N;
+    } else {
+        nn__split(g->M, part, parts, &i0, &i1);
+    }
+    if (i0 >= i1 || j0 >= j1) return;
+    if (dot)
+        k->gemm_dot(i1 - i0, j1 - j0, g->K, g->alpha, g->A + i0 * g->rsa,
+                    g->rsa, g->B + j0 * g->csb, g->csb, g->beta,
+                    g->C + i0 * g->rsc + j0, g->rsc);
+    else
+        k->gemm_axpy(i1 - i0, j1 - j0, g->K, g->alpha, g->A + i0 * g->rsa,
+                     g->rsa, g->csa, g->B + j0, g->rsb, g->beta,
+                     g->C + i0 * g->rsc + j0, g->rsc);
+}
+
+NN__INTERNAL void nn__gemm_direct(const nn__gemm_job *g, int dot)
+{
+    int cols = (g->N + 63) / 64;
+    int nt = nn__gemm_threads(2.0 * g->M * g->N * g->K, cols > g->M ? cols : g->M);
+#if NN__OMP
+    if (nt > 1) {
+#pragma omp parallel num_threads(nt)
+        nn__gemm_direct_part(g, dot, omp_get_thread_num(), omp_get_num_threads());
+        return;
+    }
+#endif
+    (void)nt;
+    nn__gemm_direct_part(g, dot, 0, 1);
+}
+
+/* Packed five-loop path; the epilogue is applied inside. Returns 0 (having
+ * done nothing) when the panels cannot be allocated. */
+NN__INTERNAL int nn__gemm_packed(const nn__gemm_job *in)
+{
+    nn__gemm_job job = *in, *g = &job;
+    const nn_kernels *k = g->k;
+    int MR = k->mr, NR = k->nr, nt;
+    size_t na, nb;
+    float *buf;
+    if (nn__tile_eff(g->N, g->M, MR, NR) > 1.25 * nn__tile_eff(g->M, g->N, MR, NR)) {
+        /* thin N: C^T = op(B)^T op(A)^T fills the register tile better */
+        const float *t = g->A;
+        ptrdiff_t r = g->rsa, c = g->csa, s;
+        int n = g->M;
+        g->A = g->B; g->rsa = g->csb; g->csa = g->rsb;
+        g->B = t; g->rsb = c; g->csb = r;
+        g->M = g->N; g->N = n;
+        s = g->rsc; g->rsc = g->csc; g->csc = s;
+        g->swapped = 1;
+    }
+    g->mc = k->mc; g->kc = k->kc; g->nc = k->nc;
+    na = (size_t)(((g->M < g->mc ? g->M : g->mc) + MR - 1) / MR * MR) *
+         (size_t)(g->K < g->kc ? g->K : g->kc);
+    nb = (size_t)(((g->N < g->nc ? g->N : g->nc) + NR - 1) / NR * NR) *
+         (size_t)(g->K < g->kc ? g->K : g->kc);
+    buf = nn__alloc_floats(na + nb + 16);
+    if (!buf) return 0;
+    g->ap = buf;
+    g->bp = buf + (na + 15) / 16 * 16;
+    nt = nn__gemm_threads(2.0 * g->M * g->N * g->K,
+                          ((g->M + MR - 1) / MR) * ((g->N + NR - 1) / NR));
+#if NN__OMP
+    if (nt > 1) {
+#pragma omp parallel num_threads(nt)
+        nn__gemm_worker(g, omp_get_thread_num(), omp_get_num_threads());
+    } else
+#endif
+    nn__gemm_worker(g, 0, 1);
+    (void)nt;
+    NN_FREE(buf);
+    return 1;
+}
+
+/* C = alpha op(A) op(B) + beta C, then the epilogue, with table k. */
+NN__INTERNAL void nn__gemm_run(const nn_kernels *k, int tA, int tB, int M,
+                               int N, int K, float alpha, const float *A,
+                               int lda, const float *B, int ldb, float beta,
+                               float *C, int ldc, const nn_epilogue *ep)
+{
+    nn__gemm_job g;
+    double flops = (double)M * N * K;
+    memset(&g, 0, sizeof g);
+    g.k = k; g.M = M; g.N = N; g.K = K; g.alpha = alpha; g.beta = beta;
+    g.A = A; g.rsa = tA ? 1 : lda; g.csa = tA ? lda : 1;
+    g.B = B; g.rsb = tB ? 1 : ldb; g.csb = tB ? ldb : 1;
+    g.C = C; g.rsc = ldc; g.csc = 1;
+    g.ep = ep;
+    if (alpha == 0.0f || K == 0) {
+        int i, j;
+        for (i = 0; i < M; i++) {
+            float *c = C + (size_t)i * ldc;
+            if (beta == 0.0f) for (j = 0; j < N; j++) c[j] = 0.0f;
+            else if (beta != 1.0f) for (j = 0; j < N; j++) c[j] *= beta;
+        }
+    } else if (flops <= NN__GEMM_TINY) {
+        nn__gemm_small(&g);
+    } else if (!tA && tB && (M <= NN__GEMM_THIN || N <= NN__GEMM_THIN)) {
+        nn__gemm_direct(&g, 1);
+    } else if (!tB && (M <= NN__GEMM_THIN || K <= NN__GEMM_THIN)) {
+        nn__gemm_direct(&g, 0);
+    } else if (nn__gemm_packed(&g)) {
+        return;                                 /* epilogue applied inside */
+    } else {
+        nn__gemm_small(&g);
+    }
+    if (ep) nn__gemm_epilogue_rows(k, ep, C, ldc, 0, M, 0, N, 1, 0);
 }
 
 NN__INTERNAL nn_status nn__gemm_check(int tA, int tB, int M, int N, int K,
@@ -1414,7 +2353,6 @@ NN__INTERNAL nn_status nn__gemm_check(int tA, int tB, int M, int N, int K,
     if (K > 0 && (!A || !B)) return NN_ERR_ARG;
     if (lda < (a_cols > 1 ? a_cols : 1) || ldb < (b_cols > 1 ? b_cols : 1))
         return NN_ERR_ARG;
-    (void)tB;
     return NN_OK;
 }
 
@@ -1429,8 +2367,9 @@ NNAPI nn_status nn_sgemm_ex(int transA, int transB, int M, int N, int K,
     if (ep && ((int)ep->act < 0 || ep->act >= NN_ACT_COUNT ||
                (ep->pre && ep->ldpre < N)))
         return NN_ERR_ARG;
-    nn__sgemm_scalar(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-    nn__epilogue_apply(M, N, C, ldc, ep);
+    if (ep && !ep->bias && !ep->pre && ep->act == NN_ACT_IDENTITY) ep = NULL;
+    nn__gemm_run(nn__k(), transA != 0, transB != 0, M, N, K, alpha, A, lda,
+                 B, ldb, beta, C, ldc, ep);
     return NN_OK;
 }
 
@@ -2357,59 +3296,64 @@ NNAPI nn_status nn_train_step(nn_net *net, nn_ctx *ctx, int batch,
     return st;
 }
 
-NNAPI nn_status nn_predict(const nn_net *net, nn_ctx *ctx, int n,
-                           const float *x, float *y)
+/* Inference over n rows, max_batch at a time: outputs copied to h (may be
+ * NULL); with targets y, the summed loss and the correct rows counted. */
+NN__INTERNAL nn_status nn__infer(const nn_net *net, nn_ctx *ctx, int n,
+                                 const float *x, float *h, const float *y,
+                                 double *loss_sum, long *hits)
 {
     int i, in, out;
     nn__fpmode fp;
     nn_status st;
-    if (!y || !ctx || n <= 0) return NN_ERR_ARG;
+    if (!ctx || n <= 0 || (!h && !y)) return NN_ERR_ARG;
     st = nn__forward_args(net, ctx, n < ctx->max_batch ? n : ctx->max_batch, x);
     if (st != NN_OK) return st;
     in = net->sizes[0];
     out = net->sizes[net->n_layers];
-    if (!nn__all_finite((size_t)n * in, x)) return NN_ERR_NAN;
+    if (!nn__all_finite((size_t)n * in, x) ||
+        (y && !nn__all_finite((size_t)n * out, y)))
+        return NN_ERR_NAN;
+    *loss_sum = 0.0;
+    *hits = 0;
     nn__fp_enter(&fp);
     for (i = 0; i < n; i += ctx->max_batch) {
         int b = n - i < ctx->max_batch ? n - i : ctx->max_batch;
+        const float *hb = ctx->act[net->n_layers - 1];
         nn__forward(net, ctx, b, x + (size_t)i * in, 0, 0, 0);
-        memcpy(y + (size_t)i * out, ctx->act[net->n_layers - 1],
-               (size_t)b * out * sizeof(float));
+        if (h) memcpy(h + (size_t)i * out, hb, (size_t)b * out * sizeof(float));
+        if (y) {
+            *loss_sum += nn__block_loss(net, ctx, y + (size_t)i * out);
+            *hits += nn__count_correct(b, out, hb, y + (size_t)i * out);
+        }
     }
     nn__fp_leave(&fp);
     ctx->ready = 0;                     /* x belongs to the caller */
-    return nn__all_finite((size_t)n * out, y) ? NN_OK : NN_ERR_NAN;
+    if (h && !nn__all_finite((size_t)n * out, h)) return NN_ERR_NAN;
+    return (*loss_sum - *loss_sum == 0.0) ? NN_OK : NN_ERR_NAN;
+}
+
+NNAPI nn_status nn_predict(const nn_net *net, nn_ctx *ctx, int n,
+                           const float *x, float *y)
+{
+    double unused;
+    long none;
+    if (!y) return NN_ERR_ARG;
+    return nn__infer(net, ctx, n, x, y, NULL, &unused, &none);
 }
 
 NNAPI nn_status nn_evaluate(const nn_net *net, nn_ctx *ctx, int n,
                             const float *x, const float *y, float *loss,
                             float *accuracy)
 {
-    int i, in, out;
-    long hits = 0;
-    double sum = 0.0;
-    nn__fpmode fp;
+    double sum;
+    long hits;
     nn_status st;
-    if (!y || !ctx || n <= 0) return NN_ERR_ARG;
-    st = nn__forward_args(net, ctx, n < ctx->max_batch ? n : ctx->max_batch, x);
-    if (st != NN_OK) return st;
-    in = net->sizes[0];
-    out = net->sizes[net->n_layers];
-    if (!nn__all_finite((size_t)n * in, x) || !nn__all_finite((size_t)n * out, y))
-        return NN_ERR_NAN;
-    nn__fp_enter(&fp);
-    for (i = 0; i < n; i += ctx->max_batch) {
-        int b = n - i < ctx->max_batch ? n - i : ctx->max_batch;
-        const float *yb = y + (size_t)i * out;
-        nn__forward(net, ctx, b, x + (size_t)i * in, 0, 0, 0);
-        sum += nn__block_loss(net, ctx, yb);
-        hits += nn__count_correct(b, out, ctx->act[net->n_layers - 1], yb);
-    }
-    nn__fp_leave(&fp);
-    ctx->ready = 0;
+    if (!y) return NN_ERR_ARG;
+    st = nn__infer(net, ctx, n, x, NULL, y, &sum, &hits);
+    if (st != NN_OK && st != NN_ERR_NAN) return st;
     if (loss) *loss = (float)(sum / n);
     if (accuracy) *accuracy = (float)((double)hits / n);
-    return (sum - sum == 0.0) ? NN_OK : NN_ERR_NAN;
+    return st;
 }
 
 /* -- learning-rate schedules and the fit loop -- */

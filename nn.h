@@ -577,8 +577,9 @@ NNAPI const char *nn_status_str(nn_status s)
     return "unknown status";
 }
 
-/* All finite? (NaN and +-inf fail.) */
-NN__INTERNAL int nn__all_finite(size_t n, const float *x)
+/* All finite? (NaN and +-inf fail.) The dispatched nn__all_finite uses
+ * the table's vector version of this. */
+NN__INTERNAL int nn__all_finite_scalar(size_t n, const float *x)
 {
     size_t i;
     for (i = 0; i < n; i++)
@@ -642,6 +643,7 @@ typedef void (*nn__rows_fn)(int rows, int cols, const float *x, float *y);
 typedef struct nn__opt_args {
     nn_opt_kind kind;
     float lr, mu, b1, b2, eps, l1, l2, bc1, bc2;
+    int no_grad;        /* g reads as 0: the velocity already holds -lr dW */
 } nn__opt_args;
 typedef void (*nn__opt_fn)(const nn__opt_args *a, size_t n, float *w,
                            const float *g, float *m, float *v);
@@ -653,6 +655,7 @@ struct nn_kernels {
     nn_isa isa;
     const char *name;
     nn__opt_fn opt_step;        /* optimizer pass (section 2.9 fills)      */
+    int (*all_finite)(size_t n, const float *x);      /* input checks      */
     /* -- GEMM (section 2.7 owns these) -- */
     int mr, nr;                 /* register tile of the micro-kernel       */
     int mc, kc, nc;             /* cache blocking derived at init          */
@@ -915,6 +918,11 @@ NN__INTERNAL const nn_kernels *nn__k(void)
     return nn__active;
 }
 
+NN__INTERNAL int nn__all_finite(size_t n, const float *x)
+{
+    return nn__k()->all_finite(n, x);
+}
+
 NNAPI const char *nn_isa_name(nn_isa isa)
 {
     switch (isa) {
@@ -976,7 +984,7 @@ NN__INTERNAL void nn__opt_scalar(const nn__opt_args *a, size_t n, float *w,
 {
     size_t i;
     for (i = 0; i < n; i++) {
-        float g = grad[i];
+        float g = a->no_grad ? 0.0f : grad[i];
         if (a->l2 != 0.0f) g += a->l2 * w[i];
         if (a->l1 != 0.0f) g += w[i] > 0.0f ? a->l1 : (w[i] < 0.0f ? -a->l1 : 0.0f);
         switch (a->kind) {
@@ -1273,12 +1281,26 @@ NN__INTERNAL void nn__gemm_axpy_scalar(int M, int N, int K, float alpha,
 #if NN__X86
 #define NN__TARGET_AVX2 __attribute__((target("avx,avx2,fma")))
 
+/* -- AVX2 finiteness check: x - x is 0 exactly when x is finite -- */
+NN__TARGET_AVX2 static int nn__all_finite_avx2(size_t n, const float *x)
+{
+    size_t i;
+    __m256 bad = _mm256_setzero_ps();
+    for (i = 0; i + 8 <= n; i += 8) {
+        __m256 v = _mm256_loadu_ps(x + i);
+        bad = _mm256_or_ps(bad, _mm256_cmp_ps(_mm256_sub_ps(v, v), _mm256_setzero_ps(), _CMP_NEQ_UQ));
+        if ((i & 1023) == 0 && _mm256_movemask_ps(bad)) return 0;
+    }
+    return !_mm256_movemask_ps(bad) && nn__all_finite_scalar(n - i, x + i);
+}
+
 /* -- AVX2 optimizer kernel (8 lanes; the tail through a zero-padded copy) -- */
 NN__TARGET_AVX2 static inline void nn__opt8_avx2(const nn__opt_args *a,
                                                  float *w, const float *grad,
                                                  float *m, float *v)
 {
-    __m256 W = _mm256_loadu_ps(w), G = _mm256_loadu_ps(grad), M, V, zero = _mm256_setzero_ps();
+    __m256 zero = _mm256_setzero_ps(), M, V;
+    __m256 W = _mm256_loadu_ps(w), G = a->no_grad ? zero : _mm256_loadu_ps(grad);
     __m256 lr = _mm256_set1_ps(a->lr);
     if (a->l2 != 0.0f) G = _mm256_fmadd_ps(_mm256_set1_ps(a->l2), W, G);
     if (a->l1 != 0.0f) {
@@ -1324,7 +1346,7 @@ NN__TARGET_AVX2 static void nn__opt_avx2(const nn__opt_args *a, size_t n,
     memset(tw, 0, sizeof tw); memset(tg, 0, sizeof tg);
     memset(tm, 0, sizeof tm); memset(tv, 0, sizeof tv);
     memcpy(tw, w + i, (n - i) * sizeof(float));
-    memcpy(tg, g + i, (n - i) * sizeof(float));
+    if (!a->no_grad) memcpy(tg, g + i, (n - i) * sizeof(float));
     if (moments) memcpy(tm, m + i, (n - i) * sizeof(float));
     if (adam) memcpy(tv, v + i, (n - i) * sizeof(float));
     nn__opt8_avx2(a, tw, tg, tm, tv);
@@ -1546,6 +1568,19 @@ NN__INTERNAL void nn__fill_avx2(nn_kernels *k)
 #define NN__TARGET_AVX512 \
     __attribute__((target("avx,avx2,fma,avx512f,avx512bw,avx512dq,avx512vl")))
 
+/* -- AVX-512 finiteness check: x - x is 0 exactly when x is finite -- */
+NN__TARGET_AVX512 static int nn__all_finite_avx512(size_t n, const float *x)
+{
+    size_t i;
+    __mmask16 ok = 0xffff;
+    for (i = 0; i < n && ok == 0xffff; i += 16) {
+        __mmask16 k = n - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (n - i)) - 1u);
+        __m512 v = _mm512_maskz_loadu_ps(k, x + i);
+        ok = _mm512_cmp_ps_mask(_mm512_sub_ps(v, v), _mm512_setzero_ps(), _CMP_EQ_OQ);
+    }
+    return ok == 0xffff;
+}
+
 /* -- AVX-512 optimizer kernel (16 lanes, masked tail) -- */
 NN__TARGET_AVX512 static void nn__opt_avx512(const nn__opt_args *a, size_t n,
                                              float *w, const float *g,
@@ -1558,10 +1593,13 @@ NN__TARGET_AVX512 static void nn__opt_avx512(const nn__opt_args *a, size_t n,
     const __m512 b2 = _mm512_set1_ps(a->b2), b2c = _mm512_set1_ps(1.0f - a->b2);
     const __m512 bc1 = _mm512_set1_ps(a->bc1), bc2 = _mm512_set1_ps(a->bc2);
     const __m512 eps = _mm512_set1_ps(a->eps), zero = _mm512_setzero_ps();
+    /* applying a finished velocity with no regularization leaves it as is */
+    const int keep_m = a->no_grad && a->mu == 1.0f && a->l1 == 0.0f && a->l2 == 0.0f;
     for (i = 0; i < n; i += 16) {
         __mmask16 k = n - i >= 16 ? (__mmask16)0xffff
                                   : (__mmask16)((1u << (n - i)) - 1u);
-        __m512 W = _mm512_maskz_loadu_ps(k, w + i), G = _mm512_maskz_loadu_ps(k, g + i);
+        __m512 W = _mm512_maskz_loadu_ps(k, w + i);
+        __m512 G = a->no_grad ? zero : _mm512_maskz_loadu_ps(k, g + i);
         __m512 M, V;
         if (a->l2 != 0.0f) G = _mm512_fmadd_ps(l2, W, G);
         if (a->l1 != 0.0f) {
@@ -1575,7 +1613,7 @@ NN__TARGET_AVX512 static void nn__opt_avx512(const nn__opt_args *a, size_t n,
         case NN_OPT_MOMENTUM:
         case NN_OPT_NESTEROV:
             M = _mm512_fnmadd_ps(lr, G, _mm512_mul_ps(mu, _mm512_maskz_loadu_ps(k, m + i)));
-            _mm512_mask_storeu_ps(m + i, k, M);
+            if (!keep_m) _mm512_mask_storeu_ps(m + i, k, M);
             if (a->kind == NN_OPT_MOMENTUM) W = _mm512_add_ps(W, M);
             else W = _mm512_add_ps(W, _mm512_fnmadd_ps(lr, G, _mm512_mul_ps(mu, M)));
             break;
@@ -1751,6 +1789,18 @@ NN__INTERNAL void nn__fill_avx512(nn_kernels *k)
 /* ======================================================================== */
 #if NN__NEON
 
+/* -- NEON finiteness check: x - x is 0 exactly when x is finite -- */
+NN__INTERNAL int nn__all_finite_neon(size_t n, const float *x)
+{
+    size_t i;
+    uint32x4_t ok = vdupq_n_u32(0xffffffffu);
+    for (i = 0; i + 4 <= n; i += 4) {
+        float32x4_t v = vld1q_f32(x + i);
+        ok = vandq_u32(ok, vceqq_f32(vsubq_f32(v, v), vdupq_n_f32(0.0f)));
+    }
+    return vminvq_u32(ok) != 0 && nn__all_finite_scalar(n - i, x + i);
+}
+
 /* -- NEON optimizer kernel (4 lanes; the tail through the scalar kernel) -- */
 NN__INTERNAL void nn__opt_neon(const nn__opt_args *a, size_t n, float *w,
                                const float *g, float *m, float *v)
@@ -1760,7 +1810,7 @@ NN__INTERNAL void nn__opt_neon(const nn__opt_args *a, size_t n, float *w,
     const float32x4_t l1 = vdupq_n_f32(a->l1), l2 = vdupq_n_f32(a->l2);
     const float32x4_t zero = vdupq_n_f32(0.0f);
     for (i = 0; i + 4 <= n; i += 4) {
-        float32x4_t W = vld1q_f32(w + i), G = vld1q_f32(g + i), M, V;
+        float32x4_t W = vld1q_f32(w + i), G = a->no_grad ? zero : vld1q_f32(g + i), M, V;
         if (a->l2 != 0.0f) G = vfmaq_f32(G, l2, W);
         if (a->l1 != 0.0f) {
             G = vaddq_f32(G, vreinterpretq_f32_u32(vandq_u32(vcgtq_f32(W, zero), vreinterpretq_u32_f32(l1))));
@@ -1788,7 +1838,7 @@ NN__INTERNAL void nn__opt_neon(const nn__opt_args *a, size_t n, float *w,
         }
         vst1q_f32(w + i, W);
     }
-    if (i < n) nn__opt_scalar(a, n - i, w + i, g + i, m + i, v + i);
+    if (i < n) nn__opt_scalar(a, n - i, w + i, a->no_grad ? g : g + i, m + i, v + i);
 }
 
 /* -- NEON GEMM micro-kernel and packers -- */
@@ -3085,12 +3135,14 @@ NN__INTERNAL void nn__delta_rows(const nn_kernels *k, nn_act act, int rows,
 
 /* Backward over the rows of the last forward (one row block). The loss
  * gradient is scaled by gscale = 1/(whole batch); dW and db are written
- * (acc = 0) or added to (acc = 1). With sgd, W and b take the plain SGD
- * step in place instead and dW is never formed. Returns the block's summed
- * loss; when that is not finite nothing has been written. */
+ * (acc = 0) or added to (acc = 1). With a direct optimizer dW is never
+ * formed: plain SGD (one block only) steps W and b in place; momentum
+ * accumulates V = mu V - lr dW straight into the velocity buffer, and
+ * nn__direct_finish applies it after the last block. Returns the block's
+ * summed loss; when that is not finite nothing has been written. */
 NN__INTERNAL double nn__backward_block(nn_net *net, nn_ctx *ctx,
                                        const float *y, float gscale, int acc,
-                                       const nn_opt *sgd)
+                                       const nn_opt *direct)
 {
     const nn_kernels *k = nn__k();
     int l, L = net->n_layers, B = ctx->batch, cur = 0;
@@ -3113,12 +3165,16 @@ NN__INTERNAL double nn__backward_block(nn_net *net, nn_ctx *ctx,
                            ctx->train && net->dropout[l - 1] > 0.0f ? ctx->mask[l - 1] : NULL,
                            net->grads + net->b_off[l - 1], acc);
         }
-        if (sgd) {      /* W = (1 - lr l2) W - lr dZ^T X;  b -= lr db */
+        if (direct && direct->kind == NN_OPT_SGD) {
+            /* W = (1 - lr l2) W - lr dZ^T X;  b -= lr db */
             const float *db = net->grads + net->b_off[l];
             float *b = net->params + net->b_off[l];
-            nn_sgemm(1, 0, out, in, B, -sgd->lr, dz, out, x, in,
-                     1.0f - sgd->lr * sgd->l2, w, in);
-            for (j = 0; j < out; j++) b[j] -= sgd->lr * db[j];
+            nn_sgemm(1, 0, out, in, B, -direct->lr, dz, out, x, in,
+                     1.0f - direct->lr * direct->l2, w, in);
+            for (j = 0; j < out; j++) b[j] -= direct->lr * db[j];
+        } else if (direct) {    /* V = mu V - lr dZ^T X, then blocks add */
+            nn_sgemm(1, 0, out, in, B, -direct->lr, dz, out, x, in,
+                     acc ? 1.0f : direct->momentum, net->opt_m + net->w_off[l], in);
         } else {        /* dW (+)= dZ^T X */
             nn_sgemm(1, 0, out, in, B, 1.0f, dz, out, x, in, acc ? 1.0f : 0.0f,
                      net->grads + net->w_off[l], in);
@@ -3175,13 +3231,40 @@ NN__INTERNAL int nn__opt_valid(const nn_opt *o)
 NN__INTERNAL void nn__opt_fill(nn_kernels *k)
 {
     k->opt_step = nn__opt_scalar;
+    k->all_finite = nn__all_finite_scalar;
 #if NN__X86
-    if (k->isa == NN_ISA_AVX2) k->opt_step = nn__opt_avx2;
-    if (k->isa == NN_ISA_AVX512) k->opt_step = nn__opt_avx512;
+    if (k->isa == NN_ISA_AVX2) {
+        k->opt_step = nn__opt_avx2;
+        k->all_finite = nn__all_finite_avx2;
+    }
+    if (k->isa == NN_ISA_AVX512) {
+        k->opt_step = nn__opt_avx512;
+        k->all_finite = nn__all_finite_avx512;
+    }
 #endif
 #if NN__NEON
-    if (k->isa == NN_ISA_NEON) k->opt_step = nn__opt_neon;
+    if (k->isa == NN_ISA_NEON) {
+        k->opt_step = nn__opt_neon;
+        k->all_finite = nn__all_finite_neon;
+    }
 #endif
+}
+
+/* Kernel arguments for step t (from 1): a for weights, ab for biases (no
+ * regularization). */
+NN__INTERNAL void nn__opt_args_from(const nn_opt *opt, long t, nn__opt_args *a,
+                                    nn__opt_args *ab)
+{
+    a->kind = opt->kind; a->lr = opt->lr; a->mu = opt->momentum;
+    a->b1 = opt->beta1; a->b2 = opt->beta2; a->eps = opt->eps;
+    a->l1 = opt->l1; a->l2 = opt->l2; a->bc1 = a->bc2 = 1.0f;
+    a->no_grad = 0;
+    if (opt->kind == NN_OPT_ADAM) {     /* bias correction, t from 1 */
+        a->bc1 = (float)(1.0 - pow((double)opt->beta1, (double)t));
+        a->bc2 = (float)(1.0 - pow((double)opt->beta2, (double)t));
+    }
+    *ab = *a;
+    ab->l1 = ab->l2 = 0.0f;
 }
 
 /* One pass of the table's optimizer kernel over the flat buffers: the W
@@ -3193,15 +3276,7 @@ NN__INTERNAL nn_status nn__update(nn_net *net, const nn_opt *opt)
     int l;
     if (!nn__all_finite(net->n_params, net->grads)) return NN_ERR_NAN;
     net->step++;
-    a.kind = opt->kind; a.lr = opt->lr; a.mu = opt->momentum;
-    a.b1 = opt->beta1; a.b2 = opt->beta2; a.eps = opt->eps;
-    a.l1 = opt->l1; a.l2 = opt->l2; a.bc1 = a.bc2 = 1.0f;
-    if (opt->kind == NN_OPT_ADAM) {     /* bias correction, t from 1 */
-        a.bc1 = (float)(1.0 - pow((double)opt->beta1, (double)net->step));
-        a.bc2 = (float)(1.0 - pow((double)opt->beta2, (double)net->step));
-    }
-    ab = a;
-    ab.l1 = ab.l2 = 0.0f;
+    nn__opt_args_from(opt, net->step, &a, &ab);
     for (l = 0; l < net->n_layers; l++) {
         size_t w = net->w_off[l], b = net->b_off[l];
         size_t nw = b - w, nb = (size_t)net->sizes[l + 1];
@@ -3209,6 +3284,25 @@ NN__INTERNAL nn_status nn__update(nn_net *net, const nn_opt *opt)
         k->opt_step(&ab, nb, net->params + b, net->grads + b, net->opt_m + b, net->opt_v + b);
     }
     return NN_OK;
+}
+
+/* Momentum whose velocity already holds mu V - lr dW: V -= lr (l2 W +
+ * l1 sign W); W += V, one kernel pass per weight segment; biases take the
+ * ordinary momentum step from their (tiny) gradient. */
+NN__INTERNAL void nn__direct_finish(nn_net *net, const nn_opt *opt)
+{
+    const nn_kernels *k = nn__k();
+    nn__opt_args a, ab;
+    int l;
+    nn__opt_args_from(opt, net->step + 1, &a, &ab);
+    a.mu = 1.0f;
+    a.no_grad = 1;
+    for (l = 0; l < net->n_layers; l++) {
+        size_t w = net->w_off[l], b = net->b_off[l];
+        k->opt_step(&a, b - w, net->params + w, net->grads + w, net->opt_m + w, net->opt_v + w);
+        k->opt_step(&ab, (size_t)net->sizes[l + 1], net->params + b, net->grads + b,
+                    net->opt_m + b, net->opt_v + b);
+    }
 }
 
 NNAPI nn_status nn_update(nn_net *net, const nn_opt *opt)
@@ -3256,8 +3350,8 @@ NN__INTERNAL nn_status nn__train_step(nn_net *net, nn_ctx *ctx, int batch,
     int in = net->sizes[0], out = net->sizes[net->n_layers], r0;
     int rb = ctx->row_block > 0 ? ctx->row_block : batch;
     uint64_t key = (uint64_t)nn_rng_u32(&ctx->rng) << 32 | nn_rng_u32(&ctx->rng);
-    const nn_opt *sgd = (batch <= rb && opt->kind == NN_OPT_SGD && opt->l1 == 0.0f)
-                            ? opt : NULL;
+    const nn_opt *direct = opt->kind == NN_OPT_MOMENTUM ||
+        (batch <= rb && opt->kind == NN_OPT_SGD && opt->l1 == 0.0f) ? opt : NULL;
     float gscale = 1.0f / (float)batch;
     double sum = 0.0;
     for (r0 = 0; r0 < batch; r0 += rb) {
@@ -3267,15 +3361,17 @@ NN__INTERNAL nn_status nn__train_step(nn_net *net, nn_ctx *ctx, int batch,
         nn__forward(net, ctx, rows, x + (size_t)r0 * in, 1, key, r0);
         if (hits)
             *hits += nn__count_correct(rows, out, ctx->act[net->n_layers - 1], yb);
-        v = nn__backward_block(net, ctx, yb, gscale, r0 > 0, sgd);
+        v = nn__backward_block(net, ctx, yb, gscale, r0 > 0, direct);
         sum += v;
         if (!(v - v == 0.0)) break;
     }
     ctx->ready = 0;         /* the ctx holds only the last block now */
     *loss_sum = sum;
     if (!(sum - sum == 0.0)) return NN_ERR_NAN;
-    if (sgd) { net->step++; return NN_OK; }
-    return nn__update(net, opt);
+    if (!direct) return nn__update(net, opt);
+    if (direct->kind == NN_OPT_MOMENTUM) nn__direct_finish(net, opt);
+    net->step++;
+    return NN_OK;
 }
 
 NNAPI nn_status nn_train_step(nn_net *net, nn_ctx *ctx, int batch,

@@ -3,22 +3,18 @@
  * never a crash), standardization, the symmetric eigensolver, PCA whitening
  * (whitened training data has identity covariance), one-hot labels, seeded
  * shuffles and stratified splits. Plain C, no dependencies. */
-#define NN_IMPLEMENTATION
-#include "../nn.h"
-#ifdef NN_TEST_STUBS
-#include NN_TEST_STUBS
+#if !defined(_WIN32)
+#define _POSIX_C_SOURCE 200809L     /* mkdir for the atomic-save test */
 #endif
+#define NN_IMPLEMENTATION
+#include "nn.h"
+#include "harness.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <math.h>
 
-static int passed, failed;
-
-#define CHECK(cond, ...) do { if (cond) passed++; else { failed++; \
-    printf("FAIL %s:%d: ", __FILE__, __LINE__); printf(__VA_ARGS__); \
-    printf("\n"); } } while (0)
 
 static const char *tmp_path(const char *name)
 {
@@ -495,6 +491,7 @@ static void test_split(void)
 
 int main(void)
 {
+    th_begin("test_data");
     test_crc();
     test_idx_mem();
     test_idx_types();
@@ -505,6 +502,5 @@ int main(void)
     test_labels();
     test_shuffle();
     test_split();
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed != 0;
+    return th_finish();
 }

@@ -11,9 +11,6 @@
  * usage: mnist_json2idx DIGITS_DIR OUTDIR */
 #define NN_IMPLEMENTATION
 #include "../nn.h"
-#ifdef NN_TEST_STUBS
-#include NN_TEST_STUBS
-#endif
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -120,22 +120,23 @@ int ex_load_fashion(const char *data_dir, ex_set *train, ex_set *test)
     return 0;
 }
 
-void ex_augment_shifts(ex_set *s, int k, uint64_t seed)
+int ex_augment_shifts(const ex_set *src, int k, uint64_t seed, ex_set *dst)
 {
-    int n = s->n, c, i, r, q;
-    float *x, *l;
+    int n = src->n, c, i, r, q;
     nn_rng rng;
-    if (k <= 0) return;
-    x = (float *)realloc(s->x, (size_t)n * (k + 1) * s->d * sizeof(float));
-    if (x) s->x = x;
-    l = (float *)realloc(s->labels, (size_t)n * (k + 1) * sizeof(float));
-    if (l) s->labels = l;
-    if (!x || !l || s->d != 784) { fprintf(stderr, "augment: out of memory or not 28x28\n"); return; }
+    memset(dst, 0, sizeof *dst);
+    if (k < 0 || src->d != 784) return -1;
+    dst->x = (float *)malloc((size_t)n * (k + 1) * 784 * sizeof(float));
+    dst->labels = (float *)malloc((size_t)n * (k + 1) * sizeof(float));
+    if (!dst->x || !dst->labels) { ex_set_free(dst); return -1; }
+    dst->n = n * (k + 1); dst->d = 784; dst->classes = src->classes;
+    memcpy(dst->x, src->x, (size_t)n * 784 * sizeof(float));
+    memcpy(dst->labels, src->labels, (size_t)n * sizeof(float));
     nn_rng_seed(&rng, seed, 77);
     for (c = 1; c <= k; c++)
         for (i = 0; i < n; i++) {
-            const float *src = x + (size_t)i * 784;
-            float *dst = x + ((size_t)c * n + i) * 784;
+            const float *s = src->x + (size_t)i * 784;
+            float *t = dst->x + ((size_t)c * n + i) * 784;
             int dx, dy;
             do {
                 dx = (int)nn_rng_below(&rng, 5) - 2;
@@ -144,27 +145,55 @@ void ex_augment_shifts(ex_set *s, int k, uint64_t seed)
             for (r = 0; r < 28; r++)
                 for (q = 0; q < 28; q++) {
                     int sr = r - dy, sq = q - dx;
-                    dst[r * 28 + q] = (sr >= 0 && sr < 28 && sq >= 0 && sq < 28) ? src[sr * 28 + sq] : 0.0f;
+                    t[r * 28 + q] = (sr >= 0 && sr < 28 && sq >= 0 && sq < 28) ? s[sr * 28 + sq] : 0.0f;
                 }
-            l[(size_t)c * n + i] = l[i];
+            dst->labels[(size_t)c * n + i] = src->labels[i];
         }
-    s->n = n * (k + 1);
+    return 0;
 }
 
 void ex_data_free(ex_data *d)
 {
+    ex_set_free(&d->base);
     ex_set_free(&d->train); ex_set_free(&d->val); ex_set_free(&d->test);
     free(d->y_train); free(d->y_val); free(d->mean); free(d->sd);
     nn_pca_free(&d->pca);
     memset(d, 0, sizeof *d);
 }
 
+/* standardize (and whiten) s in place; one-hot into *y when y != NULL */
+static int preprocess(const ex_data *d, ex_set *s, float **y)
+{
+    nn_standardize_apply(s->n, s->d, s->x, d->mean, d->sd);
+    if (d->pca.w) {
+        float *w = (float *)malloc((size_t)(s->n ? s->n : 1) * d->pca.k * sizeof(float));
+        if (!w) return -1;
+        nn_pca_apply(&d->pca, s->n, s->x, w);
+        free(s->x);
+        s->x = w;
+        s->d = d->pca.k;
+    }
+    if (y) {
+        free(*y);
+        *y = (float *)malloc((size_t)(s->n ? s->n : 1) * 10 * sizeof(float));
+        if (!*y) return -1;
+        nn_one_hot(s->n, s->labels, 10, *y);
+    }
+    return 0;
+}
+
+int ex_refresh_train(ex_data *d, uint64_t seed)
+{
+    ex_set_free(&d->train);
+    if (ex_augment_shifts(&d->base, d->augment, seed, &d->train)) return -1;
+    return preprocess(d, &d->train, &d->y_train);
+}
+
 int ex_prepare(const char *set, uint64_t split_seed, int augment, int whiten,
                ex_data *d)
 {
     ex_set all;
-    int *tr = NULL, *va = NULL, *te = NULL, n_val, n_test, k, bad = 0;
-    ex_set *s[3];
+    int *tr = NULL, *va = NULL, *te = NULL, n_val, n_test, bad = 0;
     memset(d, 0, sizeof *d);
     if (strcmp(set, "mnist") == 0) {
         if (ex_load_mnist_digits(ex_data_dir(), &all)) return -1;
@@ -181,46 +210,33 @@ int ex_prepare(const char *set, uint64_t split_seed, int augment, int whiten,
     te = (int *)malloc((size_t)(n_test ? n_test : 1) * sizeof(int));
     bad = !tr || !va || !te ||
           nn_split(all.n, all.labels, 10, n_val, n_test, split_seed, tr, va, te) != NN_OK ||
-          ex_subset(&all, all.n - n_val - n_test, tr, &d->train) ||
+          ex_subset(&all, all.n - n_val - n_test, tr, &d->base) ||
           ex_subset(&all, n_val, va, &d->val) ||
           (n_test && ex_subset(&all, n_test, te, &d->test));
     free(tr); free(va); free(te);
     ex_set_free(&all);
-    if (bad) { ex_data_free(d); return -1; }
-    ex_augment_shifts(&d->train, augment, split_seed);
-    s[0] = &d->train; s[1] = &d->val; s[2] = &d->test;
-    d->mean = (float *)malloc((size_t)d->train.d * sizeof(float));
-    d->sd = (float *)malloc((size_t)d->train.d * sizeof(float));
+    d->augment = augment;
+    d->mean = (float *)malloc((size_t)d->base.d * sizeof(float));
+    d->sd = (float *)malloc((size_t)d->base.d * sizeof(float));
     /* variance + 0.01: a pixel almost always 0 in training gets std >= 0.1
      * instead of a huge factor that explodes on the test set */
-    if (!d->mean || !d->sd ||
-        nn_standardize_fit(d->train.n, d->train.d, d->train.x, 0.01f, d->mean, d->sd) != NN_OK) {
-        ex_data_free(d);
-        return -1;
-    }
-    for (k = 0; k < 3; k++)
-        nn_standardize_apply(s[k]->n, s[k]->d, s[k]->x, d->mean, d->sd);
-    if (whiten) {
+    bad = bad || !d->mean || !d->sd ||
+          nn_standardize_fit(d->base.n, d->base.d, d->base.x, 0.01f, d->mean, d->sd) != NN_OK;
+    if (!bad && whiten) {
+        /* PCA on the standardized original training images */
+        ex_set tmp;
         double t0 = ex_now();
-        if (nn_pca_fit(&d->pca, d->train.n, d->train.d, d->train.x, 0, 0.1f) != NN_OK) {
-            ex_data_free(d);
-            return -1;
+        bad = ex_augment_shifts(&d->base, 0, 0, &tmp) != 0;   /* a copy */
+        if (!bad) {
+            nn_standardize_apply(tmp.n, tmp.d, tmp.x, d->mean, d->sd);
+            bad = nn_pca_fit(&d->pca, tmp.n, tmp.d, tmp.x, 0, 0.1f) != NN_OK;
+            ex_set_free(&tmp);
         }
         d->pca_seconds = ex_now() - t0;
-        for (k = 0; k < 3; k++) {
-            float *y = (float *)malloc((size_t)s[k]->n * d->pca.k * sizeof(float));
-            if (!y) { ex_data_free(d); return -1; }
-            nn_pca_apply(&d->pca, s[k]->n, s[k]->x, y);
-            free(s[k]->x);
-            s[k]->x = y;
-            s[k]->d = d->pca.k;
-        }
     }
-    d->y_train = (float *)malloc((size_t)d->train.n * 10 * sizeof(float));
-    d->y_val = (float *)malloc((size_t)d->val.n * 10 * sizeof(float));
-    if (!d->y_train || !d->y_val) { ex_data_free(d); return -1; }
-    nn_one_hot(d->train.n, d->train.labels, 10, d->y_train);
-    nn_one_hot(d->val.n, d->val.labels, 10, d->y_val);
+    bad = bad || preprocess(d, &d->val, &d->y_val) || preprocess(d, &d->test, NULL) ||
+          ex_refresh_train(d, split_seed);
+    if (bad) { ex_data_free(d); return -1; }
     return 0;
 }
 
@@ -253,6 +269,30 @@ nn_fit_config ex_fit_config(const ex_data *d, int epochs, int batch, float lr,
     cfg.val_y = d->y_val;
     cfg.val_n = d->val.n;
     return cfg;
+}
+
+nn_status ex_fit(nn_net *net, ex_data *d, const nn_fit_config *cfg,
+                 nn_fit_result *res)
+{
+    nn_fit_config c = *cfg;
+    nn_fit_result r, one;
+    nn_status st = NN_OK;
+    int e;
+    if (d->augment <= 0)
+        return nn_fit(net, cfg, d->train.n, d->train.x, d->y_train, res);
+    memset(&r, 0, sizeof r);
+    r.best_epoch = -1;
+    if (c.sched.total_epochs <= 0) c.sched.total_epochs = cfg->epochs;
+    for (e = cfg->start_epoch; e < cfg->epochs && st == NN_OK; e++) {
+        if (ex_refresh_train(d, cfg->seed * 1000003u + (uint64_t)e)) return NN_ERR_NOMEM;
+        c.start_epoch = e;
+        c.epochs = e + 1;
+        st = nn_fit(net, &c, d->train.n, d->train.x, d->y_train, &one);
+        r.epochs_run += one.epochs_run;
+        r.final_train_loss = one.final_train_loss;
+    }
+    if (res) *res = r;
+    return st;
 }
 
 /* ---- SVG ---------------------------------------------------------------- */

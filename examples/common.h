@@ -23,9 +23,9 @@ int  ex_load_mnist_digits(const char *data_dir, ex_set *all);
 int  ex_load_fashion(const char *data_dir, ex_set *train, ex_set *test);
 const char *ex_data_dir(void);             /* $NN_DATA or "data"           */
 
-/* Append k copies of every image (28 x 28) shifted by a random (dx, dy) in
- * {-2..2}^2 without (0,0), zeros shifted in: label-preserving variety. */
-void ex_augment_shifts(ex_set *s, int k, uint64_t seed);
+/* Shifted copies: dst = src, then k copies of every image (28 x 28) moved
+ * by a random (dx, dy) in {-2..2}^2 without (0,0), zeros shifted in. */
+int ex_augment_shifts(const ex_set *src, int k, uint64_t seed, ex_set *dst);
 
 /* A classification data set ready to train on:
  *   "mnist":   the 10,000 MNIST digits, a seeded stratified split into
@@ -33,19 +33,24 @@ void ex_augment_shifts(ex_set *s, int k, uint64_t seed);
  *              (the 8k/2k split with 500 of the 8k held out).
  *   "fashion": Fashion-MNIST, a seeded stratified 59,000 / 1,000 split of
  *              the 60,000 training images; the official 10,000 test images.
- * augment > 0 adds that many shifted copies of each training image; inputs
- * are standardized with the training mean and std (variance + 0.01), then
- * optionally PCA-whitened (eps 0.1). One-hot targets for train and val. */
+ * Inputs are standardized with the training mean and std (variance + 0.01),
+ * then optionally PCA-whitened (eps 0.1); one-hot targets. With augment > 0
+ * the training set is the original images plus augment shifted copies of
+ * each, drawn afresh for every epoch by ex_fit. */
 typedef struct ex_data {
-    ex_set train, val, test;
+    ex_set base;               /* raw training images (pixels in [0,1])    */
+    ex_set train, val, test;   /* preprocessed                             */
     float *y_train, *y_val;
     float *mean, *sd;          /* standardization, over the raw pixels     */
     nn_pca pca;                /* whitening; pca.w NULL when off           */
+    int augment;
     double pca_seconds;
 } ex_data;
 int  ex_prepare(const char *set, uint64_t split_seed, int augment, int whiten,
                 ex_data *d);
 void ex_data_free(ex_data *d);
+/* Rebuild d->train / d->y_train from the base with fresh shifted copies. */
+int  ex_refresh_train(ex_data *d, uint64_t seed);
 
 /* The examples' classifier: in-h1-h2-10, ReLU, softmax cross-entropy, He
  * initialization from seed, dropout on both hidden layers (0: none). */
@@ -55,6 +60,11 @@ nn_status ex_classifier(nn_net **net, int in, int h1, int h2, float dropout,
  * size, epochs and seed, validation on d->val. */
 nn_fit_config ex_fit_config(const ex_data *d, int epochs, int batch, float lr,
                             uint64_t seed);
+/* nn_fit, one epoch at a time when d->augment > 0 (fresh shifted copies per
+ * epoch, seeded by (cfg->seed, epoch); cfg->start_epoch continues the
+ * schedule, the optimizer state lives in the net). res sums the epochs. */
+nn_status ex_fit(nn_net *net, ex_data *d, const nn_fit_config *cfg,
+                 nn_fit_result *res);
 
 /* SVG line plot of several series on shared axes. */
 typedef struct ex_series {

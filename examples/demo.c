@@ -125,7 +125,7 @@ int main(int argc, char **argv)
     printf("network %d-%d-%d-10, ReLU, softmax cross-entropy, Adam lr %g (cosine), batch %d, "
            "%d epochs, seed %llu\n", d.train.d, h1, h2, lr, batch, epochs, (unsigned long long)seed);
     t0 = ex_now();
-    st = nn_fit(net, &cfg, d.train.n, d.train.x, d.y_train, &res);
+    st = ex_fit(net, &d, &cfg, &res);
     if (cv->tty) printf("\r\033[K");
     if (st != NN_OK) die("training", st);
     printf("trained %d epochs in %.1f s: %.0f samples/s with the %s kernels\n", res.epochs_run,

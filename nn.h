@@ -3021,6 +3021,7 @@ NN__INTERNAL void nn__forward(const nn_net *net, nn_ctx *ctx, int rows,
                               int row0)
 {
     int l, L = net->n_layers;
+    NN_ASSERT(rows > 0 && rows <= ctx->max_batch && nn__ctx_fits(net, ctx));
     ctx->x = x;
     ctx->batch = rows;
     ctx->train = train;
@@ -3146,7 +3147,9 @@ NN__INTERNAL double nn__backward_block(nn_net *net, nn_ctx *ctx,
 {
     const nn_kernels *k = nn__k();
     int l, L = net->n_layers, B = ctx->batch, cur = 0;
-    double lv = nn__block_loss(net, ctx, y);
+    double lv;
+    NN_ASSERT(ctx->ready && B > 0 && B <= ctx->max_batch);
+    lv = nn__block_loss(net, ctx, y);
     if (!(lv - lv == 0.0)) return lv;
     nn__output_delta(k, net->acts[L - 1], net->loss, B, net->sizes[L],
                      ctx->act[L - 1], y, net->huber_delta, gscale, ctx->delta[0]);

@@ -302,9 +302,12 @@ static REF_UNUSED double ref_net_loss(const ref_net *n, int B, const float *x,
     return L;
 }
 
-/* Analytic backprop in double: grad (n_params) of the mean loss. */
-static REF_UNUSED double ref_net_backward(const ref_net *n, int B, const float *x,
-                                          const float *y, double *grad)
+/* Analytic backprop in double: grad (n_params) of the mean loss; abs_grad
+ * (may be NULL) gets the same sums over absolute values of their terms,
+ * sum_b |dz_bj| |x_bi|, the scale of any float evaluation's rounding. */
+static REF_UNUSED double ref_net_backward_abs(const ref_net *n, int B,
+                                              const float *x, const float *y,
+                                              double *grad, double *abs_grad)
 {
     double *A[REF_MAX_LAYERS], *h, *yd, *dz, *dprev, L;
     int l, b, i, j, no = n->sizes[n->L];
@@ -315,6 +318,7 @@ static REF_UNUSED double ref_net_backward(const ref_net *n, int B, const float *
     dz = (double *)malloc((size_t)B * no * sizeof(double));
     ref_output_delta(n->acts[n->L - 1], n->loss, B, no, h, yd, n->delta, dz);
     memset(grad, 0, n->n_params * sizeof(double));
+    if (abs_grad) memset(abs_grad, 0, n->n_params * sizeof(double));
     for (l = n->L - 1; l >= 0; l--) {
         int ni = n->sizes[l], nO = n->sizes[l + 1];
         double *gW = grad + n->w_off[l], *gb = grad + n->b_off[l];
@@ -329,6 +333,10 @@ static REF_UNUSED double ref_net_backward(const ref_net *n, int B, const float *
                 double d = dz[(size_t)b * nO + j];
                 gb[j] += d;
                 for (i = 0; i < ni; i++) gW[(size_t)j * ni + i] += d * in[(size_t)b * ni + i];
+                if (!abs_grad) continue;
+                abs_grad[n->b_off[l] + j] += fabs(d);
+                for (i = 0; i < ni; i++)
+                    abs_grad[n->w_off[l] + (size_t)j * ni + i] += fabs(d * in[(size_t)b * ni + i]);
             }
         if (l > 0) {
             dprev = (double *)calloc((size_t)B * ni, sizeof(double));
@@ -347,6 +355,11 @@ static REF_UNUSED double ref_net_backward(const ref_net *n, int B, const float *
     free(h);
     free(yd);
     return L;
+}
+static REF_UNUSED double ref_net_backward(const ref_net *n, int B, const float *x,
+                                          const float *y, double *grad)
+{
+    return ref_net_backward_abs(n, B, x, y, grad, NULL);
 }
 
 /* ---- optimizers (nn.h's nn_opt comment) ------------------------------------ */

@@ -26,13 +26,14 @@ TEST_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all \
                 -fno-omit-frame-pointer
 
 # build variants -> compiler command (source file is appended)
-TEST_VARIANTS := gcc gxx clang clangxx asan a64
+TEST_VARIANTS := gcc gxx clang clangxx asan a64 omp
 test_cc_gcc     = $(CC) $(CSTD) $(OPT) $(WARN) $(WERROR)
 test_cc_gxx     = $(CXX) -x c++ $(CXXSTD) $(OPT) $(WARN) $(WERROR)
 test_cc_clang   = $(CLANG) $(CSTD) $(OPT) $(WARN) $(WERROR)
 test_cc_clangxx = $(CLANGXX) -x c++ $(CXXSTD) $(OPT) $(WARN) $(WERROR)
 test_cc_asan    = $(CC) $(CSTD) -O1 -g $(TEST_SAN) $(WARN) $(WERROR)
 test_cc_a64     = $(TEST_A64CC) $(CSTD) $(OPT) -static $(WARN) $(WERROR)
+test_cc_omp     = $(CC) $(CSTD) $(OPT) -fopenmp $(WARN) $(WERROR)
 
 # run modes -> (binary variant, command prefix, environment)
 #   native : gcc build, every ISA the CPU supports
@@ -41,7 +42,9 @@ test_cc_a64     = $(TEST_A64CC) $(CSTD) $(OPT) -static $(WARN) $(WERROR)
 #   qmax   : gcc build under qemu-x86_64 -cpu max (auto must pick avx2)
 #   qnhm   : gcc build under qemu-x86_64 -cpu Nehalem (auto must pick scalar)
 #   gxx, clang, clangxx: the other compilers' builds, natively, quick sizes
-TEST_MODES := native asan a64 qmax qnhm gxx clang clangxx
+#   omp    : gcc -fopenmp build with 2 threads (threaded GEMM; test_step also
+#            compares 1 and 2 threads bit for bit)
+TEST_MODES := native asan a64 qmax qnhm gxx clang clangxx omp
 test_bin_native = gcc
 test_bin_asan   = asan
 test_bin_a64    = a64
@@ -50,6 +53,7 @@ test_bin_qnhm   = gcc
 test_bin_gxx    = gxx
 test_bin_clang  = clang
 test_bin_clangxx = clangxx
+test_bin_omp    = omp
 test_env_native =
 test_env_asan   = ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1
 test_env_a64    = NN_TEST_QUICK=1
@@ -58,6 +62,7 @@ test_env_qnhm   = NN_TEST_QUICK=1
 test_env_gxx    = NN_TEST_QUICK=1
 test_env_clang  = NN_TEST_QUICK=1
 test_env_clangxx = NN_TEST_QUICK=1
+test_env_omp    = OMP_NUM_THREADS=2
 test_pre_native =
 test_pre_asan   =
 test_pre_a64    = $(QEMU_A64)
@@ -66,6 +71,7 @@ test_pre_qnhm   = $(QEMU_X86) -cpu Nehalem
 test_pre_gxx    =
 test_pre_clang  =
 test_pre_clangxx =
+test_pre_omp    =
 
 TEST_BINS := $(foreach v,$(TEST_VARIANTS),$(addprefix $(TB)/$(v)/,$(TEST_NAMES)))
 TEST_LOGS := $(foreach m,$(TEST_MODES),$(addprefix $(TB)/logs/$(m)/,$(addsuffix .log,$(TEST_NAMES))))

@@ -189,8 +189,8 @@ int ex_refresh_train(ex_data *d, uint64_t seed)
     return preprocess(d, &d->train, &d->y_train);
 }
 
-int ex_prepare(const char *set, uint64_t split_seed, int augment, int whiten,
-               ex_data *d)
+int ex_prepare(const char *set, uint64_t split_seed, int augment,
+               float whiten_eps, ex_data *d)
 {
     ex_set all;
     int *tr = NULL, *va = NULL, *te = NULL, n_val, n_test, bad = 0;
@@ -222,14 +222,14 @@ int ex_prepare(const char *set, uint64_t split_seed, int augment, int whiten,
      * instead of a huge factor that explodes on the test set */
     bad = bad || !d->mean || !d->sd ||
           nn_standardize_fit(d->base.n, d->base.d, d->base.x, 0.01f, d->mean, d->sd) != NN_OK;
-    if (!bad && whiten) {
+    if (!bad && whiten_eps > 0.0f) {
         /* PCA on the standardized original training images */
         ex_set tmp;
         double t0 = ex_now();
         bad = ex_augment_shifts(&d->base, 0, 0, &tmp) != 0;   /* a copy */
         if (!bad) {
             nn_standardize_apply(tmp.n, tmp.d, tmp.x, d->mean, d->sd);
-            bad = nn_pca_fit(&d->pca, tmp.n, tmp.d, tmp.x, 0, 0.1f) != NN_OK;
+            bad = nn_pca_fit(&d->pca, tmp.n, tmp.d, tmp.x, 0, whiten_eps) != NN_OK;
             ex_set_free(&tmp);
         }
         d->pca_seconds = ex_now() - t0;

@@ -34,7 +34,7 @@ int ex_augment_shifts(const ex_set *src, int k, uint64_t seed, ex_set *dst);
  *   "fashion": Fashion-MNIST, a seeded stratified 59,000 / 1,000 split of
  *              the 60,000 training images; the official 10,000 test images.
  * Inputs are standardized with the training mean and std (variance + 0.01),
- * then optionally PCA-whitened (eps 0.1); one-hot targets. With augment > 0
+ * then optionally PCA-whitened (whiten_eps > 0); one-hot targets. With augment > 0
  * the training set is the original images plus augment shifted copies of
  * each, drawn afresh for every epoch by ex_fit. */
 typedef struct ex_data {
@@ -46,8 +46,8 @@ typedef struct ex_data {
     int augment;
     double pca_seconds;
 } ex_data;
-int  ex_prepare(const char *set, uint64_t split_seed, int augment, int whiten,
-                ex_data *d);
+int  ex_prepare(const char *set, uint64_t split_seed, int augment,
+                float whiten_eps, ex_data *d);       /* whiten_eps 0: off */
 void ex_data_free(ex_data *d);
 /* Rebuild d->train / d->y_train from the base with fresh shifted copies. */
 int  ex_refresh_train(ex_data *d, uint64_t seed);

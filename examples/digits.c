@@ -3,7 +3,7 @@
  * mean +- standard deviation with the seeds listed (as the notes ask: one
  * run is an anecdote).
  *
- *   digits [mnist|fashion] [--whiten] [--seeds 1,2,3,4,5] [--epochs N]
+ *   digits [mnist|fashion] [--whiten] [--whiten-eps E] [--seeds 1,2,3,4,5] [--epochs N]
  *          [--augment K] [--split-seed S]
  *
  * The network is the 3-layer dense classifier of the demo: 784-256-128-10,
@@ -24,6 +24,7 @@
 int main(int argc, char **argv)
 {
     const char *set = "mnist", *seed_list = "1,2,3,4,5";
+    float whiten_eps = 1.0f;
     int whiten = 0, epochs = -1, augment = -1, n_seeds = 0, i;
     uint64_t seeds[MAX_SEEDS], split_seed = 42;
     double acc[MAX_SEEDS], mean, sd, t0;
@@ -34,12 +35,13 @@ int main(int argc, char **argv)
     for (i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "mnist") || !strcmp(argv[i], "fashion")) set = argv[i];
         else if (!strcmp(argv[i], "--whiten")) whiten = 1;
+        else if (!strcmp(argv[i], "--whiten-eps") && i + 1 < argc) { whiten = 1; whiten_eps = (float)atof(argv[++i]); }
         else if (!strcmp(argv[i], "--seeds") && i + 1 < argc) seed_list = argv[++i];
         else if (!strcmp(argv[i], "--epochs") && i + 1 < argc) epochs = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--augment") && i + 1 < argc) augment = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--split-seed") && i + 1 < argc) split_seed = strtoull(argv[++i], NULL, 10);
         else {
-            fprintf(stderr, "usage: %s [mnist|fashion] [--whiten] [--seeds 1,2,3,4,5] "
+            fprintf(stderr, "usage: %s [mnist|fashion] [--whiten] [--whiten-eps E] [--seeds 1,2,3,4,5] "
                     "[--epochs N] [--augment K] [--split-seed S]\n", argv[0]);
             return 2;
         }
@@ -55,11 +57,13 @@ int main(int argc, char **argv)
     }
     if (epochs < 0) epochs = strcmp(set, "mnist") == 0 ? 10 : 12;
     if (augment < 0) augment = strcmp(set, "mnist") == 0 ? 4 : 0;
-    if (ex_prepare(set, split_seed, augment, whiten, &d)) return 1;
-    printf("%s: %d training (+ %d shifted copies each, new every epoch), %d validation, %d test images, split seed %llu; "
-           "standardized%s; 784-256-128-10 ReLU, Adam, %d epochs, %s kernels\n",
-           set, d.base.n, augment, d.val.n, d.test.n, (unsigned long long)split_seed,
-           whiten ? " + PCA-whitened" : "", epochs, nn_isa_name(nn_isa_get()));
+    if (ex_prepare(set, split_seed, augment, whiten ? whiten_eps : 0.0f, &d)) return 1;
+    printf("%s: %d training images", set, d.base.n);
+    if (augment > 0) printf(" (+ %d shifted copies each, new every epoch)", augment);
+    printf(", %d validation, %d test, split seed %llu; standardized", d.val.n, d.test.n,
+           (unsigned long long)split_seed);
+    if (whiten) printf(" + PCA-whitened (eps %g)", whiten_eps);
+    printf("; 784-256-128-10 ReLU, Adam, %d epochs, %s kernels\n", epochs, nn_isa_name(nn_isa_get()));
     p = (float *)malloc((size_t)d.test.n * 10 * sizeof(float));
     for (i = 0; i < n_seeds; i++) {
         nn_net *net = NULL;

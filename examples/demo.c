@@ -130,6 +130,7 @@ int main(int argc, char **argv)
     cv->tty = ex_is_tty(stdout);
     printf("network %d-%d-%d-10, ReLU, softmax cross-entropy, Adam lr %g (cosine), batch %d, "
            "%d epochs, seed %llu\n", d.train.d, h1, h2, lr, batch, epochs, (unsigned long long)seed);
+    ex_progress(stdout, "training", 0, epochs, "epochs");
     t0 = ex_now();
     st = ex_fit(net, &d, &cfg, &res);
     if (cv->tty) printf("\r\033[K");

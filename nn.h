@@ -407,8 +407,114 @@ NNDEF float nn_perceptron_predict(int dims, const float *w, float b,
                                   const float *x);
 
 /* ---- data utilities ----------------------------------------------------- */
+/* IDX files (the MNIST format): big-endian magic 0 0 type ndims, ndims
+ * big-endian uint32 dimensions, then the payload. Loading converts every
+ * element to float (uint8 stays 0..255). The magic, the type, the dimensions
+ * and the payload size are checked against the file length before anything
+ * is allocated. .gz files: decompress in the caller, then nn_idx_load_mem. */
+#define NN_IDX_MAX_DIMS 8
+#define NN_IDX_U8  0x08
+#define NN_IDX_S8  0x09
+#define NN_IDX_I16 0x0B
+#define NN_IDX_I32 0x0C
+#define NN_IDX_F32 0x0D
+#define NN_IDX_F64 0x0E
+typedef struct nn_idx {
+    int type;                       /* NN_IDX_U8 ... NN_IDX_F64              */
+    int ndims;                      /* 1 .. NN_IDX_MAX_DIMS                  */
+    int dims[NN_IDX_MAX_DIMS];
+    size_t count;                   /* product of the dimensions             */
+    float *data;                    /* count floats (NN_FREE'd by idx_free)  */
+} nn_idx;
+NNDEF nn_status nn_idx_load(const char *path, nn_idx *out);
+NNDEF nn_status nn_idx_load_mem(const void *buf, size_t len, nn_idx *out);
+NNDEF void      nn_idx_free(nn_idx *idx);
+/* Write type NN_IDX_U8 (values must be integers in 0..255) or NN_IDX_F32;
+ * through path.tmp renamed into place. */
+NNDEF nn_status nn_idx_save(const char *path, int type, int ndims,
+                            const int *dims, const float *data);
+
+/* Standardization: mean[j] and std[j] = sqrt(var[j] + eps) over the n rows
+ * of the training set (std 1 where that is 0), then applied to any set. */
+NNDEF nn_status nn_standardize_fit(int n, int d, const float *x, float eps,
+                                   float *mean, float *std);
+NNDEF nn_status nn_standardize_apply(int n, int d, float *x,
+                                     const float *mean, const float *std);
+
+/* Symmetric eigendecomposition (Householder tridiagonalization + implicit
+ * QL, in double): a is n x n (only read), eigenvalues w descending, the
+ * eigenvector of w[i] in row i of v (n x n, orthonormal rows). */
+NNDEF nn_status nn_eigh(int n, const double *a, double *w, double *v);
+
+/* PCA whitening: y = (x - mean) V^T diag(1/sqrt(lambda + eps)) onto the k
+ * leading eigenvectors of the training covariance (population, 1/n).
+ * Whitened training data has covariance diag(lambda / (lambda + eps)). */
+typedef struct nn_pca {
+    int d, k;
+    float eps;
+    float *mean;        /* d                                              */
+    float *eigval;      /* k, descending                                  */
+    float *w;           /* k x d: eigenvector rows scaled 1/sqrt(l + eps) */
+    float *shift;       /* k: w . mean, subtracted in apply               */
+} nn_pca;
+NNDEF nn_status nn_pca_fit(nn_pca *p, int n, int d, const float *x, int k,
+                           float eps);
+NNDEF nn_status nn_pca_apply(const nn_pca *p, int n, const float *x,
+                             float *y);                 /* y: n x k       */
+NNDEF void      nn_pca_free(nn_pca *p);
+
+/* Class labels (integers 0..classes-1 stored as floats) to one-hot rows. */
+NNDEF nn_status nn_one_hot(int n, const float *labels, int classes, float *y);
+NNDEF int       nn_argmax(int n, const float *x);     /* first max; -1 if n<1 */
+/* idx = a uniform random permutation of 0..n-1 (Fisher-Yates, nn_rng). */
+NNDEF nn_status nn_shuffle_index(int n, int *idx, uint64_t seed);
+/* dst row i = src row idx[i] (cols floats per row; idx in 0..src_rows-1). */
+NNDEF nn_status nn_gather_rows(int n, const int *idx, int src_rows, int cols,
+                               const float *src, float *dst);
+/* Seeded split of n rows into n_train = n - n_val - n_test, n_val, n_test
+ * row indices (each part in shuffled order). With labels (class ids as
+ * floats, 0..classes-1) the split is stratified: each part keeps the class
+ * proportions (largest remainder). labels may be NULL; val/test may be NULL
+ * when their count is 0. */
+NNDEF nn_status nn_split(int n, const float *labels, int classes, int n_val,
+                         int n_test, uint64_t seed, int *train_idx,
+                         int *val_idx, int *test_idx);
 
 /* ---- model files -------------------------------------------------------- */
+/* Versioned little-endian binary: magic, version, flags, loss, metadata,
+ * layer table (size, activation, dropout), float32 parameters (and, in a
+ * checkpoint, the optimizer moments, step count and RNG state), CRC-32 over
+ * everything. Saving writes path.tmp and renames it into place; loading
+ * checks every field and the exact file length before allocating, and the
+ * CRC before building the net. A loaded net has no ctx: make one. */
+#define NN_MODEL_VERSION 1
+#define NN_MODEL_MAX_LAYERS 4096
+#define NN_MODEL_MAX_WIDTH (1 << 24)
+typedef struct nn_model_info {
+    uint64_t seed;      /* training seed (save: 0 = the net's init seed)  */
+    int epochs;         /* epochs completed                               */
+    float loss;         /* last loss (NaN if unknown)                     */
+    int64_t date;       /* unix time of saving (save: 0 = now)            */
+    long step;          /* optimizer steps (load: also set in the net)    */
+    nn_rng rng;         /* training RNG state (checkpoints)               */
+    nn_opt opt;         /* optimizer settings (checkpoints)               */
+    int checkpoint;     /* load: the file holds optimizer state           */
+    char error[160];    /* load/save failure: what exactly was wrong      */
+} nn_model_info;
+NNDEF nn_model_info nn_model_info_default(void);
+/* A model: shapes, activations, loss, dropout, parameters. info may be NULL. */
+NNDEF nn_status nn_model_save(const char *path, const nn_net *net,
+                              const nn_model_info *info);
+/* A checkpoint: the model plus optimizer moments, step count, RNG, opt. */
+NNDEF nn_status nn_checkpoint_save(const char *path, const nn_net *net,
+                                   const nn_model_info *info);
+/* Loads either kind (a checkpoint also restores the optimizer state and
+ * step count into the net). info may be NULL. */
+NNDEF nn_status nn_model_load(const char *path, nn_net **out,
+                              nn_model_info *info);
+NNDEF nn_status nn_model_load_mem(const void *buf, size_t len, nn_net **out,
+                                  nn_model_info *info);
+NNDEF uint32_t  nn_crc32(uint32_t crc, const void *buf, size_t len);
 
 #ifdef __cplusplus
 }
@@ -5520,9 +5626,1103 @@ NNAPI nn_status nn_perceptron_train(int n, int dims, const float *x,
 /* 2.10 data utilities                                                      */
 /* ======================================================================== */
 
+/* -- small file helpers shared with 2.11: a writer that goes to path.tmp,
+ *    keeps a CRC-32 and is renamed into place only when everything worked -- */
+typedef struct nn__wr {
+    FILE *f;
+    char *tmp;          /* path.tmp                                         */
+    uint32_t crc;
+    int err;
+} nn__wr;
+
+NN__INTERNAL nn_status nn__wr_open(nn__wr *w, const char *path)
+{
+    size_t len;
+    memset(w, 0, sizeof *w);
+    if (!path || !*path) return NN_ERR_ARG;
+    len = strlen(path);
+    w->tmp = (char *)malloc(len + 5);
+    if (!w->tmp) return NN_ERR_NOMEM;
+    memcpy(w->tmp, path, len);
+    memcpy(w->tmp + len, ".tmp", 5);
+    w->f = fopen(w->tmp, "wb");
+    if (!w->f) { free(w->tmp); w->tmp = NULL; return NN_ERR_IO; }
+    return NN_OK;
+}
+
+NN__INTERNAL void nn__wr_bytes(nn__wr *w, const void *p, size_t n)
+{
+    if (w->err || n == 0) return;
+    if (fwrite(p, 1, n, w->f) != n) w->err = 1;
+    w->crc = nn_crc32(w->crc, p, n);
+}
+
+/* Close; on success rename path.tmp to path, else remove path.tmp. The
+ * previous file at path is untouched unless the rename happens. */
+NN__INTERNAL nn_status nn__wr_close(nn__wr *w, const char *path)
+{
+    int bad = w->err;
+    if (fflush(w->f) != 0 || ferror(w->f)) bad = 1;
+    if (fclose(w->f) != 0) bad = 1;
+    if (!bad && rename(w->tmp, path) != 0) bad = 1;
+    if (bad) remove(w->tmp);
+    free(w->tmp);
+    w->tmp = NULL; w->f = NULL;
+    return bad ? NN_ERR_IO : NN_OK;
+}
+
+/* Size of an open file (rewound), or -1. */
+NN__INTERNAL long nn__file_size(FILE *f)
+{
+    long n;
+    if (fseek(f, 0, SEEK_END) != 0) return -1;
+    n = ftell(f);
+    if (fseek(f, 0, SEEK_SET) != 0) return -1;
+    return n;
+}
+
+NN__INTERNAL uint32_t nn__be32(const unsigned char *p)
+{
+    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) |
+           ((uint32_t)p[2] << 8) | (uint32_t)p[3];
+}
+
+/* CRC-32 (IEEE 802.3, reflected 0xEDB88320, zlib's crc32()): a nibble
+ * table, constant, so no init and no mutable state. */
+NNAPI uint32_t nn_crc32(uint32_t crc, const void *buf, size_t len)
+{
+    static const uint32_t t[16] = {
+        0x00000000u, 0x1DB71064u, 0x3B6E20C8u, 0x26D930ACu,
+        0x76DC4190u, 0x6B6B51F4u, 0x4DB26158u, 0x5005713Cu,
+        0xEDB88320u, 0xF00F9344u, 0xD6D6A3E8u, 0xCB61B38Cu,
+        0x9B64C2B0u, 0x86D3D2D4u, 0xA00AE278u, 0xBDBDF21Cu };
+    const unsigned char *p = (const unsigned char *)buf;
+    size_t i;
+    crc = ~crc;
+    for (i = 0; i < len; i++) {
+        crc ^= p[i];
+        crc = (crc >> 4) ^ t[crc & 15u];
+        crc = (crc >> 4) ^ t[crc & 15u];
+    }
+    return ~crc;
+}
+
+/* -- IDX -- */
+NN__INTERNAL size_t nn__idx_esize(int type)
+{
+    switch (type) {
+    case NN_IDX_U8: case NN_IDX_S8: return 1;
+    case NN_IDX_I16: return 2;
+    case NN_IDX_I32: case NN_IDX_F32: return 4;
+    case NN_IDX_F64: return 8;
+    default: return 0;
+    }
+}
+
+/* Parse the header in h[0..avail) of a file of total bytes; fills type,
+ * ndims, dims, count and the header size. Nothing is allocated. */
+NN__INTERNAL nn_status nn__idx_header(const unsigned char *h, size_t avail,
+                                      size_t total, nn_idx *out, size_t *hsize)
+{
+    size_t esz, count = 1, payload;
+    int i;
+    if (avail < 4 || h[0] != 0 || h[1] != 0) return NN_ERR_FORMAT;
+    esz = nn__idx_esize(h[2]);
+    if (!esz || h[3] < 1 || h[3] > NN_IDX_MAX_DIMS) return NN_ERR_FORMAT;
+    out->type = h[2];
+    out->ndims = h[3];
+    *hsize = 4 + 4 * (size_t)out->ndims;
+    if (avail < *hsize || total < *hsize) return NN_ERR_FORMAT;
+    for (i = 0; i < out->ndims; i++) {
+        uint32_t v = nn__be32(h + 4 + 4 * i);
+        if (v > 0x7fffffffu) return NN_ERR_FORMAT;
+        if (v != 0 && count > ((size_t)-1) / v) return NN_ERR_FORMAT;
+        out->dims[i] = (int)v;
+        count *= v;
+    }
+    payload = total - *hsize;
+    if (count > payload / esz || count * esz != payload) return NN_ERR_FORMAT;
+    if (count > ((size_t)-1) / sizeof(float) - 64) return NN_ERR_FORMAT;
+    out->count = count;
+    return NN_OK;
+}
+
+/* n big-endian elements of type at src into floats. */
+NN__INTERNAL void nn__idx_convert(int type, const unsigned char *src, size_t n,
+                                  float *dst)
+{
+    size_t i;
+    for (i = 0; i < n; i++) {
+        switch (type) {
+        case NN_IDX_U8: dst[i] = (float)src[i]; break;
+        case NN_IDX_S8: dst[i] = (float)(int)(signed char)src[i]; break;
+        case NN_IDX_I16: {
+            uint32_t u = ((uint32_t)src[2 * i] << 8) | src[2 * i + 1];
+            dst[i] = (float)(long)(u >= 0x8000u ? (long)u - 0x10000L : (long)u);
+            break; }
+        case NN_IDX_I32: {
+            uint32_t u = nn__be32(src + 4 * i);
+            dst[i] = (float)(u >= 0x80000000u ? (double)u - 4294967296.0 : (double)u);
+            break; }
+        case NN_IDX_F32: {
+            uint32_t u = nn__be32(src + 4 * i);
+            memcpy(dst + i, &u, 4);
+            break; }
+        default: {  /* NN_IDX_F64 */
+            uint64_t u = ((uint64_t)nn__be32(src + 8 * i) << 32) |
+                         nn__be32(src + 8 * i + 4);
+            double d;
+            memcpy(&d, &u, 8);
+            dst[i] = (float)d;
+            break; }
+        }
+    }
+}
+
+NNAPI nn_status nn_idx_load_mem(const void *buf, size_t len, nn_idx *out)
+{
+    const unsigned char *p = (const unsigned char *)buf;
+    size_t hsize;
+    nn_status st;
+    if (!out) return NN_ERR_ARG;
+    memset(out, 0, sizeof *out);
+    if (!buf) return NN_ERR_ARG;
+    st = nn__idx_header(p, len, len, out, &hsize);
+    if (st != NN_OK) { memset(out, 0, sizeof *out); return st; }
+    out->data = nn__alloc_floats(out->count);
+    if (!out->data) { memset(out, 0, sizeof *out); return NN_ERR_NOMEM; }
+    nn__idx_convert(out->type, p + hsize, out->count, out->data);
+    return NN_OK;
+}
+
+NNAPI nn_status nn_idx_load(const char *path, nn_idx *out)
+{
+    unsigned char h[4 + 4 * NN_IDX_MAX_DIMS];
+    unsigned char *chunk = NULL;
+    size_t hsize, avail, esz, done = 0;
+    const size_t CH = 65536;
+    long total;
+    nn_status st = NN_OK;
+    FILE *f;
+    if (!out) return NN_ERR_ARG;
+    memset(out, 0, sizeof *out);
+    if (!path) return NN_ERR_ARG;
+    f = fopen(path, "rb");
+    if (!f) return NN_ERR_IO;
+    total = nn__file_size(f);
+    if (total < 0) { fclose(f); return NN_ERR_IO; }
+    avail = fread(h, 1, (size_t)total < sizeof h ? (size_t)total : sizeof h, f);
+    st = nn__idx_header(h, avail, (size_t)total, out, &hsize);
+    if (st == NN_OK && fseek(f, (long)hsize, SEEK_SET) != 0) st = NN_ERR_IO;
+    if (st == NN_OK) {
+        out->data = nn__alloc_floats(out->count);
+        chunk = (unsigned char *)malloc(CH);
+        if (!out->data || !chunk) st = NN_ERR_NOMEM;
+    }
+    esz = nn__idx_esize(out->type);
+    while (st == NN_OK && done < out->count) {
+        size_t n = out->count - done;
+        if (n > CH / esz) n = CH / esz;
+        if (fread(chunk, esz, n, f) != n) { st = NN_ERR_IO; break; }
+        nn__idx_convert(out->type, chunk, n, out->data + done);
+        done += n;
+    }
+    free(chunk);
+    fclose(f);
+    if (st != NN_OK) nn_idx_free(out);
+    return st;
+}
+
+NNAPI void nn_idx_free(nn_idx *idx)
+{
+    if (!idx) return;
+    NN_FREE(idx->data);
+    memset(idx, 0, sizeof *idx);
+}
+
+NNAPI nn_status nn_idx_save(const char *path, int type, int ndims,
+                            const int *dims, const float *data)
+{
+    unsigned char h[4 + 4 * NN_IDX_MAX_DIMS], buf[4096];
+    size_t count = 1, i, k = 0;
+    nn__wr w;
+    nn_status st;
+    int d;
+    if (!path || !dims || (type != NN_IDX_U8 && type != NN_IDX_F32) ||
+        ndims < 1 || ndims > NN_IDX_MAX_DIMS)
+        return NN_ERR_ARG;
+    for (d = 0; d < ndims; d++) {
+        if (dims[d] < 0) return NN_ERR_ARG;
+        if (dims[d] && count > ((size_t)-1) / (size_t)dims[d]) return NN_ERR_ARG;
+        count *= (size_t)dims[d];
+    }
+    if (count && !data) return NN_ERR_ARG;
+    if (type == NN_IDX_U8)   /* integers 0..255 only: no silent rounding */
+        for (i = 0; i < count; i++)
+            if (!(data[i] >= 0.0f && data[i] <= 255.0f) ||
+                data[i] != (float)(int)data[i])
+                return NN_ERR_ARG;
+    h[0] = 0; h[1] = 0; h[2] = (unsigned char)type; h[3] = (unsigned char)ndims;
+    for (d = 0; d < ndims; d++) {
+        uint32_t v = (uint32_t)dims[d];
+        h[4 + 4 * d] = (unsigned char)(v >> 24);
+        h[5 + 4 * d] = (unsigned char)(v >> 16);
+        h[6 + 4 * d] = (unsigned char)(v >> 8);
+        h[7 + 4 * d] = (unsigned char)v;
+    }
+    st = nn__wr_open(&w, path);
+    if (st != NN_OK) return st;
+    nn__wr_bytes(&w, h, 4 + 4 * (size_t)ndims);
+    for (i = 0; i < count; i++) {
+        if (type == NN_IDX_U8) {
+            buf[k++] = (unsigned char)(int)data[i];
+        } else {
+            uint32_t u;
+            memcpy(&u, data + i, 4);
+            buf[k++] = (unsigned char)(u >> 24); buf[k++] = (unsigned char)(u >> 16);
+            buf[k++] = (unsigned char)(u >> 8);  buf[k++] = (unsigned char)u;
+        }
+        if (k + 4 > sizeof buf) { nn__wr_bytes(&w, buf, k); k = 0; }
+    }
+    nn__wr_bytes(&w, buf, k);
+    return nn__wr_close(&w, path);
+}
+
+/* -- standardization -- */
+NNAPI nn_status nn_standardize_fit(int n, int d, const float *x, float eps,
+                                   float *mean, float *std)
+{
+    double *acc;
+    int i, j;
+    if (n < 1 || d < 1 || !x || !mean || !std || !(eps >= 0.0f)) return NN_ERR_ARG;
+    if (!nn__all_finite((size_t)n * d, x)) return NN_ERR_NAN;
+    acc = (double *)NN_MALLOC(2 * (size_t)d * sizeof(double));
+    if (!acc) return NN_ERR_NOMEM;
+    /* two passes in double: mean, then sum of squared deviations */
+    for (j = 0; j < 2 * d; j++) acc[j] = 0.0;
+    for (i = 0; i < n; i++)
+        for (j = 0; j < d; j++) acc[j] += x[(size_t)i * d + j];
+    for (j = 0; j < d; j++) acc[j] /= n;
+    for (i = 0; i < n; i++)
+        for (j = 0; j < d; j++) {
+            double t = x[(size_t)i * d + j] - acc[j];
+            acc[d + j] += t * t;
+        }
+    for (j = 0; j < d; j++) {
+        double s = sqrt(acc[d + j] / n + eps);
+        mean[j] = (float)acc[j];
+        std[j] = s > 0.0 ? (float)s : 1.0f;
+    }
+    NN_FREE(acc);
+    return NN_OK;
+}
+
+NNAPI nn_status nn_standardize_apply(int n, int d, float *x,
+                                     const float *mean, const float *std)
+{
+    int i, j;
+    if (n < 0 || d < 1 || (n && !x) || !mean || !std) return NN_ERR_ARG;
+    for (j = 0; j < d; j++)
+        if (!(std[j] > 0.0f) || !nn__all_finite(1, std + j) ||
+            !nn__all_finite(1, mean + j))
+            return NN_ERR_ARG;
+    for (i = 0; i < n; i++)
+        for (j = 0; j < d; j++) {
+            float *v = x + (size_t)i * d + j;
+            *v = (*v - mean[j]) / std[j];
+        }
+    return NN_OK;
+}
+
+/* -- symmetric eigendecomposition --
+ * Householder reduction to tridiagonal form and the implicit QL method with
+ * shifts (EISPACK tred2/tql2, as in JAMA). V is stored column-major,
+ * V(r, c) = V[c * n + r], so every inner loop below runs over contiguous
+ * memory and column c ends up as the eigenvector of d[c]. */
+#define NN__V(r, c) V[(size_t)(c) * n + (r)]
+NN__INTERNAL void nn__tred2(int n, double *V, double *d, double *e)
+{
+    int i, j, k;
+    for (j = 0; j < n; j++) d[j] = NN__V(n - 1, j);
+    for (i = n - 1; i > 0; i--) {
+        double scale = 0.0, h = 0.0;
+        for (k = 0; k < i; k++) scale += fabs(d[k]);
+        if (scale == 0.0) {
+            e[i] = d[i - 1];
+            for (j = 0; j < i; j++) {
+                d[j] = NN__V(i - 1, j);
+                NN__V(i, j) = 0.0;
+                NN__V(j, i) = 0.0;
+            }
+        } else {
+            double f, g, hh;
+            for (k = 0; k < i; k++) { d[k] /= scale; h += d[k] * d[k]; }
+            f = d[i - 1];
+            g = sqrt(h);
+            if (f > 0) g = -g;
+            e[i] = scale * g;
+            h -= f * g;
+            d[i - 1] = f - g;
+            for (j = 0; j < i; j++) e[j] = 0.0;
+            for (j = 0; j < i; j++) {
+                double *vj = &NN__V(0, j);
+                f = d[j];
+                NN__V(j, i) = f;
+                g = e[j] + vj[j] * f;
+                for (k = j + 1; k <= i - 1; k++) {
+                    g += vj[k] * d[k];
+                    e[k] += vj[k] * f;
+                }
+                e[j] = g;
+            }
+            f = 0.0;
+            for (j = 0; j < i; j++) { e[j] /= h; f += e[j] * d[j]; }
+            hh = f / (h + h);
+            for (j = 0; j < i; j++) e[j] -= hh * d[j];
+            for (j = 0; j < i; j++) {
+                double *vj = &NN__V(0, j);
+                f = d[j];
+                g = e[j];
+                for (k = j; k <= i - 1; k++) vj[k] -= (f * e[k] + g * d[k]);
+                d[j] = NN__V(i - 1, j);
+                NN__V(i, j) = 0.0;
+            }
+        }
+        d[i] = h;
+    }
+    for (i = 0; i < n - 1; i++) {   /* accumulate the transformations */
+        double h;
+        NN__V(n - 1, i) = NN__V(i, i);
+        NN__V(i, i) = 1.0;
+        h = d[i + 1];
+        if (h != 0.0) {
+            double *vi1 = &NN__V(0, i + 1);
+            for (k = 0; k <= i; k++) d[k] = vi1[k] / h;
+            for (j = 0; j <= i; j++) {
+                double *vj = &NN__V(0, j), g = 0.0;
+                for (k = 0; k <= i; k++) g += vi1[k] * vj[k];
+                for (k = 0; k <= i; k++) vj[k] -= g * d[k];
+            }
+        }
+        for (k = 0; k <= i; k++) NN__V(k, i + 1) = 0.0;
+    }
+    for (j = 0; j < n; j++) { d[j] = NN__V(n - 1, j); NN__V(n - 1, j) = 0.0; }
+    NN__V(n - 1, n - 1) = 1.0;
+    e[0] = 0.0;
+}
+
+/* Returns 0 when an eigenvalue needs more than 60 QL iterations. */
+NN__INTERNAL int nn__tql2(int n, double *V, double *d, double *e)
+{
+    int i, k, l, m;
+    double f = 0.0, tst1 = 0.0, eps = DBL_EPSILON;
+    for (i = 1; i < n; i++) e[i - 1] = e[i];
+    e[n - 1] = 0.0;
+    for (l = 0; l < n; l++) {
+        double t = fabs(d[l]) + fabs(e[l]);
+        if (t > tst1) tst1 = t;
+        m = l;
+        while (m < n - 1 && fabs(e[m]) > eps * tst1) m++;
+        if (m > l) {
+            int iter = 0;
+            do {
+                double g, p, r, dl1, h, c, c2, c3, el1, s, s2;
+                if (++iter > 60) return 0;
+                g = d[l];
+                p = (d[l + 1] - g) / (2.0 * e[l]);
+                r = hypot(p, 1.0);
+                if (p < 0) r = -r;
+                d[l] = e[l] / (p + r);
+                d[l + 1] = e[l] * (p + r);
+                dl1 = d[l + 1];
+                h = g - d[l];
+                for (i = l + 2; i < n; i++) d[i] -= h;
+                f += h;
+                p = d[m];
+                c = 1.0; c2 = c; c3 = c;
+                el1 = e[l + 1];
+                s = 0.0; s2 = 0.0;
+                for (i = m - 1; i >= l; i--) {
+                    double *vi = &NN__V(0, i), *vi1 = &NN__V(0, i + 1);
+                    c3 = c2; c2 = c; s2 = s;
+                    g = c * e[i];
+                    h = c * p;
+                    r = hypot(p, e[i]);
+                    e[i + 1] = s * r;
+                    s = e[i] / r;
+                    c = p / r;
+                    p = c * d[i] - s * g;
+                    d[i + 1] = h + s * (c * g + s * d[i]);
+                    for (k = 0; k < n; k++) {
+                        h = vi1[k];
+                        vi1[k] = s * vi[k] + c * h;
+                        vi[k] = c * vi[k] - s * h;
+                    }
+                }
+                p = -s * s2 * c3 * el1 * e[l] / dl1;
+                e[l] = s * p;
+                d[l] = c * p;
+            } while (fabs(e[l]) > eps * tst1);
+        }
+        d[l] += f;
+        e[l] = 0.0;
+    }
+    return 1;
+}
+#undef NN__V
+
+NNAPI nn_status nn_eigh(int n, const double *a, double *w, double *v)
+{
+    double *e;
+    size_t i, nn2;
+    int r, c, ok;
+    if (n < 1 || !a || !w || !v) return NN_ERR_ARG;
+    nn2 = (size_t)n * n;
+    for (i = 0; i < nn2; i++)
+        if (!(a[i] - a[i] == 0.0)) return NN_ERR_NAN;
+    e = (double *)NN_MALLOC((size_t)n * sizeof(double));
+    if (!e) return NN_ERR_NOMEM;
+    /* symmetrize from the upper triangle (column-major copy of a) */
+    for (r = 0; r < n; r++)
+        for (c = r; c < n; c++)
+            v[(size_t)c * n + r] = v[(size_t)r * n + c] = a[(size_t)r * n + c];
+    nn__tred2(n, v, w, e);
+    ok = nn__tql2(n, v, w, e);
+    NN_FREE(e);
+    if (!ok) return NN_ERR_NAN;
+    /* columns of column-major V = rows of v; selection sort, descending */
+    for (r = 0; r < n; r++) {
+        int best = r;
+        for (c = r + 1; c < n; c++) if (w[c] > w[best]) best = c;
+        if (best != r) {
+            double t = w[r], *pr = v + (size_t)r * n, *pb = v + (size_t)best * n;
+            w[r] = w[best]; w[best] = t;
+            for (c = 0; c < n; c++) { t = pr[c]; pr[c] = pb[c]; pb[c] = t; }
+        }
+    }
+    return NN_OK;
+}
+
+/* -- PCA whitening -- */
+NNAPI void nn_pca_free(nn_pca *p)
+{
+    if (!p) return;
+    NN_FREE(p->mean);
+    memset(p, 0, sizeof *p);
+}
+
+NNAPI nn_status nn_pca_fit(nn_pca *p, int n, int d, const float *x, int k,
+                           float eps)
+{
+    /* Covariance in double from centered row blocks: each block's X^T X
+     * goes through nn_sgemm (float, 64 rows: relative error ~ 64 ulp of
+     * the block sum) and is accumulated in double. */
+    const int BR = 64;
+    double *cov = NULL, *vec = NULL, *val = NULL, *mu = NULL;
+    float *blk = NULL, *bc = NULL;
+    size_t dd;
+    int i, j, r0, nr;
+    nn_status st = NN_OK;
+    if (!p) return NN_ERR_ARG;
+    memset(p, 0, sizeof *p);
+    if (n < 2 || d < 1 || !x || k < 0 || k > d || !(eps >= 0.0f) ||
+        !nn__all_finite(1, &eps))
+        return NN_ERR_ARG;
+    if (d > 46340) return NN_ERR_SHAPE;      /* d*d must fit an int */
+    if (!nn__all_finite((size_t)n * d, x)) return NN_ERR_NAN;
+    if (k == 0) k = d;
+    dd = (size_t)d * d;
+    cov = (double *)NN_MALLOC(dd * sizeof(double));
+    vec = (double *)NN_MALLOC(dd * sizeof(double));
+    val = (double *)NN_MALLOC((size_t)d * sizeof(double));
+    mu = (double *)NN_MALLOC((size_t)d * sizeof(double));
+    blk = nn__alloc_floats((size_t)BR * d);
+    bc = nn__alloc_floats(dd);
+    /* one block for the result: mean d, eigval k, w k*d, shift k */
+    p->mean = nn__alloc_floats((size_t)d + k + (size_t)k * d + k);
+    if (!cov || !vec || !val || !mu || !blk || !bc || !p->mean) {
+        st = NN_ERR_NOMEM;
+        goto done;
+    }
+    p->d = d; p->k = k; p->eps = eps;
+    p->eigval = p->mean + d;
+    p->w = p->eigval + k;
+    p->shift = p->w + (size_t)k * d;
+    for (j = 0; j < d; j++) mu[j] = 0.0;
+    for (i = 0; i < n; i++)
+        for (j = 0; j < d; j++) mu[j] += x[(size_t)i * d + j];
+    for (j = 0; j < d; j++) { mu[j] /= n; p->mean[j] = (float)mu[j]; }
+    memset(cov, 0, dd * sizeof(double));
+    for (r0 = 0; r0 < n; r0 += BR) {
+        size_t t;
+        nr = n - r0 < BR ? n - r0 : BR;
+        for (i = 0; i < nr; i++)
+            for (j = 0; j < d; j++)
+                blk[(size_t)i * d + j] =
+                    (float)(x[(size_t)(r0 + i) * d + j] - mu[j]);
+        nn_sgemm(1, 0, d, d, nr, 1.0f, blk, d, blk, d, 0.0f, bc, d);
+        for (t = 0; t < dd; t++) cov[t] += bc[t];
+    }
+    for (i = 0; i < d; i++)             /* symmetric average, 1/n */
+        for (j = i; j < d; j++) {
+            double c = 0.5 * (cov[(size_t)i * d + j] + cov[(size_t)j * d + i]) / n;
+            cov[(size_t)i * d + j] = cov[(size_t)j * d + i] = c;
+        }
+    st = nn_eigh(d, cov, val, vec);
+    if (st != NN_OK) goto done;
+    for (i = 0; i < k; i++) {
+        double l = val[i] > 0.0 ? val[i] : 0.0, sc, sh = 0.0;
+        sc = l + eps > 0.0 ? 1.0 / sqrt(l + eps) : 0.0;   /* 0: dropped */
+        p->eigval[i] = (float)l;
+        for (j = 0; j < d; j++) {
+            float wv = (float)(vec[(size_t)i * d + j] * sc);
+            p->w[(size_t)i * d + j] = wv;
+            sh += (double)wv * mu[j];
+        }
+        p->shift[i] = (float)-sh;
+    }
+done:
+    NN_FREE(cov); NN_FREE(vec); NN_FREE(val); NN_FREE(mu);
+    NN_FREE(blk); NN_FREE(bc);
+    if (st != NN_OK) nn_pca_free(p);
+    return st;
+}
+
+NNAPI nn_status nn_pca_apply(const nn_pca *p, int n, const float *x, float *y)
+{
+    nn_epilogue ep;
+    if (!p || !p->mean || n < 0 || (n && (!x || !y))) return NN_ERR_ARG;
+    if (n == 0) return NN_OK;
+    ep.bias = p->shift; ep.act = NN_ACT_IDENTITY; ep.pre = NULL; ep.ldpre = 0;
+    /* y = x W^T - W mean: one GEMM with a bias epilogue */
+    return nn_sgemm_ex(0, 1, n, p->k, p->d, 1.0f, x, p->d, p->w, p->d, 0.0f,
+                       y, p->k, &ep);
+}
+
+/* -- labels, shuffling, splits -- */
+NNAPI nn_status nn_one_hot(int n, const float *labels, int classes, float *y)
+{
+    int i;
+    if (n < 0 || classes < 1 || (n && (!labels || !y))) return NN_ERR_ARG;
+    for (i = 0; i < n; i++)
+        if (!(labels[i] >= 0.0f && labels[i] < (float)classes) ||
+            labels[i] != (float)(int)labels[i])
+            return NN_ERR_ARG;
+    for (i = 0; i < n; i++) {
+        float *r = y + (size_t)i * classes;
+        int c;
+        for (c = 0; c < classes; c++) r[c] = 0.0f;
+        r[(int)labels[i]] = 1.0f;
+    }
+    return NN_OK;
+}
+
+NNAPI int nn_argmax(int n, const float *x)
+{
+    int i, best = 0;
+    if (n < 1 || !x) return -1;
+    for (i = 1; i < n; i++) if (x[i] > x[best]) best = i;
+    return best;
+}
+
+#define NN__DATA_STREAM 0xDA7AULL   /* nn_rng stream of the data utilities */
+
+NN__INTERNAL void nn__shuffle_ints(nn_rng *r, int n, int *a)
+{
+    int i;
+    for (i = n - 1; i > 0; i--) {
+        int j = (int)nn_rng_below(r, (uint32_t)i + 1u), t = a[i];
+        a[i] = a[j]; a[j] = t;
+    }
+}
+
+NNAPI nn_status nn_shuffle_index(int n, int *idx, uint64_t seed)
+{
+    nn_rng r;
+    int i;
+    if (n < 0 || (n && !idx)) return NN_ERR_ARG;
+    for (i = 0; i < n; i++) idx[i] = i;
+    nn_rng_seed(&r, seed, NN__DATA_STREAM);
+    nn__shuffle_ints(&r, n, idx);
+    return NN_OK;
+}
+
+NNAPI nn_status nn_gather_rows(int n, const int *idx, int src_rows, int cols,
+                               const float *src, float *dst)
+{
+    int i;
+    if (n < 0 || cols < 1 || src_rows < 0 || (n && (!idx || !src || !dst)))
+        return NN_ERR_ARG;
+    for (i = 0; i < n; i++)
+        if (idx[i] < 0 || idx[i] >= src_rows) return NN_ERR_ARG;
+    for (i = 0; i < n; i++)
+        memmove(dst + (size_t)i * cols, src + (size_t)idx[i] * cols,
+                (size_t)cols * sizeof(float));
+    return NN_OK;
+}
+
+/* Largest-remainder apportionment of total over classes by count[c], each
+ * capped at cap[c] (sum of caps >= total). */
+NN__INTERNAL void nn__apportion(int classes, const int *count, const int *cap,
+                                int n, int total, int *out, double *prio)
+{
+    int c, left = total;
+    for (c = 0; c < classes; c++) {
+        double q = (double)total * count[c] / n;
+        out[c] = (int)q;
+        if (out[c] > cap[c]) out[c] = cap[c];
+        prio[c] = q - out[c];
+        left -= out[c];
+    }
+    while (left > 0) {
+        int best = -1;
+        for (c = 0; c < classes; c++)
+            if (out[c] < cap[c] && (best < 0 || prio[c] > prio[best])) best = c;
+        if (best < 0) break;                 /* unreachable: caps suffice */
+        out[best]++;
+        prio[best] -= 1.0;
+        left--;
+    }
+}
+
+NNAPI nn_status nn_split(int n, const float *labels, int classes, int n_val,
+                         int n_test, uint64_t seed, int *train_idx,
+                         int *val_idx, int *test_idx)
+{
+    nn_rng r;
+    int *perm, *work, i, c, n_train = n - n_val - n_test;
+    int nv = 0, nt = 0, ntr = 0;
+    double *prio;
+    if (n < 1 || n_val < 0 || n_test < 0 || n_train < 0 ||
+        (n_train && !train_idx) || (n_val && !val_idx) || (n_test && !test_idx))
+        return NN_ERR_ARG;
+    if (labels) {
+        if (classes < 1) return NN_ERR_ARG;
+        for (i = 0; i < n; i++)
+            if (!(labels[i] >= 0.0f && labels[i] < (float)classes) ||
+                labels[i] != (float)(int)labels[i])
+                return NN_ERR_ARG;
+    } else {
+        classes = 1;
+    }
+    /* perm n | count, cap, val quota, test quota: 4 per class */
+    perm = (int *)NN_MALLOC(((size_t)n + 4 * (size_t)classes) * sizeof(int));
+    prio = (double *)NN_MALLOC((size_t)classes * sizeof(double));
+    if (!perm || !prio) { NN_FREE(perm); NN_FREE(prio); return NN_ERR_NOMEM; }
+    work = perm + n;
+    {
+        int *count = work, *cap = work + classes, *qv = work + 2 * classes,
+            *qt = work + 3 * classes;
+        for (c = 0; c < classes; c++) count[c] = 0;
+        for (i = 0; i < n; i++) count[labels ? (int)labels[i] : 0]++;
+        for (c = 0; c < classes; c++) cap[c] = count[c];
+        nn__apportion(classes, count, cap, n, n_val, qv, prio);
+        for (c = 0; c < classes; c++) cap[c] = count[c] - qv[c];
+        nn__apportion(classes, count, cap, n, n_test, qt, prio);
+        nn_rng_seed(&r, seed, NN__DATA_STREAM + 1);
+        for (i = 0; i < n; i++) {
+            int j = (int)nn_rng_below(&r, (uint32_t)i + 1u);  /* inside-out */
+            perm[i] = perm[j];
+            perm[j] = i;
+        }
+        /* walk the permutation, dealing each row to its class's quotas */
+        for (c = 0; c < classes; c++) count[c] = 0;   /* reuse: dealt so far */
+        for (i = 0; i < n; i++) {
+            int row = perm[i], k = labels ? (int)labels[row] : 0;
+            int s = count[k]++;
+            if (s < qv[k]) val_idx[nv++] = row;
+            else if (s < qv[k] + qt[k]) test_idx[nt++] = row;
+            else train_idx[ntr++] = row;
+        }
+    }
+    /* each part in random order: dealing keeps the permutation's order, but
+     * a class with a small quota fills early, so its rows would lead */
+    if (nv) nn__shuffle_ints(&r, nv, val_idx);
+    if (nt) nn__shuffle_ints(&r, nt, test_idx);
+    if (ntr) nn__shuffle_ints(&r, ntr, train_idx);
+    NN_FREE(perm);
+    NN_FREE(prio);
+    return (nv == n_val && nt == n_test && ntr == n_train) ? NN_OK : NN_ERR_STATE;
+}
+
 /* ======================================================================== */
 /* 2.11 model files                                                         */
 /* ======================================================================== */
+
+/* Layout (all integers and floats little-endian, floats IEEE binary32):
+ *   0  magic 89 'N' 'N' 'H' 0D 0A 1A 0A     8  u32 version   12 u32 flags
+ *  16  u32 n_layers  20 u32 inputs  24 u32 loss  28 f32 huber_delta
+ *  32  u64 seed  40 u32 epochs  44 f32 loss value  48 i64 date  56 i64 step
+ *  64  u64 rng state  72 u64 rng inc  80 u32 opt kind
+ *  84  f32 lr, momentum, beta1, beta2, eps, l1, l2   112 u64 n_params
+ * 120  n_layers x (u32 outputs, u32 activation, f32 dropout)
+ *      n_params f32 parameters (nn_net_params order)
+ *      flags & 1 (checkpoint): n_params f32 opt_m, n_params f32 opt_v
+ *      u32 CRC-32 of every byte before it. */
+#define NN__MODEL_HDR 120u
+#define NN__MODEL_FLAG_CKPT 1u
+
+NNAPI nn_model_info nn_model_info_default(void)
+{
+    nn_model_info i;
+    memset(&i, 0, sizeof i);
+    i.loss = NAN;
+    i.opt = nn_opt_default(NN_OPT_SGD);
+    return i;
+}
+
+/* -- little-endian encoding, byte by byte (host endianness never shows) -- */
+NN__INTERNAL void nn__put32(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char)v; p[1] = (unsigned char)(v >> 8);
+    p[2] = (unsigned char)(v >> 16); p[3] = (unsigned char)(v >> 24);
+}
+NN__INTERNAL void nn__put64(unsigned char *p, uint64_t v)
+{
+    nn__put32(p, (uint32_t)v);
+    nn__put32(p + 4, (uint32_t)(v >> 32));
+}
+NN__INTERNAL void nn__putf(unsigned char *p, float f)
+{
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    nn__put32(p, u);
+}
+NN__INTERNAL uint32_t nn__get32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) |
+           ((uint32_t)p[3] << 24);
+}
+NN__INTERNAL uint64_t nn__get64(const unsigned char *p)
+{
+    return (uint64_t)nn__get32(p) | ((uint64_t)nn__get32(p + 4) << 32);
+}
+NN__INTERNAL float nn__getf(const unsigned char *p)
+{
+    uint32_t u = nn__get32(p);
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
+
+static const unsigned char nn__model_magic[8] =
+    { 0x89, 'N', 'N', 'H', 0x0D, 0x0A, 0x1A, 0x0A };
+
+NN__INTERNAL void nn__wr_floats(nn__wr *w, const float *x, size_t n)
+{
+    unsigned char buf[4096];
+    size_t i, k = 0;
+    for (i = 0; i < n; i++) {
+        nn__putf(buf + k, x[i]);
+        k += 4;
+        if (k == sizeof buf) { nn__wr_bytes(w, buf, k); k = 0; }
+    }
+    nn__wr_bytes(w, buf, k);
+}
+
+NN__INTERNAL nn_status nn__model_save(const char *path, const nn_net *net,
+                                      const nn_model_info *info, int ckpt)
+{
+    unsigned char h[NN__MODEL_HDR], c[12];
+    nn_model_info d = nn_model_info_default();
+    nn__wr w;
+    nn_status st;
+    int l;
+    if (!path || !net || net->n_layers < 1 || !net->params) return NN_ERR_ARG;
+    if (ckpt && (!net->opt_m || !net->opt_v)) return NN_ERR_STATE;
+    if (info) d = *info;
+    if (d.seed == 0) d.seed = net->seed;
+    if (d.date == 0) d.date = (int64_t)time(NULL);
+    memcpy(h, nn__model_magic, 8);
+    nn__put32(h + 8, NN_MODEL_VERSION);
+    nn__put32(h + 12, ckpt ? NN__MODEL_FLAG_CKPT : 0u);
+    nn__put32(h + 16, (uint32_t)net->n_layers);
+    nn__put32(h + 20, (uint32_t)net->sizes[0]);
+    nn__put32(h + 24, (uint32_t)net->loss);
+    nn__putf(h + 28, net->huber_delta);
+    nn__put64(h + 32, d.seed);
+    nn__put32(h + 40, (uint32_t)(d.epochs > 0 ? d.epochs : 0));
+    nn__putf(h + 44, d.loss);
+    nn__put64(h + 48, (uint64_t)d.date);
+    nn__put64(h + 56, (uint64_t)(int64_t)net->step);
+    nn__put64(h + 64, ckpt ? d.rng.state : 0u);
+    nn__put64(h + 72, ckpt ? d.rng.inc : 0u);
+    nn__put32(h + 80, ckpt ? (uint32_t)d.opt.kind : 0u);
+    nn__putf(h + 84, ckpt ? d.opt.lr : 0.0f);
+    nn__putf(h + 88, ckpt ? d.opt.momentum : 0.0f);
+    nn__putf(h + 92, ckpt ? d.opt.beta1 : 0.0f);
+    nn__putf(h + 96, ckpt ? d.opt.beta2 : 0.0f);
+    nn__putf(h + 100, ckpt ? d.opt.eps : 0.0f);
+    nn__putf(h + 104, ckpt ? d.opt.l1 : 0.0f);
+    nn__putf(h + 108, ckpt ? d.opt.l2 : 0.0f);
+    nn__put64(h + 112, (uint64_t)net->n_params);
+    st = nn__wr_open(&w, path);
+    if (st != NN_OK) return st;
+    nn__wr_bytes(&w, h, sizeof h);
+    for (l = 0; l < net->n_layers; l++) {
+        nn__put32(c, (uint32_t)net->sizes[l + 1]);
+        nn__put32(c + 4, (uint32_t)net->acts[l]);
+        nn__putf(c + 8, net->dropout ? net->dropout[l] : 0.0f);
+        nn__wr_bytes(&w, c, 12);
+    }
+    nn__wr_floats(&w, net->params, net->n_params);
+    if (ckpt) {
+        nn__wr_floats(&w, net->opt_m, net->n_params);
+        nn__wr_floats(&w, net->opt_v, net->n_params);
+    }
+    nn__put32(c, w.crc);
+    nn__wr_bytes(&w, c, 4);
+    return nn__wr_close(&w, path);
+}
+
+NNAPI nn_status nn_model_save(const char *path, const nn_net *net,
+                              const nn_model_info *info)
+{
+    return nn__model_save(path, net, info, 0);
+}
+
+NNAPI nn_status nn_checkpoint_save(const char *path, const nn_net *net,
+                                   const nn_model_info *info)
+{
+    return nn__model_save(path, net, info, 1);
+}
+
+/* -- reading: one reader over memory or a FILE, tracking the CRC -- */
+typedef struct nn__rd {
+    const unsigned char *mem;
+    FILE *f;
+    size_t len, pos;
+    uint32_t crc;
+} nn__rd;
+
+NN__INTERNAL int nn__rd_bytes(nn__rd *r, unsigned char *dst, size_t n)
+{
+    if (n > r->len - r->pos) return 0;
+    if (r->mem) memcpy(dst, r->mem + r->pos, n);
+    else if (fread(dst, 1, n, r->f) != n) return 0;
+    r->crc = nn_crc32(r->crc, dst, n);
+    r->pos += n;
+    return 1;
+}
+
+NN__INTERNAL int nn__rd_rewind(nn__rd *r)
+{
+    r->pos = 0;
+    r->crc = 0;
+    return r->mem || fseek(r->f, 0, SEEK_SET) == 0;
+}
+
+/* n floats into dst (NULL: check only); all must be finite. */
+NN__INTERNAL int nn__rd_floats(nn__rd *r, float *dst, size_t n)
+{
+    unsigned char buf[4096];
+    size_t i, k;
+    while (n > 0) {
+        k = n < sizeof buf / 4 ? n : sizeof buf / 4;
+        if (!nn__rd_bytes(r, buf, 4 * k)) return 0;
+        for (i = 0; i < k; i++) {
+            float v = nn__getf(buf + 4 * i);
+            if (!(v - v == 0.0f)) return -1;
+            if (dst) *dst++ = v;
+        }
+        n -= k;
+    }
+    return 1;
+}
+
+#define NN__FAIL(msg) do { if (info) { \
+    snprintf(info->error, sizeof info->error, "%s", msg); } \
+    st = NN_ERR_FORMAT; goto fail; } while (0)
+
+/* The whole file through r: pass 0 checks every field, the exact length and
+ * the CRC without allocating anything; pass 1 (after pass 0 succeeded)
+ * builds the net. */
+NN__INTERNAL nn_status nn__model_read(nn__rd *r, int build, nn_net **out,
+                                      nn_model_info *info)
+{
+    unsigned char h[NN__MODEL_HDR], c[12];
+    uint32_t version, flags, nl, n0, loss_kind, opt_kind, crc;
+    uint64_t np = 0, expect;
+    int *sizes = NULL, l, rc;
+    nn_act *acts = NULL;
+    float *drop = NULL, hub, o[7];
+    nn_net *net = NULL;
+    nn_status st = NN_OK;
+    nn_model_info d = nn_model_info_default();
+    char msg[160];
+    if (!nn__rd_bytes(r, h, 8))
+        NN__FAIL("truncated: shorter than the magic number");
+    if (memcmp(h, nn__model_magic, 8) != 0)
+        NN__FAIL("not an nn.h model file (bad magic number)");
+    if (!nn__rd_bytes(r, h + 8, NN__MODEL_HDR - 8))
+        NN__FAIL("truncated inside the header");
+    version = nn__get32(h + 8);
+    if (version != NN_MODEL_VERSION) {
+        snprintf(msg, sizeof msg, "unsupported model file version %lu "
+                 "(this nn.h reads version %d)", (unsigned long)version,
+                 NN_MODEL_VERSION);
+        NN__FAIL(msg);
+    }
+    flags = nn__get32(h + 12);
+    nl = nn__get32(h + 16);
+    n0 = nn__get32(h + 20);
+    loss_kind = nn__get32(h + 24);
+    hub = nn__getf(h + 28);
+    d.seed = nn__get64(h + 32);
+    d.epochs = (int)(nn__get32(h + 40) & 0x7fffffffu);
+    d.loss = nn__getf(h + 44);
+    d.date = (int64_t)nn__get64(h + 48);
+    d.step = (long)(int64_t)nn__get64(h + 56);
+    d.rng.state = nn__get64(h + 64);
+    d.rng.inc = nn__get64(h + 72);
+    opt_kind = nn__get32(h + 80);
+    d.opt.kind = (nn_opt_kind)(opt_kind <= NN_OPT_ADAM ? opt_kind : 0);
+    for (l = 0; l < 7; l++) o[l] = nn__getf(h + 84 + 4 * l);
+    d.opt.lr = o[0]; d.opt.momentum = o[1]; d.opt.beta1 = o[2];
+    d.opt.beta2 = o[3]; d.opt.eps = o[4]; d.opt.l1 = o[5]; d.opt.l2 = o[6];
+    d.checkpoint = (flags & NN__MODEL_FLAG_CKPT) != 0;
+    if (flags & ~NN__MODEL_FLAG_CKPT) NN__FAIL("unknown flags in the header");
+    if (nl < 1 || nl > NN_MODEL_MAX_LAYERS) NN__FAIL("bad layer count");
+    if (n0 < 1 || n0 > NN_MODEL_MAX_WIDTH) NN__FAIL("bad input size");
+    if (loss_kind >= NN_LOSS_COUNT) NN__FAIL("bad loss kind");
+    if (!(hub >= 0.0f && hub - hub == 0.0f)) NN__FAIL("bad Huber delta");
+    if (nn__get32(h + 40) > 0x7fffffffu) NN__FAIL("bad epoch count");
+    if (d.step < 0) NN__FAIL("bad step count");
+    if (opt_kind > NN_OPT_ADAM) NN__FAIL("bad optimizer kind");
+    if (!nn__all_finite(7, o)) NN__FAIL("bad optimizer settings");
+    if (build) {
+        sizes = (int *)malloc((nl + 1) * sizeof(int));
+        acts = (nn_act *)malloc(nl * sizeof(nn_act));
+        drop = (float *)malloc(nl * sizeof(float));
+        if (!sizes || !acts || !drop) { st = NN_ERR_NOMEM; goto fail; }
+        sizes[0] = (int)n0;
+    }
+    {
+        uint32_t prev = n0;
+        for (l = 0; l < (int)nl; l++) {
+            uint32_t o, a;
+            float p;
+            if (!nn__rd_bytes(r, c, 12)) NN__FAIL("truncated inside the layer table");
+            o = nn__get32(c);
+            a = nn__get32(c + 4);
+            p = nn__getf(c + 8);
+            if (o < 1 || o > NN_MODEL_MAX_WIDTH) NN__FAIL("bad layer size");
+            if (a >= NN_ACT_COUNT) NN__FAIL("bad activation");
+            if (!(p >= 0.0f && p < 1.0f) || (l == (int)nl - 1 && p != 0.0f))
+                NN__FAIL("bad dropout rate");
+            np += (uint64_t)o * prev + o;   /* < 2^49 per layer, no overflow */
+            if (np > ((uint64_t)1 << 40)) NN__FAIL("bad parameter count (too large)");
+            prev = o;
+            if (build) { sizes[l + 1] = (int)o; acts[l] = (nn_act)a; drop[l] = p; }
+        }
+    }
+    if (nn__get64(h + 112) != np)
+        NN__FAIL("parameter count does not match the layer table");
+    expect = NN__MODEL_HDR + 12u * (uint64_t)nl +
+             4u * np * (d.checkpoint ? 3u : 1u) + 4u;
+    if (expect != (uint64_t)r->len) {
+        snprintf(msg, sizeof msg, "%s: the file has %lu bytes, its header "
+                 "says %llu", expect > (uint64_t)r->len ? "truncated" :
+                 "trailing bytes or oversized", (unsigned long)r->len,
+                 (unsigned long long)expect);
+        NN__FAIL(msg);
+    }
+    if (build) {
+        st = nn_net_create(&net, (int)nl, sizes, acts);
+        if (st == NN_OK) st = nn_net_set_loss(net, (nn_loss)loss_kind, hub);
+        for (l = 0; st == NN_OK && l < (int)nl; l++)
+            if (drop[l] > 0.0f) st = nn_net_set_dropout(net, l, drop[l]);
+        if (st == NN_OK && net->n_params != (size_t)np) st = NN_ERR_STATE;
+        if (st != NN_OK) goto fail;
+    }
+    rc = nn__rd_floats(r, net ? net->params : NULL, (size_t)np);
+    if (rc == 1 && d.checkpoint) {
+        rc = nn__rd_floats(r, net ? net->opt_m : NULL, (size_t)np);
+        if (rc == 1) rc = nn__rd_floats(r, net ? net->opt_v : NULL, (size_t)np);
+    }
+    if (rc == 0) { st = NN_ERR_IO; goto fail; }   /* length was checked */
+    if (rc < 0) {
+        if (info) snprintf(info->error, sizeof info->error,
+                           "NaN or infinity in the stored parameters");
+        st = NN_ERR_FORMAT;
+        goto fail;
+    }
+    crc = r->crc;
+    if (!nn__rd_bytes(r, c, 4)) { st = NN_ERR_IO; goto fail; }
+    if (nn__get32(c) != crc) {
+        if (info) snprintf(info->error, sizeof info->error,
+                           "CRC mismatch: the file is corrupted");
+        st = NN_ERR_FORMAT;
+        goto fail;
+    }
+    if (build) {
+        if (!d.checkpoint && net->opt_m && net->opt_v) {
+            memset(net->opt_m, 0, net->n_params * sizeof(float));
+            memset(net->opt_v, 0, net->n_params * sizeof(float));
+        }
+        net->seed = d.seed;
+        net->step = d.checkpoint ? d.step : 0;
+        free(sizes); free(acts); free(drop);
+        *out = net;
+    }
+    if (info) { memcpy(d.error, info->error, sizeof d.error); *info = d; }
+    return NN_OK;
+fail:
+    free(sizes); free(acts); free(drop);
+    nn_net_free(net);
+    return st;
+}
+#undef NN__FAIL
+
+NN__INTERNAL nn_status nn__model_load(nn__rd *r, nn_net **out,
+                                      nn_model_info *info)
+{
+    nn_status st;
+    if (info) { *info = nn_model_info_default(); info->error[0] = 0; }
+    st = nn__model_read(r, 0, NULL, info);
+    if (st != NN_OK) return st;
+    if (!nn__rd_rewind(r)) return NN_ERR_IO;
+    return nn__model_read(r, 1, out, info);
+}
+
+NNAPI nn_status nn_model_load_mem(const void *buf, size_t len, nn_net **out,
+                                  nn_model_info *info)
+{
+    nn__rd r;
+    if (!out) return NN_ERR_ARG;
+    *out = NULL;
+    if (!buf) return NN_ERR_ARG;
+    memset(&r, 0, sizeof r);
+    r.mem = (const unsigned char *)buf;
+    r.len = len;
+    return nn__model_load(&r, out, info);
+}
+
+NNAPI nn_status nn_model_load(const char *path, nn_net **out,
+                              nn_model_info *info)
+{
+    nn__rd r;
+    nn_status st;
+    long size;
+    if (!out) return NN_ERR_ARG;
+    *out = NULL;
+    if (!path) return NN_ERR_ARG;
+    memset(&r, 0, sizeof r);
+    r.f = fopen(path, "rb");
+    if (!r.f) {
+        if (info) {
+            *info = nn_model_info_default();
+            snprintf(info->error, sizeof info->error, "cannot open %s", path);
+        }
+        return NN_ERR_IO;
+    }
+    size = nn__file_size(r.f);
+    if (size < 0) { fclose(r.f); return NN_ERR_IO; }
+    r.len = (size_t)size;
+    st = nn__model_load(&r, out, info);
+    fclose(r.f);
+    return st;
+}
 
 #endif /* NN_IMPLEMENTATION_DONE */
 #endif /* NN_IMPLEMENTATION */

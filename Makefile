@@ -22,6 +22,7 @@ LDLIBS  := -lm
 all:
 
 -include tests/tests.mk
+-include tests/act.mk
 -include examples/examples.mk
 -include bench/bench.mk
 -include tools/tools.mk

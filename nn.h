@@ -153,23 +153,29 @@ NNDEF void nn_sgemm(int transA, int transB, int M, int N, int K, float alpha,
  * derivative factors over every float y of their output range) by
  * `make test-exhaustive` (tests/exhaustive_act.c) on AVX2 and AVX-512; NEON
  * runs the same operations and was checked on every 257th float under
- * qemu-aarch64. Every kernel table, scalar included, is tested against
- * these bounds by tests/test_act_simd.c.
+ * qemu-aarch64. tests/test_act_simd.c holds every SIMD table to the bounds
+ * below (the scalar table, libm, to 3 ulp for sigmoid and tanh).
  *
- *   function        AVX-512   AVX2    NEON*   bound   scalar (libm)*
- *   exp             @EXP@  @EXP2@  @EXPN@   1       0.50 (expf)
- *   log             @LOG@  @LOG2@  @LOGN@   1       0.80 (logf)
- *   sigmoid         @SIG@  @SIG2@  @SIGN@   2       2.25 (1/(1+expf))
- *   tanh            @TANH@  @TANH2@  @TANHN@   2       2.10 (tanhf)
- *   softplus        @SP@  @SP2@  @SPN@   2       1.45 (log1pf, expf)
- *   sigmoid' y(1-y) @SD@  @SD2@  @SDN@   2       same ops, bit-identical
- *   tanh' (1-y)(1+y)@TD@  @TD2@  @TDN@   2       same ops, bit-identical
- *   softplus' 1-e^-y@PD@  @PD2@  @PDN@   2       0.75 (expm1f)
+ *   function            AVX-512  AVX2   NEON*  bound  scalar (libm)*
+ *   exp                  0.78    0.78   0.75   1      0.50 (expf)
+ *   log                  0.89    0.89   0.82   1      0.80 (logf)
+ *   sigmoid              1.50    1.48   1.43   2      2.25 (1/(1+expf))
+ *   tanh                 1.95    1.95   1.82   2      2.10 (tanhf)
+ *   softplus             1.71    1.71   1.63   2      1.45 (log1pf(expf))
+ *   sigmoid' y(1-y)      1.50    1.50   1.50   2      same ops, bit-identical
+ *   tanh' (1-y)(1+y)     1.50    1.50   1.50   2      same ops, bit-identical
+ *   softplus' -expm1(-y) 0.95    0.95   0.92   2      0.75 (expm1f)
  *   (* NEON and scalar: every 257th float.) Derivatives are then multiplied
  *   by dy: + 0.5 ulp. ReLU, leaky ReLU, step, identity and their
  *   derivatives are exact (leaky: one rounding of 0.01f * x), bit-identical
  *   on every ISA. softmax p_j: relative error <= (3 + |x_j - max| + n) 2^-24;
  *   log-softmax: absolute <= (|x_j - max| + |log sum| + 2 + n) 2^-24.
+ *   Losses (kernel table, used by nn_loss_eval / the training step): the
+ *   gradients are bit-identical to the scalar formulas on every ISA; each
+ *   element's loss is computed in float (log <= 1 ulp, a few roundings) and
+ *   summed in double. Fused softmax + CE and sigmoid + BCE from the logits:
+ *   dz = (p - y) / B bit-identical to the forward output's, the loss from
+ *   log-softmax / softplus, so saturated outputs give finite losses.
  * How: exp by x = n ln2 + r (Cody-Waite, ln2 in two parts, the rounding
  * error of r carried), e^r = 1 + r + r^2 P(r) with a degree-4 Remez P, the
  * final 1 + r + t summed in two parts, 2^n by scalef (AVX-512) or exponent
@@ -194,7 +200,8 @@ NNDEF void nn_sgemm(int transA, int transB, int M, int N, int K, float alpha,
  *             (softplus(100) = 100), denormal results below x = -87.3, +0
  *             below -103.97.
  *   ReLU(NaN) = NaN, ReLU(-0) = +0; leaky(NaN) = NaN; step(x) = 1 for
- *   x >= 0 (-0 included), 0 for x < 0, NaN -> NaN; step' = 0.
+ *   x >= 0 (-0 included), 0 for x < 0, NaN -> NaN; step' = 0; softplus'
+ *   at y = +0 is -0 (times dy), the one zero whose sign differs from libm.
  *   softmax:  max-subtracted, so +-1e4 cannot overflow: softmax(1e4, -1e4, 0)
  *             = (1, 0, 0) exactly (log-softmax: (0, -2e4, -1e4)); a row of
  *             all -inf gives NaN (0/0, as the scalar kernel, without ever

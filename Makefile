@@ -22,9 +22,14 @@ LDLIBS  := -lm
 all:
 
 -include tests/tests.mk
+-include tests/act.mk
 -include examples/examples.mk
 -include bench/bench.mk
 -include tools/tools.mk
+
+# The test command also builds everything `make` builds (examples, tools),
+# warnings as errors, so nothing rots unbuilt.
+test: all
 
 $(BUILD):
 	mkdir -p $(BUILD)

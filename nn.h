@@ -414,8 +414,114 @@ NNDEF float nn_perceptron_predict(int dims, const float *w, float b,
                                   const float *x);
 
 /* ---- data utilities ----------------------------------------------------- */
+/* IDX files (the MNIST format): big-endian magic 0 0 type ndims, ndims
+ * big-endian uint32 dimensions, then the payload. Loading converts every
+ * element to float (uint8 stays 0..255). The magic, the type, the dimensions
+ * and the payload size are checked against the file length before anything
+ * is allocated. .gz files: decompress in the caller, then nn_idx_load_mem. */
+#define NN_IDX_MAX_DIMS 8
+#define NN_IDX_U8  0x08
+#define NN_IDX_S8  0x09
+#define NN_IDX_I16 0x0B
+#define NN_IDX_I32 0x0C
+#define NN_IDX_F32 0x0D
+#define NN_IDX_F64 0x0E
+typedef struct nn_idx {
+    int type;                       /* NN_IDX_U8 ... NN_IDX_F64              */
+    int ndims;                      /* 1 .. NN_IDX_MAX_DIMS                  */
+    int dims[NN_IDX_MAX_DIMS];
+    size_t count;                   /* product of the dimensions             */
+    float *data;                    /* count floats (NN_FREE'd by idx_free)  */
+} nn_idx;
+NNDEF nn_status nn_idx_load(const char *path, nn_idx *out);
+NNDEF nn_status nn_idx_load_mem(const void *buf, size_t len, nn_idx *out);
+NNDEF void      nn_idx_free(nn_idx *idx);
+/* Write type NN_IDX_U8 (values must be integers in 0..255) or NN_IDX_F32;
+ * through path.tmp renamed into place. */
+NNDEF nn_status nn_idx_save(const char *path, int type, int ndims,
+                            const int *dims, const float *data);
+
+/* Standardization: mean[j] and std[j] = sqrt(var[j] + eps) over the n rows
+ * of the training set (std 1 where that is 0), then applied to any set. */
+NNDEF nn_status nn_standardize_fit(int n, int d, const float *x, float eps,
+                                   float *mean, float *std);
+NNDEF nn_status nn_standardize_apply(int n, int d, float *x,
+                                     const float *mean, const float *std);
+
+/* Symmetric eigendecomposition (Householder tridiagonalization + implicit
+ * QL, in double): a is n x n (only read), eigenvalues w descending, the
+ * eigenvector of w[i] in row i of v (n x n, orthonormal rows). */
+NNDEF nn_status nn_eigh(int n, const double *a, double *w, double *v);
+
+/* PCA whitening: y = (x - mean) V^T diag(1/sqrt(lambda + eps)) onto the k
+ * leading eigenvectors of the training covariance (population, 1/n).
+ * Whitened training data has covariance diag(lambda / (lambda + eps)). */
+typedef struct nn_pca {
+    int d, k;
+    float eps;
+    float *mean;        /* d                                              */
+    float *eigval;      /* k, descending                                  */
+    float *w;           /* k x d: eigenvector rows scaled 1/sqrt(l + eps) */
+    float *shift;       /* k: w . mean, subtracted in apply               */
+} nn_pca;
+NNDEF nn_status nn_pca_fit(nn_pca *p, int n, int d, const float *x, int k,
+                           float eps);
+NNDEF nn_status nn_pca_apply(const nn_pca *p, int n, const float *x,
+                             float *y);                 /* y: n x k       */
+NNDEF void      nn_pca_free(nn_pca *p);
+
+/* Class labels (integers 0..classes-1 stored as floats) to one-hot rows. */
+NNDEF nn_status nn_one_hot(int n, const float *labels, int classes, float *y);
+NNDEF int       nn_argmax(int n, const float *x);     /* first max; -1 if n<1 */
+/* idx = a uniform random permutation of 0..n-1 (Fisher-Yates, nn_rng). */
+NNDEF nn_status nn_shuffle_index(int n, int *idx, uint64_t seed);
+/* dst row i = src row idx[i] (cols floats per row; idx in 0..src_rows-1). */
+NNDEF nn_status nn_gather_rows(int n, const int *idx, int src_rows, int cols,
+                               const float *src, float *dst);
+/* Seeded split of n rows into n_train = n - n_val - n_test, n_val, n_test
+ * row indices (each part in shuffled order). With labels (class ids as
+ * floats, 0..classes-1) the split is stratified: each part keeps the class
+ * proportions (largest remainder). labels may be NULL; val/test may be NULL
+ * when their count is 0. */
+NNDEF nn_status nn_split(int n, const float *labels, int classes, int n_val,
+                         int n_test, uint64_t seed, int *train_idx,
+                         int *val_idx, int *test_idx);
 
 /* ---- model files -------------------------------------------------------- */
+/* Versioned little-endian binary: magic, version, flags, loss, metadata,
+ * layer table (size, activation, dropout), float32 parameters (and, in a
+ * checkpoint, the optimizer moments, step count and RNG state), CRC-32 over
+ * everything. Saving writes path.tmp and renames it into place; loading
+ * checks every field and the exact file length before allocating, and the
+ * CRC before building the net. A loaded net has no ctx: make one. */
+#define NN_MODEL_VERSION 1
+#define NN_MODEL_MAX_LAYERS 4096
+#define NN_MODEL_MAX_WIDTH (1 << 24)
+typedef struct nn_model_info {
+    uint64_t seed;      /* training seed (save: 0 = the net's init seed)  */
+    int epochs;         /* epochs completed                               */
+    float loss;         /* last loss (NaN if unknown)                     */
+    int64_t date;       /* unix time of saving (save: 0 = now)            */
+    long step;          /* optimizer steps (load: also set in the net)    */
+    nn_rng rng;         /* training RNG state (checkpoints)               */
+    nn_opt opt;         /* optimizer settings (checkpoints)               */
+    int checkpoint;     /* load: the file holds optimizer state           */
+    char error[160];    /* load/save failure: what exactly was wrong      */
+} nn_model_info;
+NNDEF nn_model_info nn_model_info_default(void);
+/* A model: shapes, activations, loss, dropout, parameters. info may be NULL. */
+NNDEF nn_status nn_model_save(const char *path, const nn_net *net,
+                              const nn_model_info *info);
+/* A checkpoint: the model plus optimizer moments, step count, RNG, opt. */
+NNDEF nn_status nn_checkpoint_save(const char *path, const nn_net *net,
+                                   const nn_model_info *info);
+/* Loads either kind (a checkpoint also restores the optimizer state and
+ * step count into the net). info may be NULL. */
+NNDEF nn_status nn_model_load(const char *path, nn_net **out,
+                              nn_model_info *info);
+NNDEF nn_status nn_model_load_mem(const void *buf, size_t len, nn_net **out,
+                                  nn_model_info *info);
+NNDEF uint32_t  nn_crc32(uint32_t crc, const void *buf, size_t len);
 
 #ifdef __cplusplus
 }
@@ -623,11 +729,13 @@ struct nn_kernels {
     /* -- GEMM (section 2.7 owns these) -- */
     int mr, nr;                 /* register tile of the micro-kernel       */
     int mc, kc, nc;             /* cache blocking derived at init          */
-    /* C(m x n tile, strides rsc/csc) = A~ B~ + beta C over kc steps, from
-     * packed panels: A~ kc groups of mr floats, B~ kc groups of nr floats.
-     * m < mr or n < nr (edge tiles) never touch C outside m x n; beta == 0
-     * never reads C. */
-    void (*gemm_ukr)(int kc, const float *a, const float *b, float *c,
+    /* C(m x n tile, strides rsc/csc) = alpha A B + beta C over kc steps:
+     * A(i,p) = a[i*rsa + p*csa] (packed: rsa 1, csa mr; or the user's A,
+     * rows i >= m never read), B(p,j) = b[p*rsb + j] (nr floats readable
+     * per row: packed, or the user's B for a full panel). m < mr or n < nr
+     * (edge tiles) never touch C outside m x n; beta == 0 never reads C. */
+    void (*gemm_ukr)(int kc, float alpha, const float *a, ptrdiff_t rsa,
+                     ptrdiff_t csa, const float *b, ptrdiff_t rsb, float *c,
                      ptrdiff_t rsc, ptrdiff_t csc, int m, int n, float beta);
     /* Pack one panel: rows [0,mn) (mn <= r) by k columns of X(i,p) =
      * X[i*rs + p*cs], times alpha, as k groups of r floats (zero padded). */
@@ -642,6 +750,8 @@ struct nn_kernels {
     void (*gemm_axpy)(int M, int N, int K, float alpha, const float *a,
                       ptrdiff_t rsa, ptrdiff_t csa, const float *b,
                       ptrdiff_t ldb, float beta, float *c, ptrdiff_t ldc);
+    int dot_n, dot_m;           /* A B^T with N <= dot_n, or M <= dot_m and
+                                   K >= 256: the dot path (no packing)     */
     /* -- element-wise (section 2.8 owns these) -- */
     nn__act_fwd_fn act_fwd[NN_ACT_COUNT];
     nn__act_bwd_fn act_bwd[NN_ACT_COUNT];
@@ -1261,61 +1371,86 @@ NN__INTERNAL void nn__fill_scalar(nn_kernels *k)
 
 /* Shared by every ISA's micro-kernel for edge tiles and strided C: combine
  * an m x n block of the accumulator tile t (row stride ldt) into C. */
-NN__INTERNAL void nn__gemm_tile_store(const float *t, int ldt, float *C,
-                                      ptrdiff_t rsc, ptrdiff_t csc, int m,
-                                      int n, float beta)
+NN__INTERNAL void nn__gemm_tile_store(const float *t, int ldt, float alpha,
+                                      float *C, ptrdiff_t rsc, ptrdiff_t csc,
+                                      int m, int n, float beta)
 {
     int i, j;
     for (i = 0; i < m; i++) {
         float *c = C + i * rsc;
         const float *ti = t + (size_t)i * ldt;
         if (beta == 0.0f)
-            for (j = 0; j < n; j++) c[j * csc] = ti[j];
+            for (j = 0; j < n; j++) c[j * csc] = alpha * ti[j];
         else
-            for (j = 0; j < n; j++) c[j * csc] = ti[j] + beta * c[j * csc];
+            for (j = 0; j < n; j++)
+                c[j * csc] = alpha * ti[j] + beta * c[j * csc];
     }
 }
 
-/* Portable packer (and every ISA's fallback for the cases it does not
- * vectorize): rows along the panel, k groups of r floats, zero padded. */
-NN__INTERNAL void nn__gemm_pack_scalar(int mn, int k, const float *x,
-                                       ptrdiff_t rs, ptrdiff_t cs,
-                                       float alpha, int r, float *dst)
+/* Row pointers of an MR-row micro-panel of A: row i >= m aliases row 0,
+ * so the kernels never read outside the user's A. */
+NN__INTERNAL void nn__gemm_rows(const float *a, ptrdiff_t rsa, int m, int mr,
+                                const float **rows)
+{
+    int i;
+    for (i = 0; i < mr; i++) rows[i] = a + (i < m ? i * rsa : 0);
+}
+
+/* Pack rows [0,mn) x k columns of X(i,p) = x[i*rs + p*cs] (times alpha)
+ * as k groups at stride ld, each group r floats: mn values, then zeros. */
+NN__INTERNAL void nn__gemm_pack_part(int mn, int k, const float *x,
+                                     ptrdiff_t rs, ptrdiff_t cs, float alpha,
+                                     int r, int ld, float *dst)
 {
     int i, p;
-    if (cs == 1) {              /* rows contiguous along k: scatter by r */
+    if (cs == 1) {              /* rows contiguous along k: scatter by ld */
         for (i = 0; i < mn; i++) {
             const float *xi = x + i * rs;
-            for (p = 0; p < k; p++) dst[(size_t)p * r + i] = alpha * xi[p];
+            for (p = 0; p < k; p++) dst[(size_t)p * ld + i] = alpha * xi[p];
         }
     } else {                    /* a group is r values down one column */
         for (p = 0; p < k; p++) {
             const float *xp = x + p * cs;
-            float *d = dst + (size_t)p * r;
+            float *d = dst + (size_t)p * ld;
             if (rs == 1) for (i = 0; i < mn; i++) d[i] = alpha * xp[i];
             else for (i = 0; i < mn; i++) d[i] = alpha * xp[i * rs];
         }
     }
     if (mn < r)
         for (p = 0; p < k; p++)
-            for (i = mn; i < r; i++) dst[(size_t)p * r + i] = 0.0f;
+            for (i = mn; i < r; i++) dst[(size_t)p * ld + i] = 0.0f;
+}
+
+/* Portable packer (and every ISA's fallback for the cases it does not
+ * vectorize): one panel, k groups of r floats, zero padded. */
+NN__INTERNAL void nn__gemm_pack_scalar(int mn, int k, const float *x,
+                                       ptrdiff_t rs, ptrdiff_t cs,
+                                       float alpha, int r, float *dst)
+{
+    nn__gemm_pack_part(mn, k, x, rs, cs, alpha, r, r, dst);
 }
 
 #define NN__SC_MR 4
 #define NN__SC_NR 4
-NN__INTERNAL void nn__gemm_ukr_scalar(int kc, const float *a, const float *b,
-                                      float *C, ptrdiff_t rsc, ptrdiff_t csc,
-                                      int m, int n, float beta)
+NN__INTERNAL void nn__gemm_ukr_scalar(int kc, float alpha, const float *a,
+                                      ptrdiff_t rsa, ptrdiff_t csa,
+                                      const float *b, ptrdiff_t rsb, float *C,
+                                      ptrdiff_t rsc, ptrdiff_t csc, int m,
+                                      int n, float beta)
 {
     float t[NN__SC_MR * NN__SC_NR];
+    const float *r[NN__SC_MR];
     int i, j, p;
+    nn__gemm_rows(a, rsa, m, NN__SC_MR, r);
     for (i = 0; i < NN__SC_MR * NN__SC_NR; i++) t[i] = 0.0f;
     for (p = 0; p < kc; p++) {
-        const float *ap = a + (size_t)p * NN__SC_MR, *bp = b + (size_t)p * NN__SC_NR;
-        for (i = 0; i < NN__SC_MR; i++)
-            for (j = 0; j < NN__SC_NR; j++) t[i * NN__SC_NR + j] += ap[i] * bp[j];
+        const float *bp = b + p * rsb;
+        for (i = 0; i < NN__SC_MR; i++) {
+            float av = r[i][p * csa];
+            for (j = 0; j < NN__SC_NR; j++) t[i * NN__SC_NR + j] += av * bp[j];
+        }
     }
-    nn__gemm_tile_store(t, NN__SC_NR, C, rsc, csc, m, n, beta);
+    nn__gemm_tile_store(t, NN__SC_NR, alpha, C, rsc, csc, m, n, beta);
 }
 
 /* C(i,j) = alpha <A_i, B_j> + beta C(i,j): four independent partial sums
@@ -1456,47 +1591,54 @@ NN__TARGET_AVX2 static void nn__opt_avx2(const nn__opt_args *a, size_t n,
 #define NN__Y_MR 6
 #define NN__Y_NR 16
 #define NN__Y_ROW(i)                                                       \
-    a = _mm256_broadcast_ss(A + i);                                        \
+    a = _mm256_broadcast_ss(r[i] + q);                                     \
     c##i##0 = _mm256_fmadd_ps(a, b0, c##i##0);                             \
     c##i##1 = _mm256_fmadd_ps(a, b1, c##i##1);
 #define NN__Y_PUT(i)                                                       \
     _mm256_storeu_ps(t + i * 16, c##i##0);                                 \
     _mm256_storeu_ps(t + i * 16 + 8, c##i##1);
 #define NN__Y_STORE(i)                                                     \
-    if (beta == 0.0f) {                                                    \
-        _mm256_storeu_ps(C + i * rsc, c##i##0);                            \
-        _mm256_storeu_ps(C + i * rsc + 8, c##i##1);                        \
-    } else {                                                               \
-        _mm256_storeu_ps(C + i * rsc, _mm256_fmadd_ps(                     \
-            vb, _mm256_loadu_ps(C + i * rsc), c##i##0));                   \
-        _mm256_storeu_ps(C + i * rsc + 8, _mm256_fmadd_ps(                 \
-            vb, _mm256_loadu_ps(C + i * rsc + 8), c##i##1));               \
-    }
+    c##i##0 = _mm256_mul_ps(va, c##i##0);                                  \
+    c##i##1 = _mm256_mul_ps(va, c##i##1);                                  \
+    if (beta != 0.0f) {                                                    \
+        c##i##0 = _mm256_fmadd_ps(vb, _mm256_loadu_ps(C + i * rsc), c##i##0);      \
+        c##i##1 = _mm256_fmadd_ps(vb, _mm256_loadu_ps(C + i * rsc + 8), c##i##1);  \
+    }                                                                      \
+    _mm256_storeu_ps(C + i * rsc, c##i##0);                                \
+    _mm256_storeu_ps(C + i * rsc + 8, c##i##1);
 NN__TARGET_AVX2 NN__INTERNAL void nn__gemm_ukr_avx2(
-    int kc, const float *NN__RESTRICT A, const float *NN__RESTRICT B,
-    float *C, ptrdiff_t rsc, ptrdiff_t csc, int m, int n, float beta)
+    int kc, float alpha, const float *A, ptrdiff_t rsa, ptrdiff_t csa,
+    const float *B, ptrdiff_t rsb, float *C, ptrdiff_t rsc, ptrdiff_t csc,
+    int m, int n, float beta)
 {
     __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00;
     __m256 c20 = c00, c21 = c00, c30 = c00, c31 = c00, c40 = c00, c41 = c00;
     __m256 c50 = c00, c51 = c00, a, b0, b1;
-    int p;
-    for (p = 0; p < kc; p++) {
+    const float *r[NN__Y_MR];
+    ptrdiff_t q = 0;
+    int p, full = m == NN__Y_MR && n == NN__Y_NR && csc == 1;
+    nn__gemm_rows(A, rsa, m, NN__Y_MR, r);
+    if (full)
+        for (p = 0; p < NN__Y_MR; p++) {    /* C arrives while we compute */
+            _mm_prefetch((const char *)(C + p * rsc), _MM_HINT_T0);
+            _mm_prefetch((const char *)(C + p * rsc + 8), _MM_HINT_T0);
+        }
+    for (p = 0; p < kc; p++, q += csa) {
         b0 = _mm256_loadu_ps(B);
         b1 = _mm256_loadu_ps(B + 8);
         NN__Y_ROW(0) NN__Y_ROW(1) NN__Y_ROW(2)
         NN__Y_ROW(3) NN__Y_ROW(4) NN__Y_ROW(5)
-        A += NN__Y_MR;
-        B += NN__Y_NR;
+        B += rsb;
     }
-    if (m == NN__Y_MR && n == NN__Y_NR && csc == 1) {
-        __m256 vb = _mm256_set1_ps(beta);
+    if (full) {
+        __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);
         NN__Y_STORE(0) NN__Y_STORE(1) NN__Y_STORE(2)
         NN__Y_STORE(3) NN__Y_STORE(4) NN__Y_STORE(5)
     } else {
         float t[NN__Y_MR * NN__Y_NR];
         NN__Y_PUT(0) NN__Y_PUT(1) NN__Y_PUT(2)
         NN__Y_PUT(3) NN__Y_PUT(4) NN__Y_PUT(5)
-        nn__gemm_tile_store(t, NN__Y_NR, C, rsc, csc, m, n, beta);
+        nn__gemm_tile_store(t, NN__Y_NR, alpha, C, rsc, csc, m, n, beta);
     }
 }
 
@@ -1531,28 +1673,37 @@ NN__TARGET_AVX2 NN__INTERNAL void nn__gemm_pack_avx2(int mn, int k,
                                                      int r, float *dst)
 {
     __m256 va = _mm256_set1_ps(alpha), v[8];
-    int p = 0, g, i;
-    if (mn != r || (r & 7)) {
+    int p = 0, g, i, m8 = mn & ~7;
+    if (r & 7) {
         nn__gemm_pack_scalar(mn, k, x, rs, cs, alpha, r, dst);
         return;
     }
     if (cs == 1) {
+        /* groups of 8 rows: 8 x 8 transposes; the last mn % 8 rows and the
+         * zero padding: scalar */
         for (; p + 8 <= k; p += 8)
-            for (g = 0; g < r; g += 8) {
+            for (g = 0; g < m8; g += 8) {
                 for (i = 0; i < 8; i++)
                     v[i] = _mm256_mul_ps(va, _mm256_loadu_ps(x + (g + i) * rs + p));
                 nn__tr8x8_avx2(v);
                 for (i = 0; i < 8; i++)
                     _mm256_storeu_ps(dst + (size_t)(p + i) * r + g, v[i]);
             }
+        if (m8 < r)
+            nn__gemm_pack_part(mn - m8, p, x + m8 * rs, rs, cs, alpha, r - m8,
+                               r, dst + m8);
         if (p < k)
             nn__gemm_pack_scalar(mn, k - p, x + p, rs, cs, alpha, r,
                                  dst + (size_t)p * r);
     } else if (rs == 1) {
-        for (; p < k; p++)
-            for (g = 0; g < r; g += 8)
-                _mm256_storeu_ps(dst + (size_t)p * r + g,
-                                 _mm256_mul_ps(va, _mm256_loadu_ps(x + p * cs + g)));
+        for (; p < k; p++) {
+            const float *xp = x + p * cs;
+            float *d = dst + (size_t)p * r;
+            for (g = 0; g < m8; g += 8)
+                _mm256_storeu_ps(d + g, _mm256_mul_ps(va, _mm256_loadu_ps(xp + g)));
+            for (g = m8; g < mn; g++) d[g] = alpha * xp[g];
+            for (; g < r; g++) d[g] = 0.0f;
+        }
     } else {
         nn__gemm_pack_scalar(mn, k, x, rs, cs, alpha, r, dst);
     }
@@ -1567,7 +1718,8 @@ NN__TARGET_AVX2 static inline float nn__hsum_avx2(__m256 v)
 }
 
 /* Dot-product path (batch-1 forward x W^T): up to 4 rows of B share each
- * load of A; vector partial sums, then a fixed-order horizontal sum. */
+ * load of A (named accumulators: an array indexed in a loop would live in
+ * memory); vector partial sums, fixed-order horizontal sums, scalar tail. */
 NN__TARGET_AVX2 NN__INTERNAL void nn__gemm_dot_avx2(int M, int N, int K,
                                                     float alpha, const float *A,
                                                     ptrdiff_t lda, const float *B,
@@ -1578,28 +1730,27 @@ NN__TARGET_AVX2 NN__INTERNAL void nn__gemm_dot_avx2(int M, int N, int K,
     for (i = 0; i < M; i++) {
         const float *a = A + i * lda;
         for (j = 0; j < N; j += 4) {
-            int nb = N - j < 4 ? N - j : 4;
+            int nb = N - j < 4 ? N - j : 4, pp;
             const float *b[4];
-            __m256 s[4];
+            __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0, va;
             float r[4];
-            for (q = 0; q < 4; q++) {
-                b[q] = B + (j + (q < nb ? q : 0)) * ldb;
-                s[q] = _mm256_setzero_ps();
-            }
+            b[0] = B + j * ldb;
+            b[1] = nb > 1 ? b[0] + ldb : b[0];
+            b[2] = nb > 2 ? b[1] + ldb : b[0];
+            b[3] = nb > 3 ? b[2] + ldb : b[0];
             for (p = 0; p + 8 <= K; p += 8) {
-                __m256 va = _mm256_loadu_ps(a + p);
-                s[0] = _mm256_fmadd_ps(va, _mm256_loadu_ps(b[0] + p), s[0]);
-                s[1] = _mm256_fmadd_ps(va, _mm256_loadu_ps(b[1] + p), s[1]);
-                s[2] = _mm256_fmadd_ps(va, _mm256_loadu_ps(b[2] + p), s[2]);
-                s[3] = _mm256_fmadd_ps(va, _mm256_loadu_ps(b[3] + p), s[3]);
+                va = _mm256_loadu_ps(a + p);
+                s0 = _mm256_fmadd_ps(va, _mm256_loadu_ps(b[0] + p), s0);
+                s1 = _mm256_fmadd_ps(va, _mm256_loadu_ps(b[1] + p), s1);
+                s2 = _mm256_fmadd_ps(va, _mm256_loadu_ps(b[2] + p), s2);
+                s3 = _mm256_fmadd_ps(va, _mm256_loadu_ps(b[3] + p), s3);
             }
+            r[0] = nn__hsum_avx2(s0); r[1] = nn__hsum_avx2(s1);
+            r[2] = nn__hsum_avx2(s2); r[3] = nn__hsum_avx2(s3);
             for (q = 0; q < nb; q++) {
-                int pp;
-                r[q] = nn__hsum_avx2(s[q]);
+                float *c = C + i * ldc + j + q;
                 for (pp = p; pp < K; pp++) r[q] += a[pp] * b[q][pp];
-                r[q] *= alpha;
-                C[i * ldc + j + q] = beta == 0.0f ? r[q]
-                                                  : r[q] + beta * C[i * ldc + j + q];
+                *c = beta == 0.0f ? alpha * r[q] : alpha * r[q] + beta * *c;
             }
         }
     }
@@ -1607,39 +1758,41 @@ NN__TARGET_AVX2 NN__INTERNAL void nn__gemm_dot_avx2(int M, int N, int K,
 
 /* Row-update path (batch-1 backward, rank-few updates): C_i over column
  * chunks of 32 held in registers while p runs over K. */
+#define NN__Y_OUT(ptr, s)                                                  \
+    {                                                                      \
+        __m256 v_ = _mm256_mul_ps(val, s);                                 \
+        if (beta != 0.0f) v_ = _mm256_fmadd_ps(vb, _mm256_loadu_ps(ptr), v_); \
+        _mm256_storeu_ps(ptr, v_);                                         \
+    }
 NN__TARGET_AVX2 NN__INTERNAL void nn__gemm_axpy_avx2(
     int M, int N, int K, float alpha, const float *A, ptrdiff_t rsa,
     ptrdiff_t csa, const float *B, ptrdiff_t ldb, float beta, float *C,
     ptrdiff_t ldc)
 {
     __m256 val = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);
-    int i, j, p, q, w;
+    int i, j, p;
     for (i = 0; i < M; i++) {
         const float *a = A + i * rsa;
         float *c = C + i * ldc;
-        for (j = 0; j + 8 <= N; j += 8 * w) {
-            __m256 s[4];
-            w = N - j >= 32 ? 4 : 1;
-            for (q = 0; q < 4; q++) s[q] = _mm256_setzero_ps();
-            if (w == 4)
-                for (p = 0; p < K; p++) {
-                    __m256 va = _mm256_broadcast_ss(a + p * csa);
-                    const float *b = B + p * ldb + j;
-                    s[0] = _mm256_fmadd_ps(va, _mm256_loadu_ps(b), s[0]);
-                    s[1] = _mm256_fmadd_ps(va, _mm256_loadu_ps(b + 8), s[1]);
-                    s[2] = _mm256_fmadd_ps(va, _mm256_loadu_ps(b + 16), s[2]);
-                    s[3] = _mm256_fmadd_ps(va, _mm256_loadu_ps(b + 24), s[3]);
-                }
-            else
-                for (p = 0; p < K; p++)
-                    s[0] = _mm256_fmadd_ps(_mm256_broadcast_ss(a + p * csa),
-                                           _mm256_loadu_ps(B + p * ldb + j), s[0]);
-            for (q = 0; q < w; q++) {
-                __m256 v = _mm256_mul_ps(val, s[q]);
-                if (beta != 0.0f)
-                    v = _mm256_fmadd_ps(vb, _mm256_loadu_ps(c + j + 8 * q), v);
-                _mm256_storeu_ps(c + j + 8 * q, v);
+        for (j = 0; j + 32 <= N; j += 32) {
+            __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+            for (p = 0; p < K; p++) {
+                __m256 va = _mm256_broadcast_ss(a + p * csa);
+                const float *b = B + p * ldb + j;
+                s0 = _mm256_fmadd_ps(va, _mm256_loadu_ps(b), s0);
+                s1 = _mm256_fmadd_ps(va, _mm256_loadu_ps(b + 8), s1);
+                s2 = _mm256_fmadd_ps(va, _mm256_loadu_ps(b + 16), s2);
+                s3 = _mm256_fmadd_ps(va, _mm256_loadu_ps(b + 24), s3);
             }
+            NN__Y_OUT(c + j, s0) NN__Y_OUT(c + j + 8, s1)
+            NN__Y_OUT(c + j + 16, s2) NN__Y_OUT(c + j + 24, s3)
+        }
+        for (; j + 8 <= N; j += 8) {
+            __m256 s0 = _mm256_setzero_ps();
+            for (p = 0; p < K; p++)
+                s0 = _mm256_fmadd_ps(_mm256_broadcast_ss(a + p * csa),
+                                     _mm256_loadu_ps(B + p * ldb + j), s0);
+            NN__Y_OUT(c + j, s0)
         }
         if (j < N)
             nn__gemm_axpy_scalar(1, N - j, K, alpha, a, 0, csa, B + j, ldb,
@@ -2220,54 +2373,56 @@ NN__TARGET_AVX512 static void nn__opt_avx512(const nn__opt_args *a, size_t n,
 #define NN__Z_MR 8
 #define NN__Z_NR 32
 #define NN__Z_ROW(i)                                                       \
-    a = _mm512_set1_ps(A[i]);                                              \
+    a = _mm512_set1_ps(r[i][q]);                                           \
     c##i##0 = _mm512_fmadd_ps(a, b0, c##i##0);                             \
     c##i##1 = _mm512_fmadd_ps(a, b1, c##i##1);
 #define NN__Z_PUT(i)                                                       \
     _mm512_storeu_ps(t + i * 32, c##i##0);                                 \
     _mm512_storeu_ps(t + i * 32 + 16, c##i##1);
 #define NN__Z_STORE(i)                                                     \
-    if (beta == 0.0f) {                                                    \
-        _mm512_storeu_ps(C + i * rsc, c##i##0);                            \
-        _mm512_storeu_ps(C + i * rsc + 16, c##i##1);                       \
-    } else {                                                               \
-        _mm512_storeu_ps(C + i * rsc, _mm512_fmadd_ps(                     \
-            vb, _mm512_loadu_ps(C + i * rsc), c##i##0));                   \
-        _mm512_storeu_ps(C + i * rsc + 16, _mm512_fmadd_ps(                \
-            vb, _mm512_loadu_ps(C + i * rsc + 16), c##i##1));              \
-    }
+    c##i##0 = _mm512_mul_ps(va, c##i##0);                                  \
+    c##i##1 = _mm512_mul_ps(va, c##i##1);                                  \
+    if (beta != 0.0f) {                                                    \
+        c##i##0 = _mm512_fmadd_ps(vb, _mm512_loadu_ps(C + i * rsc), c##i##0);      \
+        c##i##1 = _mm512_fmadd_ps(vb, _mm512_loadu_ps(C + i * rsc + 16), c##i##1); \
+    }                                                                      \
+    _mm512_storeu_ps(C + i * rsc, c##i##0);                                \
+    _mm512_storeu_ps(C + i * rsc + 16, c##i##1);
 NN__TARGET_AVX512 NN__INTERNAL void nn__gemm_ukr_avx512(
-    int kc, const float *NN__RESTRICT A, const float *NN__RESTRICT B,
-    float *C, ptrdiff_t rsc, ptrdiff_t csc, int m, int n, float beta)
+    int kc, float alpha, const float *A, ptrdiff_t rsa, ptrdiff_t csa,
+    const float *B, ptrdiff_t rsb, float *C, ptrdiff_t rsc, ptrdiff_t csc,
+    int m, int n, float beta)
 {
     __m512 c00 = _mm512_setzero_ps(), c01 = c00, c10 = c00, c11 = c00;
     __m512 c20 = c00, c21 = c00, c30 = c00, c31 = c00, c40 = c00, c41 = c00;
     __m512 c50 = c00, c51 = c00, c60 = c00, c61 = c00, c70 = c00, c71 = c00;
     __m512 a, b0, b1;
-    int p;
-    for (p = 0; p < kc; p++) {
+    const float *r[NN__Z_MR];
+    ptrdiff_t q = 0;
+    int p, full = m == NN__Z_MR && n == NN__Z_NR && csc == 1;
+    nn__gemm_rows(A, rsa, m, NN__Z_MR, r);
+    if (full)
+        for (p = 0; p < NN__Z_MR; p++) {    /* C arrives while we compute */
+            _mm_prefetch((const char *)(C + p * rsc), _MM_HINT_T0);
+            _mm_prefetch((const char *)(C + p * rsc + 16), _MM_HINT_T0);
+        }
+    for (p = 0; p < kc; p++, q += csa) {
         b0 = _mm512_loadu_ps(B);
         b1 = _mm512_loadu_ps(B + 16);
         NN__Z_ROW(0) NN__Z_ROW(1) NN__Z_ROW(2) NN__Z_ROW(3)
         NN__Z_ROW(4) NN__Z_ROW(5) NN__Z_ROW(6) NN__Z_ROW(7)
-        A += NN__Z_MR;
-        B += NN__Z_NR;
+        B += rsb;
     }
-    if (m == NN__Z_MR && n == NN__Z_NR && csc == 1) {
-        __m512 vb = _mm512_set1_ps(beta);
+    if (full) {
+        __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
         NN__Z_STORE(0) NN__Z_STORE(1) NN__Z_STORE(2) NN__Z_STORE(3)
         NN__Z_STORE(4) NN__Z_STORE(5) NN__Z_STORE(6) NN__Z_STORE(7)
     } else {
         float t[NN__Z_MR * NN__Z_NR];
         NN__Z_PUT(0) NN__Z_PUT(1) NN__Z_PUT(2) NN__Z_PUT(3)
         NN__Z_PUT(4) NN__Z_PUT(5) NN__Z_PUT(6) NN__Z_PUT(7)
-        nn__gemm_tile_store(t, NN__Z_NR, C, rsc, csc, m, n, beta);
+        nn__gemm_tile_store(t, NN__Z_NR, alpha, C, rsc, csc, m, n, beta);
     }
-}
-
-NN__TARGET_AVX512 static inline __mmask16 nn__mask16(int n)
-{
-    return (__mmask16)(n >= 16 ? 0xFFFFu : (1u << n) - 1u);
 }
 
 /* Fixed-order horizontal sum, through memory: gcc 12's C++ mode warns
@@ -2279,78 +2434,216 @@ NN__TARGET_AVX512 static inline float nn__hsum_avx512(__m512 v)
     return nn__hsum_avx2(_mm256_add_ps(_mm256_loadu_ps(t), _mm256_loadu_ps(t + 8)));
 }
 
-/* Dot-product path: 4 rows of B per load of A, masked tails (no scalar
- * remainder, no reads past row ends). */
+/* Sums of four vectors, each over its 16 lanes, in a fixed order. */
+NN__TARGET_AVX512 static inline __m128 nn__hsum4_avx512(__m512 s0, __m512 s1,
+                                                        __m512 s2, __m512 s3)
+{
+    float t[16];
+    /* the _mask_ forms: gcc 12's C++ mode warns inside the plain ones */
+    const __mmask16 k16 = (__mmask16)0xFFFFu;
+    const __mmask8 k8 = (__mmask8)0xFFu;
+    __m512 a = _mm512_add_ps(_mm512_mask_unpacklo_ps(s0, k16, s0, s1),
+                             _mm512_mask_unpackhi_ps(s0, k16, s0, s1));
+    __m512 b = _mm512_add_ps(_mm512_mask_unpacklo_ps(s2, k16, s2, s3),
+                             _mm512_mask_unpackhi_ps(s2, k16, s2, s3));
+    __m512d ad = _mm512_castps_pd(a), bd = _mm512_castps_pd(b);
+    __m512 c = _mm512_add_ps(
+        _mm512_castpd_ps(_mm512_mask_unpacklo_pd(ad, k8, ad, bd)),
+        _mm512_castpd_ps(_mm512_mask_unpackhi_pd(ad, k8, ad, bd)));
+    _mm512_storeu_ps(t, c);     /* lane l of each 128-bit quarter: sum l */
+    return _mm_add_ps(_mm_add_ps(_mm_loadu_ps(t), _mm_loadu_ps(t + 4)),
+                      _mm_add_ps(_mm_loadu_ps(t + 8), _mm_loadu_ps(t + 12)));
+}
+
+/* Dot-product path (batch-1 forward x W^T, and thin N): blocks of 4 rows
+ * of A by 4 rows of B, 16 named accumulators (8 loads per 16 FMAs), masked
+ * K tail; rows past M or N alias row 0 and are not stored. */
+#define NN__Z_DOTROW(ld, s0, s1, s2, s3, x)                                \
+    va = ld(x + p);                                                        \
+    s0 = _mm512_fmadd_ps(va, w0, s0);                                      \
+    s1 = _mm512_fmadd_ps(va, w1, s1);                                      \
+    s2 = _mm512_fmadd_ps(va, w2, s2);                                      \
+    s3 = _mm512_fmadd_ps(va, w3, s3);
+#define NN__Z_DOTSTEP(ld)                                                  \
+    {                                                                      \
+        __m512 va, w0 = ld(b0 + p), w1 = ld(b1 + p), w2 = ld(b2 + p);      \
+        __m512 w3 = ld(b3 + p);                                            \
+        NN__Z_DOTROW(ld, s00, s01, s02, s03, a0)                             \
+        NN__Z_DOTROW(ld, s10, s11, s12, s13, a1)                             \
+        NN__Z_DOTROW(ld, s20, s21, s22, s23, a2)                             \
+        NN__Z_DOTROW(ld, s30, s31, s32, s33, a3)                             \
+    }
+#define NN__Z_LDU(x) _mm512_loadu_ps(x)
+#define NN__Z_LDM(x) _mm512_maskz_loadu_ps(mk, x)
+#define NN__Z_DOT1(ld)                                                     \
+    {                                                                      \
+        __m512 va = ld(a + p);                                             \
+        s0 = _mm512_fmadd_ps(va, ld(b0 + p), s0);                          \
+        s1 = _mm512_fmadd_ps(va, ld(b1 + p), s1);                          \
+        s2 = _mm512_fmadd_ps(va, ld(b2 + p), s2);                          \
+        s3 = _mm512_fmadd_ps(va, ld(b3 + p), s3);                          \
+    }
+/* One row of A against rows j.. of B, 4 at a time (a lone row: batch 1). */
+NN__TARGET_AVX512 static inline void nn__gemm_dot1_avx512(
+    int N, int K, float alpha, const float *a, const float *B, ptrdiff_t ldb,
+    float beta, float *c)
+{
+    __mmask16 mk = (__mmask16)((1u << (K & 15)) - 1u);
+    int j, p, q;
+    for (j = 0; j < N; j += 4) {
+        int nb = N - j < 4 ? N - j : 4;
+        const float *b0 = B + j * ldb, *b1 = nb > 1 ? b0 + ldb : b0;
+        const float *b2 = nb > 2 ? b1 + ldb : b0, *b3 = nb > 3 ? b2 + ldb : b0;
+        __m512 s0 = _mm512_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+        float o[4];
+        for (p = 0; p + 16 <= K; p += 16)
+            NN__Z_DOT1(NN__Z_LDU)
+        if (p < K)
+            NN__Z_DOT1(NN__Z_LDM)
+        _mm_storeu_ps(o, nn__hsum4_avx512(s0, s1, s2, s3));
+        for (q = 0; q < nb; q++)
+            c[j + q] = beta == 0.0f ? alpha * o[q] : alpha * o[q] + beta * c[j + q];
+    }
+}
+
+#define NN__Z_DOTOUT(r, s0, s1, s2, s3)                                    \
+    if (r < mb) {                                                          \
+        float o_[4];                                                       \
+        float *c_ = C + (i + r) * ldc + j;                                 \
+        _mm_storeu_ps(o_, nn__hsum4_avx512(s0, s1, s2, s3));               \
+        for (q = 0; q < nb; q++)                                           \
+            c_[q] = beta == 0.0f ? alpha * o_[q] : alpha * o_[q] + beta * c_[q]; \
+    }
 NN__TARGET_AVX512 NN__INTERNAL void nn__gemm_dot_avx512(
     int M, int N, int K, float alpha, const float *A, ptrdiff_t lda,
     const float *B, ptrdiff_t ldb, float beta, float *C, ptrdiff_t ldc)
 {
+    __mmask16 mk = (__mmask16)((1u << (K & 15)) - 1u);
     int i, j, p, q;
-    for (i = 0; i < M; i++) {
-        const float *a = A + i * lda;
-        for (j = 0; j < N; j += 4) {
-            int nb = N - j < 4 ? N - j : 4;
-            const float *b[4];
-            __m512 s[4];
-            for (q = 0; q < 4; q++) {
-                b[q] = B + (j + (q < nb ? q : 0)) * ldb;
-                s[q] = _mm512_setzero_ps();
+    /* j outer: 4 rows of B stay in L1 while the rows of A stream by */
+    for (j = 0; j < N; j += 4) {
+        int nb = N - j < 4 ? N - j : 4;
+        const float *b0 = B + j * ldb, *b1 = nb > 1 ? b0 + ldb : b0;
+        const float *b2 = nb > 2 ? b1 + ldb : b0, *b3 = nb > 3 ? b2 + ldb : b0;
+        for (i = 0; i < M; i += 4) {
+            int mb = M - i < 4 ? M - i : 4;
+            const float *a0 = A + i * lda, *a1 = mb > 1 ? a0 + lda : a0;
+            const float *a2 = mb > 2 ? a1 + lda : a0, *a3 = mb > 3 ? a2 + lda : a0;
+            __m512 s00, s01, s02, s03, s10, s11, s12, s13;
+            __m512 s20, s21, s22, s23, s30, s31, s32, s33;
+            if (mb == 1) {      /* a lone row: 4 accumulators, not 16 */
+                nn__gemm_dot1_avx512(nb, K, alpha, a0, b0, ldb, beta,
+                                     C + i * ldc + j);
+                continue;
             }
-            for (p = 0; p < K; p += 16) {
-                __mmask16 mk = nn__mask16(K - p);
-                __m512 va = _mm512_maskz_loadu_ps(mk, a + p);
-                s[0] = _mm512_fmadd_ps(va, _mm512_maskz_loadu_ps(mk, b[0] + p), s[0]);
-                s[1] = _mm512_fmadd_ps(va, _mm512_maskz_loadu_ps(mk, b[1] + p), s[1]);
-                s[2] = _mm512_fmadd_ps(va, _mm512_maskz_loadu_ps(mk, b[2] + p), s[2]);
-                s[3] = _mm512_fmadd_ps(va, _mm512_maskz_loadu_ps(mk, b[3] + p), s[3]);
-            }
-            for (q = 0; q < nb; q++) {
-                float r = alpha * nn__hsum_avx512(s[q]);
-                float *c = C + i * ldc + j + q;
-                *c = beta == 0.0f ? r : r + beta * *c;
-            }
+            s00 = _mm512_setzero_ps(); s01 = s00; s02 = s00; s03 = s00;
+            s10 = s00; s11 = s00; s12 = s00; s13 = s00;
+            s20 = s00; s21 = s00; s22 = s00; s23 = s00;
+            s30 = s00; s31 = s00; s32 = s00; s33 = s00;
+            for (p = 0; p + 16 <= K; p += 16)
+                NN__Z_DOTSTEP(NN__Z_LDU)
+            if (p < K)
+                NN__Z_DOTSTEP(NN__Z_LDM)
+            NN__Z_DOTOUT(0, s00, s01, s02, s03)
+            NN__Z_DOTOUT(1, s10, s11, s12, s13)
+            NN__Z_DOTOUT(2, s20, s21, s22, s23)
+            NN__Z_DOTOUT(3, s30, s31, s32, s33)
         }
     }
 }
 
 /* Row-update path: column chunks of 64 (4 zmm) in registers while p runs
  * over K; masked 16-wide chunks for the tail. */
+#define NN__Z_OUT(ptr, s, msk)                                             \
+    {                                                                      \
+        __m512 v_ = _mm512_mul_ps(val, s);                                 \
+        if (beta != 0.0f)                                                  \
+            v_ = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(msk, ptr), v_); \
+        _mm512_mask_storeu_ps(ptr, msk, v_);                               \
+    }
+/* Deep K (batch-1 dX = dZ W): sweep B row by row, 4 rows at a time, with
+ * the partial sums of a block of the C row in a local buffer (L1), so B
+ * streams sequentially instead of column chunk by column chunk (rows 4 KiB
+ * apart defeat the prefetchers). Same FMA sequence per element as the
+ * chunked loop below, hence the same bits. */
+#define NN__AXSW 2048
+#define NN__AXSW_STEP(ld, st)                                              \
+    {                                                                      \
+        __m512 s_ = p == 0 ? _mm512_setzero_ps() : ld(t + j);              \
+        s_ = _mm512_fmadd_ps(a0, ld(b0 + j), s_);                          \
+        if (np > 1) s_ = _mm512_fmadd_ps(a1, ld(b1 + j), s_);              \
+        if (np > 2) s_ = _mm512_fmadd_ps(a2, ld(b2 + j), s_);              \
+        if (np > 3) s_ = _mm512_fmadd_ps(a3, ld(b3 + j), s_);              \
+        st;                                                                \
+    }
+NN__TARGET_AVX512 static inline void nn__gemm_axsweep_avx512(
+    int N, int K, float alpha, const float *a, ptrdiff_t csa, const float *B,
+    ptrdiff_t ldb, float beta, float *c)
+{
+    __m512 val = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+    float t[NN__AXSW];
+    int jb, j, p;
+    for (jb = 0; jb < N; jb += NN__AXSW) {
+        int w = N - jb < NN__AXSW ? N - jb : NN__AXSW, w16 = w & ~15;
+        __mmask16 mk = (__mmask16)((1u << (w & 15)) - 1u);
+        for (p = 0; p < K; p += 4) {
+            int np = K - p < 4 ? K - p : 4;
+            const float *b0 = B + p * ldb + jb, *b1 = b0 + (np > 1 ? ldb : 0);
+            const float *b2 = b0 + (np > 2 ? 2 * ldb : 0), *b3 = b0 + (np > 3 ? 3 * ldb : 0);
+            __m512 a0 = _mm512_set1_ps(a[p * csa]);
+            __m512 a1 = _mm512_set1_ps(a[(p + (np > 1)) * csa]);
+            __m512 a2 = _mm512_set1_ps(a[(p + (np > 2) * 2) * csa]);
+            __m512 a3 = _mm512_set1_ps(a[(p + (np > 3) * 3) * csa]);
+            for (j = 0; j < w16; j += 16)
+                NN__AXSW_STEP(_mm512_loadu_ps, _mm512_storeu_ps(t + j, s_))
+            if (j < w)
+                NN__AXSW_STEP(NN__Z_LDM, _mm512_mask_storeu_ps(t + j, mk, s_))
+        }
+        for (j = 0; j < w; j += 16) {
+            __mmask16 m2 = w - j >= 16 ? (__mmask16)0xFFFFu : mk;
+            __m512 v = _mm512_mul_ps(val, _mm512_maskz_loadu_ps(m2, t + j));
+            if (beta != 0.0f)
+                v = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m2, c + jb + j), v);
+            _mm512_mask_storeu_ps(c + jb + j, m2, v);
+        }
+    }
+}
+
 NN__TARGET_AVX512 NN__INTERNAL void nn__gemm_axpy_avx512(
     int M, int N, int K, float alpha, const float *A, ptrdiff_t rsa,
     ptrdiff_t csa, const float *B, ptrdiff_t ldb, float beta, float *C,
     ptrdiff_t ldc)
 {
     __m512 val = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
-    int i, j, p, q, w;
+    const __mmask16 all = (__mmask16)0xFFFFu;
+    int i, j, p;
     for (i = 0; i < M; i++) {
         const float *a = A + i * rsa;
         float *c = C + i * ldc;
-        for (j = 0; j < N; j += 16 * w) {
-            __m512 s[4];
-            __mmask16 mk = nn__mask16(N - j);
-            w = N - j >= 64 ? 4 : 1;
-            for (q = 0; q < 4; q++) s[q] = _mm512_setzero_ps();
-            if (w == 4)
-                for (p = 0; p < K; p++) {
-                    __m512 va = _mm512_set1_ps(a[p * csa]);
-                    const float *b = B + p * ldb + j;
-                    s[0] = _mm512_fmadd_ps(va, _mm512_loadu_ps(b), s[0]);
-                    s[1] = _mm512_fmadd_ps(va, _mm512_loadu_ps(b + 16), s[1]);
-                    s[2] = _mm512_fmadd_ps(va, _mm512_loadu_ps(b + 32), s[2]);
-                    s[3] = _mm512_fmadd_ps(va, _mm512_loadu_ps(b + 48), s[3]);
-                }
-            else
-                for (p = 0; p < K; p++)
-                    s[0] = _mm512_fmadd_ps(_mm512_set1_ps(a[p * csa]),
-                                           _mm512_maskz_loadu_ps(mk, B + p * ldb + j),
-                                           s[0]);
-            for (q = 0; q < w; q++) {
-                __mmask16 m2 = w == 4 ? (__mmask16)0xFFFFu : mk;
-                __m512 v = _mm512_mul_ps(val, s[q]);
-                if (beta != 0.0f)
-                    v = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m2, c + j + 16 * q), v);
-                _mm512_mask_storeu_ps(c + j + 16 * q, m2, v);
+        if (K > 64) {
+            nn__gemm_axsweep_avx512(N, K, alpha, a, csa, B, ldb, beta, c);
+            continue;
+        }
+        for (j = 0; j + 64 <= N; j += 64) {
+            __m512 s0 = _mm512_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+            for (p = 0; p < K; p++) {
+                __m512 va = _mm512_set1_ps(a[p * csa]);
+                const float *b = B + p * ldb + j;
+                s0 = _mm512_fmadd_ps(va, _mm512_loadu_ps(b), s0);
+                s1 = _mm512_fmadd_ps(va, _mm512_loadu_ps(b + 16), s1);
+                s2 = _mm512_fmadd_ps(va, _mm512_loadu_ps(b + 32), s2);
+                s3 = _mm512_fmadd_ps(va, _mm512_loadu_ps(b + 48), s3);
             }
+            NN__Z_OUT(c + j, s0, all) NN__Z_OUT(c + j + 16, s1, all)
+            NN__Z_OUT(c + j + 32, s2, all) NN__Z_OUT(c + j + 48, s3, all)
+        }
+        for (; j < N; j += 16) {
+            __mmask16 mk = N - j >= 16 ? all : (__mmask16)((1u << (N - j)) - 1u);
+            __m512 s0 = _mm512_setzero_ps();
+            for (p = 0; p < K; p++)
+                s0 = _mm512_fmadd_ps(_mm512_set1_ps(a[p * csa]),
+                                     _mm512_maskz_loadu_ps(mk, B + p * ldb + j), s0);
+            NN__Z_OUT(c + j, s0, mk)
         }
     }
 }
@@ -2933,7 +3226,12 @@ NN__INTERNAL void nn__opt_neon(const nn__opt_args *a, size_t n, float *w,
  * FMAs): 29 of 32 registers. */
 #define NN__N_MR 8
 #define NN__N_NR 12
-#define NN__N_ROW(i, av, l)                                                \
+#define NN__N_ROW(i)                                                       \
+    a = vdupq_n_f32(r[i][q]);                                              \
+    c##i##0 = vfmaq_f32(c##i##0, b0, a);                                   \
+    c##i##1 = vfmaq_f32(c##i##1, b1, a);                                   \
+    c##i##2 = vfmaq_f32(c##i##2, b2, a);
+#define NN__N_ROWP(i, av, l)                                               \
     c##i##0 = vfmaq_laneq_f32(c##i##0, b0, av, l);                         \
     c##i##1 = vfmaq_laneq_f32(c##i##1, b1, av, l);                         \
     c##i##2 = vfmaq_laneq_f32(c##i##2, b2, av, l);
@@ -2941,18 +3239,15 @@ NN__INTERNAL void nn__opt_neon(const nn__opt_args *a, size_t n, float *w,
     vst1q_f32(t + i * 12, c##i##0);                                        \
     vst1q_f32(t + i * 12 + 4, c##i##1);                                    \
     vst1q_f32(t + i * 12 + 8, c##i##2);
-#define NN__N_STORE(i)                                                     \
-    if (beta == 0.0f) {                                                    \
-        vst1q_f32(C + i * rsc, c##i##0);                                   \
-        vst1q_f32(C + i * rsc + 4, c##i##1);                               \
-        vst1q_f32(C + i * rsc + 8, c##i##2);                               \
-    } else {                                                               \
-        vst1q_f32(C + i * rsc, vfmaq_n_f32(c##i##0, vld1q_f32(C + i * rsc), beta));      \
-        vst1q_f32(C + i * rsc + 4, vfmaq_n_f32(c##i##1, vld1q_f32(C + i * rsc + 4), beta)); \
-        vst1q_f32(C + i * rsc + 8, vfmaq_n_f32(c##i##2, vld1q_f32(C + i * rsc + 8), beta)); \
-    }
-NN__INTERNAL void nn__gemm_ukr_neon(int kc, const float *NN__RESTRICT A,
-                                    const float *NN__RESTRICT B, float *C,
+#define NN__N_STORE1(i, j)                                                 \
+    c##i##j = vmulq_n_f32(c##i##j, alpha);                                 \
+    if (beta != 0.0f)                                                      \
+        c##i##j = vfmaq_n_f32(c##i##j, vld1q_f32(C + i * rsc + 4 * j), beta); \
+    vst1q_f32(C + i * rsc + 4 * j, c##i##j);
+#define NN__N_STORE(i) NN__N_STORE1(i, 0) NN__N_STORE1(i, 1) NN__N_STORE1(i, 2)
+NN__INTERNAL void nn__gemm_ukr_neon(int kc, float alpha, const float *A,
+                                    ptrdiff_t rsa, ptrdiff_t csa,
+                                    const float *B, ptrdiff_t rsb, float *C,
                                     ptrdiff_t rsc, ptrdiff_t csc, int m, int n,
                                     float beta)
 {
@@ -2961,19 +3256,33 @@ NN__INTERNAL void nn__gemm_ukr_neon(int kc, const float *NN__RESTRICT A,
     float32x4_t c30 = c00, c31 = c00, c32 = c00, c40 = c00, c41 = c00;
     float32x4_t c42 = c00, c50 = c00, c51 = c00, c52 = c00, c60 = c00;
     float32x4_t c61 = c00, c62 = c00, c70 = c00, c71 = c00, c72 = c00;
-    float32x4_t a0, a1, b0, b1, b2;
+    float32x4_t a, a0, a1, b0, b1, b2;
+    const float *r[NN__N_MR];
+    ptrdiff_t q = 0;
     int p;
-    for (p = 0; p < kc; p++) {
-        a0 = vld1q_f32(A);
-        a1 = vld1q_f32(A + 4);
-        b0 = vld1q_f32(B);
-        b1 = vld1q_f32(B + 4);
-        b2 = vld1q_f32(B + 8);
-        NN__N_ROW(0, a0, 0) NN__N_ROW(1, a0, 1) NN__N_ROW(2, a0, 2)
-        NN__N_ROW(3, a0, 3) NN__N_ROW(4, a1, 0) NN__N_ROW(5, a1, 1)
-        NN__N_ROW(6, a1, 2) NN__N_ROW(7, a1, 3)
-        A += NN__N_MR;
-        B += NN__N_NR;
+    if (rsa == 1 && csa == NN__N_MR) {  /* packed A: two loads, lane FMAs */
+        for (p = 0; p < kc; p++) {
+            a0 = vld1q_f32(A);
+            a1 = vld1q_f32(A + 4);
+            b0 = vld1q_f32(B);
+            b1 = vld1q_f32(B + 4);
+            b2 = vld1q_f32(B + 8);
+            NN__N_ROWP(0, a0, 0) NN__N_ROWP(1, a0, 1) NN__N_ROWP(2, a0, 2)
+            NN__N_ROWP(3, a0, 3) NN__N_ROWP(4, a1, 0) NN__N_ROWP(5, a1, 1)
+            NN__N_ROWP(6, a1, 2) NN__N_ROWP(7, a1, 3)
+            A += NN__N_MR;
+            B += rsb;
+        }
+    } else {
+        nn__gemm_rows(A, rsa, m, NN__N_MR, r);
+        for (p = 0; p < kc; p++, q += csa) {
+            b0 = vld1q_f32(B);
+            b1 = vld1q_f32(B + 4);
+            b2 = vld1q_f32(B + 8);
+            NN__N_ROW(0) NN__N_ROW(1) NN__N_ROW(2) NN__N_ROW(3)
+            NN__N_ROW(4) NN__N_ROW(5) NN__N_ROW(6) NN__N_ROW(7)
+            B += rsb;
+        }
     }
     if (m == NN__N_MR && n == NN__N_NR && csc == 1) {
         NN__N_STORE(0) NN__N_STORE(1) NN__N_STORE(2) NN__N_STORE(3)
@@ -2982,7 +3291,7 @@ NN__INTERNAL void nn__gemm_ukr_neon(int kc, const float *NN__RESTRICT A,
         float t[NN__N_MR * NN__N_NR];
         NN__N_PUT(0) NN__N_PUT(1) NN__N_PUT(2) NN__N_PUT(3)
         NN__N_PUT(4) NN__N_PUT(5) NN__N_PUT(6) NN__N_PUT(7)
-        nn__gemm_tile_store(t, NN__N_NR, C, rsc, csc, m, n, beta);
+        nn__gemm_tile_store(t, NN__N_NR, alpha, C, rsc, csc, m, n, beta);
     }
 }
 
@@ -3022,7 +3331,8 @@ NN__INTERNAL void nn__gemm_pack_neon(int mn, int k, const float *x,
                              dst + (size_t)p * r);
 }
 
-/* Dot-product path: 4 rows of B per load of A, scalar tail. */
+/* Dot-product path: 4 rows of B per load of A (named accumulators),
+ * scalar tail. */
 NN__INTERNAL void nn__gemm_dot_neon(int M, int N, int K, float alpha,
                                     const float *A, ptrdiff_t lda,
                                     const float *B, ptrdiff_t ldb, float beta,
@@ -3032,59 +3342,61 @@ NN__INTERNAL void nn__gemm_dot_neon(int M, int N, int K, float alpha,
     for (i = 0; i < M; i++) {
         const float *a = A + i * lda;
         for (j = 0; j < N; j += 4) {
-            int nb = N - j < 4 ? N - j : 4;
+            int nb = N - j < 4 ? N - j : 4, pp;
             const float *b[4];
-            float32x4_t s[4];
-            for (q = 0; q < 4; q++) {
-                b[q] = B + (j + (q < nb ? q : 0)) * ldb;
-                s[q] = vdupq_n_f32(0.0f);
-            }
+            float32x4_t s0 = vdupq_n_f32(0.0f), s1 = s0, s2 = s0, s3 = s0, va;
+            float r[4];
+            b[0] = B + j * ldb;
+            b[1] = nb > 1 ? b[0] + ldb : b[0];
+            b[2] = nb > 2 ? b[1] + ldb : b[0];
+            b[3] = nb > 3 ? b[2] + ldb : b[0];
             for (p = 0; p + 4 <= K; p += 4) {
-                float32x4_t va = vld1q_f32(a + p);
-                s[0] = vfmaq_f32(s[0], va, vld1q_f32(b[0] + p));
-                s[1] = vfmaq_f32(s[1], va, vld1q_f32(b[1] + p));
-                s[2] = vfmaq_f32(s[2], va, vld1q_f32(b[2] + p));
-                s[3] = vfmaq_f32(s[3], va, vld1q_f32(b[3] + p));
+                va = vld1q_f32(a + p);
+                s0 = vfmaq_f32(s0, va, vld1q_f32(b[0] + p));
+                s1 = vfmaq_f32(s1, va, vld1q_f32(b[1] + p));
+                s2 = vfmaq_f32(s2, va, vld1q_f32(b[2] + p));
+                s3 = vfmaq_f32(s3, va, vld1q_f32(b[3] + p));
             }
+            r[0] = vaddvq_f32(s0); r[1] = vaddvq_f32(s1);
+            r[2] = vaddvq_f32(s2); r[3] = vaddvq_f32(s3);
             for (q = 0; q < nb; q++) {
-                int pp;
-                float r = vaddvq_f32(s[q]);
                 float *c = C + i * ldc + j + q;
-                for (pp = p; pp < K; pp++) r += a[pp] * b[q][pp];
-                r *= alpha;
-                *c = beta == 0.0f ? r : r + beta * *c;
+                for (pp = p; pp < K; pp++) r[q] += a[pp] * b[q][pp];
+                *c = beta == 0.0f ? alpha * r[q] : alpha * r[q] + beta * *c;
             }
         }
     }
 }
 
 /* Row-update path: column chunks of 16 (4 q) in registers over K. */
+#define NN__N_OUT(ptr, s)                                                  \
+    {                                                                      \
+        float32x4_t v_ = vmulq_n_f32(s, alpha);                            \
+        if (beta != 0.0f) v_ = vfmaq_n_f32(v_, vld1q_f32(ptr), beta);      \
+        vst1q_f32(ptr, v_);                                                \
+    }
 NN__INTERNAL void nn__gemm_axpy_neon(int M, int N, int K, float alpha,
                                      const float *A, ptrdiff_t rsa,
                                      ptrdiff_t csa, const float *B,
                                      ptrdiff_t ldb, float beta, float *C,
                                      ptrdiff_t ldc)
 {
-    int i, j, p, q;
+    int i, j, p;
     for (i = 0; i < M; i++) {
         const float *a = A + i * rsa;
         float *c = C + i * ldc;
         for (j = 0; j + 16 <= N; j += 16) {
-            float32x4_t s[4];
-            for (q = 0; q < 4; q++) s[q] = vdupq_n_f32(0.0f);
+            float32x4_t s0 = vdupq_n_f32(0.0f), s1 = s0, s2 = s0, s3 = s0;
             for (p = 0; p < K; p++) {
                 float av = a[p * csa];
                 const float *b = B + p * ldb + j;
-                s[0] = vfmaq_n_f32(s[0], vld1q_f32(b), av);
-                s[1] = vfmaq_n_f32(s[1], vld1q_f32(b + 4), av);
-                s[2] = vfmaq_n_f32(s[2], vld1q_f32(b + 8), av);
-                s[3] = vfmaq_n_f32(s[3], vld1q_f32(b + 12), av);
+                s0 = vfmaq_n_f32(s0, vld1q_f32(b), av);
+                s1 = vfmaq_n_f32(s1, vld1q_f32(b + 4), av);
+                s2 = vfmaq_n_f32(s2, vld1q_f32(b + 8), av);
+                s3 = vfmaq_n_f32(s3, vld1q_f32(b + 12), av);
             }
-            for (q = 0; q < 4; q++) {
-                float32x4_t v = vmulq_n_f32(s[q], alpha);
-                if (beta != 0.0f) v = vfmaq_n_f32(v, vld1q_f32(c + j + 4 * q), beta);
-                vst1q_f32(c + j + 4 * q, v);
-            }
+            NN__N_OUT(c + j, s0) NN__N_OUT(c + j + 4, s1)
+            NN__N_OUT(c + j + 8, s2) NN__N_OUT(c + j + 12, s3)
         }
         if (j < N)
             nn__gemm_axpy_scalar(1, N - j, K, alpha, a, 0, csa, B + j, ldb,
@@ -3575,6 +3887,7 @@ NN__INTERNAL void nn__fill_neon(nn_kernels *k)
 #define NN__GEMM_TINY 4096      /* M*N*K at or below: plain loops          */
 #define NN__GEMM_THIN 4         /* M, N or K at or below: direct kernels   */
 #define NN__GEMM_PAR_FLOPS 4e6  /* less work than this: one thread        */
+#define NN__GEMM_STACK 4096     /* packed floats kept on the stack (16 KiB) */
 
 /* Positive integer from the environment, or 0. */
 NN__INTERNAL int nn__env_int(const char *name)
@@ -3602,6 +3915,8 @@ NN__INTERNAL void nn__gemm_fill(nn_kernels *k)
     k->gemm_pack = nn__gemm_pack_scalar;
     k->gemm_dot = nn__gemm_dot_scalar;
     k->gemm_axpy = nn__gemm_axpy_scalar;
+    k->dot_n = NN__GEMM_THIN;
+    k->dot_m = NN__GEMM_THIN;
     switch (k->isa) {
 #if NN__X86
     case NN_ISA_AVX512:
@@ -3610,6 +3925,11 @@ NN__INTERNAL void nn__gemm_fill(nn_kernels *k)
         k->gemm_pack = nn__gemm_pack_avx2;
         k->gemm_dot = nn__gemm_dot_avx512;
         k->gemm_axpy = nn__gemm_axpy_avx512;
+        /* 4 x 4 dot blocks beat a 10/32 full tile, and packing W for a
+         * batch up to 128 with deep K (Zen 4: 784->256 batch 32 forward
+         * 83 -> 101 GFLOP/s); they lose at K 64-128 or M >= 256 */
+        k->dot_n = 32;
+        k->dot_m = 128;
         break;
     case NN_ISA_AVX2:
         k->mr = NN__Y_MR; k->nr = NN__Y_NR;
@@ -3631,11 +3951,13 @@ NN__INTERNAL void nn__gemm_fill(nn_kernels *k)
     default:
         break;
     }
-    /* KC: the kc x NR micro-panel of B stays in L1 while MR x kc panels of
-     * A stream through: (MR + NR) * kc floats in about 3/4 of L1. */
-    k->kc = nn__round_down(l1 * 3 / 4 / ((long)(k->mr + k->nr) * 4), 8);
-    if (k->kc < 64) k->kc = 64;
-    if (k->kc > 1024) k->kc = 1024;
+    /* KC: deep, so the C tile update is amortized over many FMAs: the
+     * kc x NR micro-panel of B about twice the L1 (the kernel needs only
+     * (MR + NR) * 4 bytes per MR*NR FMAs, which L2 delivers easily; on
+     * Zen 4 kc 512 beats kc 150, the B-panel-in-L1 rule, by 15%). */
+    k->kc = nn__round_down(2 * l1 / ((long)k->nr * 4), 8);
+    if (k->kc < 128) k->kc = 128;
+    if (k->kc > 512) k->kc = 512;
     /* MC: the mc x kc block of A in half of L2. */
     k->mc = nn__round_down(l2 / 2 / ((long)k->kc * 4), k->mr);
     if (k->mc > 4096) k->mc = nn__round_down(4096, k->mr);
@@ -3685,6 +4007,8 @@ typedef struct nn__gemm_job {
     ptrdiff_t rsa, csa, rsb, csb, rsc, csc;
     const nn_epilogue *ep;      /* NULL: none                              */
     int swapped;                /* computing C^T = B^T A^T: epilogue after */
+    int direct_a, direct_b;     /* kernels read the user's A / B in place  */
+    size_t na;                  /* floats of packed A before packed B      */
     int mc, kc, nc;
     float *ap, *bp;             /* shared packed A block and B block       */
 } nn__gemm_job;
@@ -3719,34 +4043,59 @@ NN__INTERNAL void nn__gemm_worker(const nn__gemm_job *g, int tid, int nt)
             nn__split(npan, tid, nt, &q0, &q1);
             for (q = q0; q < q1; q++) {
                 int j = jc + q * NR;
+                if (g->direct_b && g->N - j >= NR) continue;
                 k->gemm_pack(g->N - j < NR ? g->N - j : NR, kcur,
                              g->B + pc * g->rsb + j * g->csb, g->csb, g->rsb,
-                             1.0f, NR, g->bp + (size_t)q * NR * kcur);
+                             1.0f, NR,
+                             g->bp + (g->direct_b ? 0 : (size_t)q * NR * kcur));
             }
             NN__BARRIER();
             for (ic = 0; ic < g->M; ic += g->mc) {
                 int mcur = g->M - ic < g->mc ? g->M - ic : g->mc;
                 int mpan = (mcur + MR - 1) / MR, t, t0, t1;
-                nn__split(mpan, tid, nt, &q0, &q1);
-                for (q = q0; q < q1; q++) {
-                    int i = ic + q * MR;
-                    k->gemm_pack(g->M - i < MR ? g->M - i : MR, kcur,
-                                 g->A + i * g->rsa + pc * g->csa, g->rsa,
-                                 g->csa, g->alpha, MR,
-                                 g->ap + (size_t)q * MR * kcur);
+                if (!g->direct_a) {
+                    nn__split(mpan, tid, nt, &q0, &q1);
+                    for (q = q0; q < q1; q++) {
+                        int i = ic + q * MR;
+                        k->gemm_pack(g->M - i < MR ? g->M - i : MR, kcur,
+                                     g->A + i * g->rsa + pc * g->csa, g->rsa,
+                                     g->csa, 1.0f, MR,
+                                     g->ap + (size_t)q * MR * kcur);
+                    }
+                    NN__BARRIER();
                 }
-                NN__BARRIER();
                 /* tiles in column-panel-major order: consecutive tiles of a
                  * thread reuse the B micro-panel in L1 */
                 nn__split(npan * mpan, tid, nt, &t0, &t1);
                 for (t = t0; t < t1; t++) {
                     int jp = t / mpan, ip = t - jp * mpan;
                     int i = ic + ip * MR, j = jc + jp * NR;
-                    k->gemm_ukr(kcur, g->ap + (size_t)ip * MR * kcur,
-                                g->bp + (size_t)jp * NR * kcur,
+                    int m = g->M - i < MR ? g->M - i : MR;
+                    int n = g->N - j < NR ? g->N - j : NR;
+                    const float *a = g->ap + (size_t)ip * MR * kcur, *b;
+                    ptrdiff_t rsa = 1, csa = MR, rsb = NR;
+                    if (4 * m <= MR && g->csb == 1 && g->csc == 1) {
+                        /* a last row panel of 1/4 tile or less: row
+                         * updates beat a mostly empty register tile */
+                        k->gemm_axpy(m, n, kcur, g->alpha,
+                                     g->A + i * g->rsa + pc * g->csa, g->rsa,
+                                     g->csa, g->B + pc * g->rsb + j, g->rsb,
+                                     beta, g->C + i * g->rsc + j, g->rsc);
+                        continue;
+                    }
+                    if (g->direct_a) {
+                        a = g->A + i * g->rsa + pc * g->csa;
+                        rsa = g->rsa; csa = g->csa;
+                    }
+                    if (g->direct_b && n == NR) {
+                        b = g->B + pc * g->rsb + j;
+                        rsb = g->rsb;
+                    } else {
+                        b = g->bp + (g->direct_b ? 0 : (size_t)jp * NR * kcur);
+                    }
+                    k->gemm_ukr(kcur, g->alpha, a, rsa, csa, b, rsb,
                                 g->C + i * g->rsc + j * g->csc, g->rsc, g->csc,
-                                g->M - i < MR ? g->M - i : MR,
-                                g->N - j < NR ? g->N - j : NR, beta);
+                                m, n, beta);
                 }
                 NN__BARRIER();
                 if (last && ep) {
@@ -3848,15 +4197,13 @@ NN__INTERNAL void nn__gemm_direct(const nn__gemm_job *g, int dot)
     nn__gemm_direct_part(g, dot, 0, 1);
 }
 
-/* Packed five-loop path; the epilogue is applied inside. Returns 0 (having
- * done nothing) when the panels cannot be allocated. */
-NN__INTERNAL int nn__gemm_packed(const nn__gemm_job *in)
+/* Plan the packed path: operand swap for thin N, unpacked operands, K
+ * blocks. Returns the packed floats it needs (panels of A, then of B). */
+NN__INTERNAL size_t nn__gemm_plan(nn__gemm_job *g)
 {
-    nn__gemm_job job = *in, *g = &job;
     const nn_kernels *k = g->k;
-    int MR = k->mr, NR = k->nr, nt;
+    int MR = k->mr, NR = k->nr;
     size_t na, nb;
-    float *buf;
     if (nn__tile_eff(g->N, g->M, MR, NR) > 1.25 * nn__tile_eff(g->M, g->N, MR, NR)) {
         /* thin N: C^T = op(B)^T op(A)^T fills the register tile better */
         const float *t = g->A;
@@ -3869,16 +4216,43 @@ NN__INTERNAL int nn__gemm_packed(const nn__gemm_job *in)
         g->swapped = 1;
     }
     g->mc = k->mc; g->kc = k->kc; g->nc = k->nc;
-    na = (size_t)(((g->M < g->mc ? g->M : g->mc) + MR - 1) / MR * MR) *
+    /* Unpacked operands where packing cannot pay off: A (read through
+     * broadcasts, any layout) when few rows or few column tiles reuse it;
+     * B when its rows are contiguous and few row tiles reuse it (A rows
+     * 4 KiB apart would share L1 sets: packed). On Zen 4 batch-32 layers
+     * gain 5-20%; square 1000 loses 10% with direct B. */
+    g->direct_a = (g->M <= 64 || g->N <= 2 * NR) &&
+                  (g->csa != 1 || (g->rsa & 1023) != 0);
+    g->direct_b = g->csb == 1 && g->M <= 128;
+    /* equal K blocks (K = 1024, kc = 384: 3 x 344, not 384+384+256) */
+    g->kc = (g->K + (g->K + g->kc - 1) / g->kc - 1) / ((g->K + g->kc - 1) / g->kc);
+    g->kc = (g->kc + 7) / 8 * 8;
+    na = g->direct_a ? 0 : (size_t)(((g->M < g->mc ? g->M : g->mc) + MR - 1) / MR * MR) *
          (size_t)(g->K < g->kc ? g->K : g->kc);
-    nb = (size_t)(((g->N < g->nc ? g->N : g->nc) + NR - 1) / NR * NR) *
+    nb = (size_t)(g->direct_b ? NR : ((g->N < g->nc ? g->N : g->nc) + NR - 1) / NR * NR) *
          (size_t)(g->K < g->kc ? g->K : g->kc);
-    buf = nn__alloc_floats(na + nb + 16);
-    if (!buf) return 0;
+    g->na = (na + 15) / 16 * 16;
+    return g->na + nb;
+}
+
+/* Packed five-loop path; the epilogue is applied inside. Panels go to ws
+ * when it holds ws_n >= the plan's floats, else the stack (small), else
+ * the heap; returns 0 (having done nothing) when that allocation fails. */
+NN__INTERNAL int nn__gemm_packed(const nn__gemm_job *in, float *ws,
+                                 size_t ws_n)
+{
+    nn__gemm_job job = *in, *g = &job;
+    const nn_kernels *k = g->k;
+    float stackbuf[NN__GEMM_STACK], *buf;
+    size_t need = nn__gemm_plan(g);
+    int nt;
+    if (ws && ws_n >= need) buf = ws;
+    else if (need <= NN__GEMM_STACK) buf = stackbuf;
+    else if (!(buf = nn__alloc_floats(need))) return 0;
     g->ap = buf;
-    g->bp = buf + (na + 15) / 16 * 16;
+    g->bp = buf + g->na;
     nt = nn__gemm_threads(2.0 * g->M * g->N * g->K,
-                          ((g->M + MR - 1) / MR) * ((g->N + NR - 1) / NR));
+                          ((g->M + k->mr - 1) / k->mr) * ((g->N + k->nr - 1) / k->nr));
 #if NN__OMP
     if (nt > 1) {
 #pragma omp parallel num_threads(nt)
@@ -3887,41 +4261,86 @@ NN__INTERNAL int nn__gemm_packed(const nn__gemm_job *in)
 #endif
     nn__gemm_worker(g, 0, 1);
     (void)nt;
-    NN_FREE(buf);
+    if (buf != ws && buf != stackbuf) NN_FREE(buf);
     return 1;
 }
 
-/* C = alpha op(A) op(B) + beta C, then the epilogue, with table k. */
+enum { NN__GEMM_SCALE, NN__GEMM_DOT, NN__GEMM_AXPY, NN__GEMM_SMALL,
+       NN__GEMM_PACKED };
+
+/* Which path a problem takes (by shape only: never by thread count). */
+NN__INTERNAL int nn__gemm_path(const nn_kernels *k, int tA, int tB, int M,
+                               int N, int K, float alpha)
+{
+    double flops = (double)M * N * K;
+    if (alpha == 0.0f || K == 0) return NN__GEMM_SCALE;
+    if (!tA && tB && (M <= NN__GEMM_THIN || N <= k->dot_n ||
+                      (M <= k->dot_m && K >= 256) || flops <= NN__GEMM_TINY))
+        return NN__GEMM_DOT;
+    if (!tB && (M <= NN__GEMM_THIN || K <= NN__GEMM_THIN || flops <= NN__GEMM_TINY))
+        return NN__GEMM_AXPY;
+    return flops <= NN__GEMM_TINY ? NN__GEMM_SMALL : NN__GEMM_PACKED;
+}
+
+NN__INTERNAL void nn__gemm_job_init(nn__gemm_job *g, const nn_kernels *k,
+                                    int tA, int tB, int M, int N, int K,
+                                    float alpha, const float *A, int lda,
+                                    const float *B, int ldb, float beta,
+                                    float *C, int ldc, const nn_epilogue *ep)
+{
+    memset(g, 0, sizeof *g);
+    g->k = k; g->M = M; g->N = N; g->K = K; g->alpha = alpha; g->beta = beta;
+    g->A = A; g->rsa = tA ? 1 : lda; g->csa = tA ? lda : 1;
+    g->B = B; g->rsb = tB ? 1 : ldb; g->csb = tB ? ldb : 1;
+    g->C = C; g->rsc = ldc; g->csc = 1;
+    g->ep = ep;
+}
+
+/* Workspace (floats) that nn__gemm_run needs to allocate nothing for this
+ * problem with table k (0: it needs none). For a context that owns one
+ * buffer: take the maximum over its layers' forward/backward shapes. */
+NN__INTERNAL NN__UNUSED size_t nn__gemm_ws_floats(const nn_kernels *k,
+                                                 int tA, int tB, int M, int N,
+                                                 int K)
+{
+    nn__gemm_job g;
+    size_t need;
+    if (M <= 0 || N <= 0 || K < 0 ||
+        nn__gemm_path(k, tA, tB, M, N, K, 1.0f) != NN__GEMM_PACKED)
+        return 0;
+    nn__gemm_job_init(&g, k, tA, tB, M, N, K, 1.0f, NULL, tA ? M : K, NULL,
+                      tB ? K : N, 0.0f, NULL, N, NULL);
+    need = nn__gemm_plan(&g);
+    return need <= NN__GEMM_STACK ? 0 : need;
+}
+
+/* C = alpha op(A) op(B) + beta C, then the epilogue, with table k; ws (may
+ * be NULL) of ws_n floats holds packed panels (see nn__gemm_ws_floats). */
 NN__INTERNAL void nn__gemm_run(const nn_kernels *k, int tA, int tB, int M,
                                int N, int K, float alpha, const float *A,
                                int lda, const float *B, int ldb, float beta,
-                               float *C, int ldc, const nn_epilogue *ep)
+                               float *C, int ldc, const nn_epilogue *ep,
+                               float *ws, size_t ws_n)
 {
     nn__gemm_job g;
-    double flops = (double)M * N * K;
-    memset(&g, 0, sizeof g);
-    g.k = k; g.M = M; g.N = N; g.K = K; g.alpha = alpha; g.beta = beta;
-    g.A = A; g.rsa = tA ? 1 : lda; g.csa = tA ? lda : 1;
-    g.B = B; g.rsb = tB ? 1 : ldb; g.csb = tB ? ldb : 1;
-    g.C = C; g.rsc = ldc; g.csc = 1;
-    g.ep = ep;
-    if (alpha == 0.0f || K == 0) {
-        int i, j;
+    int i, j;
+    nn__gemm_job_init(&g, k, tA, tB, M, N, K, alpha, A, lda, B, ldb, beta, C,
+                      ldc, ep);
+    switch (nn__gemm_path(k, tA, tB, M, N, K, alpha)) {
+    case NN__GEMM_SCALE:
         for (i = 0; i < M; i++) {
             float *c = C + (size_t)i * ldc;
             if (beta == 0.0f) for (j = 0; j < N; j++) c[j] = 0.0f;
             else if (beta != 1.0f) for (j = 0; j < N; j++) c[j] *= beta;
         }
-    } else if (flops <= NN__GEMM_TINY) {
-        nn__gemm_small(&g);
-    } else if (!tA && tB && (M <= NN__GEMM_THIN || N <= NN__GEMM_THIN)) {
-        nn__gemm_direct(&g, 1);
-    } else if (!tB && (M <= NN__GEMM_THIN || K <= NN__GEMM_THIN)) {
-        nn__gemm_direct(&g, 0);
-    } else if (nn__gemm_packed(&g)) {
-        return;                                 /* epilogue applied inside */
-    } else {
-        nn__gemm_small(&g);
+        break;
+    case NN__GEMM_DOT: nn__gemm_direct(&g, 1); break;
+    case NN__GEMM_AXPY: nn__gemm_direct(&g, 0); break;
+    case NN__GEMM_PACKED:
+        if (nn__gemm_packed(&g, ws, ws_n)) return;  /* epilogue inside */
+        nn__gemm_small(&g);                         /* out of memory   */
+        break;
+    default: nn__gemm_small(&g); break;
     }
     if (ep) nn__gemm_epilogue_rows(k, ep, C, ldc, 0, M, 0, N, 1, 0);
 }
@@ -3953,7 +4372,7 @@ NNAPI nn_status nn_sgemm_ex(int transA, int transB, int M, int N, int K,
         return NN_ERR_ARG;
     if (ep && !ep->bias && !ep->pre && ep->act == NN_ACT_IDENTITY) ep = NULL;
     nn__gemm_run(nn__k(), transA != 0, transB != 0, M, N, K, alpha, A, lda,
-                 B, ldb, beta, C, ldc, ep);
+                 B, ldb, beta, C, ldc, ep, NULL, 0);
     return NN_OK;
 }
 
@@ -5013,14 +5432,21 @@ NNAPI nn_fit_config nn_fit_defaults(void)
     return c;
 }
 
+/* Wall time: OpenMP's clock, else C11's timespec_get, else (strict C99
+ * without OpenMP) processor time, which equals wall time for the one
+ * thread of such a build on an idle machine. */
 NN__INTERNAL double nn__seconds(void)
 {
+#if NN__OMP
+    return omp_get_wtime();
+#else
 #if defined(TIME_UTC)
     struct timespec ts;
     if (timespec_get(&ts, TIME_UTC) == TIME_UTC)
         return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 #endif
     return (double)clock() / CLOCKS_PER_SEC;
+#endif
 }
 
 /* The permutation of epoch e depends on (seed, e) only, so a run resumed at
@@ -5214,9 +5640,1103 @@ NNAPI nn_status nn_perceptron_train(int n, int dims, const float *x,
 /* 2.10 data utilities                                                      */
 /* ======================================================================== */
 
+/* -- small file helpers shared with 2.11: a writer that goes to path.tmp,
+ *    keeps a CRC-32 and is renamed into place only when everything worked -- */
+typedef struct nn__wr {
+    FILE *f;
+    char *tmp;          /* path.tmp                                         */
+    uint32_t crc;
+    int err;
+} nn__wr;
+
+NN__INTERNAL nn_status nn__wr_open(nn__wr *w, const char *path)
+{
+    size_t len;
+    memset(w, 0, sizeof *w);
+    if (!path || !*path) return NN_ERR_ARG;
+    len = strlen(path);
+    w->tmp = (char *)malloc(len + 5);
+    if (!w->tmp) return NN_ERR_NOMEM;
+    memcpy(w->tmp, path, len);
+    memcpy(w->tmp + len, ".tmp", 5);
+    w->f = fopen(w->tmp, "wb");
+    if (!w->f) { free(w->tmp); w->tmp = NULL; return NN_ERR_IO; }
+    return NN_OK;
+}
+
+NN__INTERNAL void nn__wr_bytes(nn__wr *w, const void *p, size_t n)
+{
+    if (w->err || n == 0) return;
+    if (fwrite(p, 1, n, w->f) != n) w->err = 1;
+    w->crc = nn_crc32(w->crc, p, n);
+}
+
+/* Close; on success rename path.tmp to path, else remove path.tmp. The
+ * previous file at path is untouched unless the rename happens. */
+NN__INTERNAL nn_status nn__wr_close(nn__wr *w, const char *path)
+{
+    int bad = w->err;
+    if (fflush(w->f) != 0 || ferror(w->f)) bad = 1;
+    if (fclose(w->f) != 0) bad = 1;
+    if (!bad && rename(w->tmp, path) != 0) bad = 1;
+    if (bad) remove(w->tmp);
+    free(w->tmp);
+    w->tmp = NULL; w->f = NULL;
+    return bad ? NN_ERR_IO : NN_OK;
+}
+
+/* Size of an open file (rewound), or -1. */
+NN__INTERNAL long nn__file_size(FILE *f)
+{
+    long n;
+    if (fseek(f, 0, SEEK_END) != 0) return -1;
+    n = ftell(f);
+    if (fseek(f, 0, SEEK_SET) != 0) return -1;
+    return n;
+}
+
+NN__INTERNAL uint32_t nn__be32(const unsigned char *p)
+{
+    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) |
+           ((uint32_t)p[2] << 8) | (uint32_t)p[3];
+}
+
+/* CRC-32 (IEEE 802.3, reflected 0xEDB88320, zlib's crc32()): a nibble
+ * table, constant, so no init and no mutable state. */
+NNAPI uint32_t nn_crc32(uint32_t crc, const void *buf, size_t len)
+{
+    static const uint32_t t[16] = {
+        0x00000000u, 0x1DB71064u, 0x3B6E20C8u, 0x26D930ACu,
+        0x76DC4190u, 0x6B6B51F4u, 0x4DB26158u, 0x5005713Cu,
+        0xEDB88320u, 0xF00F9344u, 0xD6D6A3E8u, 0xCB61B38Cu,
+        0x9B64C2B0u, 0x86D3D2D4u, 0xA00AE278u, 0xBDBDF21Cu };
+    const unsigned char *p = (const unsigned char *)buf;
+    size_t i;
+    crc = ~crc;
+    for (i = 0; i < len; i++) {
+        crc ^= p[i];
+        crc = (crc >> 4) ^ t[crc & 15u];
+        crc = (crc >> 4) ^ t[crc & 15u];
+    }
+    return ~crc;
+}
+
+/* -- IDX -- */
+NN__INTERNAL size_t nn__idx_esize(int type)
+{
+    switch (type) {
+    case NN_IDX_U8: case NN_IDX_S8: return 1;
+    case NN_IDX_I16: return 2;
+    case NN_IDX_I32: case NN_IDX_F32: return 4;
+    case NN_IDX_F64: return 8;
+    default: return 0;
+    }
+}
+
+/* Parse the header in h[0..avail) of a file of total bytes; fills type,
+ * ndims, dims, count and the header size. Nothing is allocated. */
+NN__INTERNAL nn_status nn__idx_header(const unsigned char *h, size_t avail,
+                                      size_t total, nn_idx *out, size_t *hsize)
+{
+    size_t esz, count = 1, payload;
+    int i;
+    if (avail < 4 || h[0] != 0 || h[1] != 0) return NN_ERR_FORMAT;
+    esz = nn__idx_esize(h[2]);
+    if (!esz || h[3] < 1 || h[3] > NN_IDX_MAX_DIMS) return NN_ERR_FORMAT;
+    out->type = h[2];
+    out->ndims = h[3];
+    *hsize = 4 + 4 * (size_t)out->ndims;
+    if (avail < *hsize || total < *hsize) return NN_ERR_FORMAT;
+    for (i = 0; i < out->ndims; i++) {
+        uint32_t v = nn__be32(h + 4 + 4 * i);
+        if (v > 0x7fffffffu) return NN_ERR_FORMAT;
+        if (v != 0 && count > ((size_t)-1) / v) return NN_ERR_FORMAT;
+        out->dims[i] = (int)v;
+        count *= v;
+    }
+    payload = total - *hsize;
+    if (count > payload / esz || count * esz != payload) return NN_ERR_FORMAT;
+    if (count > ((size_t)-1) / sizeof(float) - 64) return NN_ERR_FORMAT;
+    out->count = count;
+    return NN_OK;
+}
+
+/* n big-endian elements of type at src into floats. */
+NN__INTERNAL void nn__idx_convert(int type, const unsigned char *src, size_t n,
+                                  float *dst)
+{
+    size_t i;
+    for (i = 0; i < n; i++) {
+        switch (type) {
+        case NN_IDX_U8: dst[i] = (float)src[i]; break;
+        case NN_IDX_S8: dst[i] = (float)(int)(signed char)src[i]; break;
+        case NN_IDX_I16: {
+            uint32_t u = ((uint32_t)src[2 * i] << 8) | src[2 * i + 1];
+            dst[i] = (float)(long)(u >= 0x8000u ? (long)u - 0x10000L : (long)u);
+            break; }
+        case NN_IDX_I32: {
+            uint32_t u = nn__be32(src + 4 * i);
+            dst[i] = (float)(u >= 0x80000000u ? (double)u - 4294967296.0 : (double)u);
+            break; }
+        case NN_IDX_F32: {
+            uint32_t u = nn__be32(src + 4 * i);
+            memcpy(dst + i, &u, 4);
+            break; }
+        default: {  /* NN_IDX_F64 */
+            uint64_t u = ((uint64_t)nn__be32(src + 8 * i) << 32) |
+                         nn__be32(src + 8 * i + 4);
+            double d;
+            memcpy(&d, &u, 8);
+            dst[i] = (float)d;
+            break; }
+        }
+    }
+}
+
+NNAPI nn_status nn_idx_load_mem(const void *buf, size_t len, nn_idx *out)
+{
+    const unsigned char *p = (const unsigned char *)buf;
+    size_t hsize;
+    nn_status st;
+    if (!out) return NN_ERR_ARG;
+    memset(out, 0, sizeof *out);
+    if (!buf) return NN_ERR_ARG;
+    st = nn__idx_header(p, len, len, out, &hsize);
+    if (st != NN_OK) { memset(out, 0, sizeof *out); return st; }
+    out->data = nn__alloc_floats(out->count);
+    if (!out->data) { memset(out, 0, sizeof *out); return NN_ERR_NOMEM; }
+    nn__idx_convert(out->type, p + hsize, out->count, out->data);
+    return NN_OK;
+}
+
+NNAPI nn_status nn_idx_load(const char *path, nn_idx *out)
+{
+    unsigned char h[4 + 4 * NN_IDX_MAX_DIMS];
+    unsigned char *chunk = NULL;
+    size_t hsize, avail, esz, done = 0;
+    const size_t CH = 65536;
+    long total;
+    nn_status st = NN_OK;
+    FILE *f;
+    if (!out) return NN_ERR_ARG;
+    memset(out, 0, sizeof *out);
+    if (!path) return NN_ERR_ARG;
+    f = fopen(path, "rb");
+    if (!f) return NN_ERR_IO;
+    total = nn__file_size(f);
+    if (total < 0) { fclose(f); return NN_ERR_IO; }
+    avail = fread(h, 1, (size_t)total < sizeof h ? (size_t)total : sizeof h, f);
+    st = nn__idx_header(h, avail, (size_t)total, out, &hsize);
+    if (st == NN_OK && fseek(f, (long)hsize, SEEK_SET) != 0) st = NN_ERR_IO;
+    if (st == NN_OK) {
+        out->data = nn__alloc_floats(out->count);
+        chunk = (unsigned char *)malloc(CH);
+        if (!out->data || !chunk) st = NN_ERR_NOMEM;
+    }
+    esz = nn__idx_esize(out->type);
+    while (st == NN_OK && done < out->count) {
+        size_t n = out->count - done;
+        if (n > CH / esz) n = CH / esz;
+        if (fread(chunk, esz, n, f) != n) { st = NN_ERR_IO; break; }
+        nn__idx_convert(out->type, chunk, n, out->data + done);
+        done += n;
+    }
+    free(chunk);
+    fclose(f);
+    if (st != NN_OK) nn_idx_free(out);
+    return st;
+}
+
+NNAPI void nn_idx_free(nn_idx *idx)
+{
+    if (!idx) return;
+    NN_FREE(idx->data);
+    memset(idx, 0, sizeof *idx);
+}
+
+NNAPI nn_status nn_idx_save(const char *path, int type, int ndims,
+                            const int *dims, const float *data)
+{
+    unsigned char h[4 + 4 * NN_IDX_MAX_DIMS], buf[4096];
+    size_t count = 1, i, k = 0;
+    nn__wr w;
+    nn_status st;
+    int d;
+    if (!path || !dims || (type != NN_IDX_U8 && type != NN_IDX_F32) ||
+        ndims < 1 || ndims > NN_IDX_MAX_DIMS)
+        return NN_ERR_ARG;
+    for (d = 0; d < ndims; d++) {
+        if (dims[d] < 0) return NN_ERR_ARG;
+        if (dims[d] && count > ((size_t)-1) / (size_t)dims[d]) return NN_ERR_ARG;
+        count *= (size_t)dims[d];
+    }
+    if (count && !data) return NN_ERR_ARG;
+    if (type == NN_IDX_U8)   /* integers 0..255 only: no silent rounding */
+        for (i = 0; i < count; i++)
+            if (!(data[i] >= 0.0f && data[i] <= 255.0f) ||
+                data[i] != (float)(int)data[i])
+                return NN_ERR_ARG;
+    h[0] = 0; h[1] = 0; h[2] = (unsigned char)type; h[3] = (unsigned char)ndims;
+    for (d = 0; d < ndims; d++) {
+        uint32_t v = (uint32_t)dims[d];
+        h[4 + 4 * d] = (unsigned char)(v >> 24);
+        h[5 + 4 * d] = (unsigned char)(v >> 16);
+        h[6 + 4 * d] = (unsigned char)(v >> 8);
+        h[7 + 4 * d] = (unsigned char)v;
+    }
+    st = nn__wr_open(&w, path);
+    if (st != NN_OK) return st;
+    nn__wr_bytes(&w, h, 4 + 4 * (size_t)ndims);
+    for (i = 0; i < count; i++) {
+        if (type == NN_IDX_U8) {
+            buf[k++] = (unsigned char)(int)data[i];
+        } else {
+            uint32_t u;
+            memcpy(&u, data + i, 4);
+            buf[k++] = (unsigned char)(u >> 24); buf[k++] = (unsigned char)(u >> 16);
+            buf[k++] = (unsigned char)(u >> 8);  buf[k++] = (unsigned char)u;
+        }
+        if (k + 4 > sizeof buf) { nn__wr_bytes(&w, buf, k); k = 0; }
+    }
+    nn__wr_bytes(&w, buf, k);
+    return nn__wr_close(&w, path);
+}
+
+/* -- standardization -- */
+NNAPI nn_status nn_standardize_fit(int n, int d, const float *x, float eps,
+                                   float *mean, float *std)
+{
+    double *acc;
+    int i, j;
+    if (n < 1 || d < 1 || !x || !mean || !std || !(eps >= 0.0f)) return NN_ERR_ARG;
+    if (!nn__all_finite((size_t)n * d, x)) return NN_ERR_NAN;
+    acc = (double *)NN_MALLOC(2 * (size_t)d * sizeof(double));
+    if (!acc) return NN_ERR_NOMEM;
+    /* two passes in double: mean, then sum of squared deviations */
+    for (j = 0; j < 2 * d; j++) acc[j] = 0.0;
+    for (i = 0; i < n; i++)
+        for (j = 0; j < d; j++) acc[j] += x[(size_t)i * d + j];
+    for (j = 0; j < d; j++) acc[j] /= n;
+    for (i = 0; i < n; i++)
+        for (j = 0; j < d; j++) {
+            double t = x[(size_t)i * d + j] - acc[j];
+            acc[d + j] += t * t;
+        }
+    for (j = 0; j < d; j++) {
+        double s = sqrt(acc[d + j] / n + eps);
+        mean[j] = (float)acc[j];
+        std[j] = s > 0.0 ? (float)s : 1.0f;
+    }
+    NN_FREE(acc);
+    return NN_OK;
+}
+
+NNAPI nn_status nn_standardize_apply(int n, int d, float *x,
+                                     const float *mean, const float *std)
+{
+    int i, j;
+    if (n < 0 || d < 1 || (n && !x) || !mean || !std) return NN_ERR_ARG;
+    for (j = 0; j < d; j++)
+        if (!(std[j] > 0.0f) || !nn__all_finite(1, std + j) ||
+            !nn__all_finite(1, mean + j))
+            return NN_ERR_ARG;
+    for (i = 0; i < n; i++)
+        for (j = 0; j < d; j++) {
+            float *v = x + (size_t)i * d + j;
+            *v = (*v - mean[j]) / std[j];
+        }
+    return NN_OK;
+}
+
+/* -- symmetric eigendecomposition --
+ * Householder reduction to tridiagonal form and the implicit QL method with
+ * shifts (EISPACK tred2/tql2, as in JAMA). V is stored column-major,
+ * V(r, c) = V[c * n + r], so every inner loop below runs over contiguous
+ * memory and column c ends up as the eigenvector of d[c]. */
+#define NN__V(r, c) V[(size_t)(c) * n + (r)]
+NN__INTERNAL void nn__tred2(int n, double *V, double *d, double *e)
+{
+    int i, j, k;
+    for (j = 0; j < n; j++) d[j] = NN__V(n - 1, j);
+    for (i = n - 1; i > 0; i--) {
+        double scale = 0.0, h = 0.0;
+        for (k = 0; k < i; k++) scale += fabs(d[k]);
+        if (scale == 0.0) {
+            e[i] = d[i - 1];
+            for (j = 0; j < i; j++) {
+                d[j] = NN__V(i - 1, j);
+                NN__V(i, j) = 0.0;
+                NN__V(j, i) = 0.0;
+            }
+        } else {
+            double f, g, hh;
+            for (k = 0; k < i; k++) { d[k] /= scale; h += d[k] * d[k]; }
+            f = d[i - 1];
+            g = sqrt(h);
+            if (f > 0) g = -g;
+            e[i] = scale * g;
+            h -= f * g;
+            d[i - 1] = f - g;
+            for (j = 0; j < i; j++) e[j] = 0.0;
+            for (j = 0; j < i; j++) {
+                double *vj = &NN__V(0, j);
+                f = d[j];
+                NN__V(j, i) = f;
+                g = e[j] + vj[j] * f;
+                for (k = j + 1; k <= i - 1; k++) {
+                    g += vj[k] * d[k];
+                    e[k] += vj[k] * f;
+                }
+                e[j] = g;
+            }
+            f = 0.0;
+            for (j = 0; j < i; j++) { e[j] /= h; f += e[j] * d[j]; }
+            hh = f / (h + h);
+            for (j = 0; j < i; j++) e[j] -= hh * d[j];
+            for (j = 0; j < i; j++) {
+                double *vj = &NN__V(0, j);
+                f = d[j];
+                g = e[j];
+                for (k = j; k <= i - 1; k++) vj[k] -= (f * e[k] + g * d[k]);
+                d[j] = NN__V(i - 1, j);
+                NN__V(i, j) = 0.0;
+            }
+        }
+        d[i] = h;
+    }
+    for (i = 0; i < n - 1; i++) {   /* accumulate the transformations */
+        double h;
+        NN__V(n - 1, i) = NN__V(i, i);
+        NN__V(i, i) = 1.0;
+        h = d[i + 1];
+        if (h != 0.0) {
+            double *vi1 = &NN__V(0, i + 1);
+            for (k = 0; k <= i; k++) d[k] = vi1[k] / h;
+            for (j = 0; j <= i; j++) {
+                double *vj = &NN__V(0, j), g = 0.0;
+                for (k = 0; k <= i; k++) g += vi1[k] * vj[k];
+                for (k = 0; k <= i; k++) vj[k] -= g * d[k];
+            }
+        }
+        for (k = 0; k <= i; k++) NN__V(k, i + 1) = 0.0;
+    }
+    for (j = 0; j < n; j++) { d[j] = NN__V(n - 1, j); NN__V(n - 1, j) = 0.0; }
+    NN__V(n - 1, n - 1) = 1.0;
+    e[0] = 0.0;
+}
+
+/* Returns 0 when an eigenvalue needs more than 60 QL iterations. */
+NN__INTERNAL int nn__tql2(int n, double *V, double *d, double *e)
+{
+    int i, k, l, m;
+    double f = 0.0, tst1 = 0.0, eps = DBL_EPSILON;
+    for (i = 1; i < n; i++) e[i - 1] = e[i];
+    e[n - 1] = 0.0;
+    for (l = 0; l < n; l++) {
+        double t = fabs(d[l]) + fabs(e[l]);
+        if (t > tst1) tst1 = t;
+        m = l;
+        while (m < n - 1 && fabs(e[m]) > eps * tst1) m++;
+        if (m > l) {
+            int iter = 0;
+            do {
+                double g, p, r, dl1, h, c, c2, c3, el1, s, s2;
+                if (++iter > 60) return 0;
+                g = d[l];
+                p = (d[l + 1] - g) / (2.0 * e[l]);
+                r = hypot(p, 1.0);
+                if (p < 0) r = -r;
+                d[l] = e[l] / (p + r);
+                d[l + 1] = e[l] * (p + r);
+                dl1 = d[l + 1];
+                h = g - d[l];
+                for (i = l + 2; i < n; i++) d[i] -= h;
+                f += h;
+                p = d[m];
+                c = 1.0; c2 = c; c3 = c;
+                el1 = e[l + 1];
+                s = 0.0; s2 = 0.0;
+                for (i = m - 1; i >= l; i--) {
+                    double *vi = &NN__V(0, i), *vi1 = &NN__V(0, i + 1);
+                    c3 = c2; c2 = c; s2 = s;
+                    g = c * e[i];
+                    h = c * p;
+                    r = hypot(p, e[i]);
+                    e[i + 1] = s * r;
+                    s = e[i] / r;
+                    c = p / r;
+                    p = c * d[i] - s * g;
+                    d[i + 1] = h + s * (c * g + s * d[i]);
+                    for (k = 0; k < n; k++) {
+                        h = vi1[k];
+                        vi1[k] = s * vi[k] + c * h;
+                        vi[k] = c * vi[k] - s * h;
+                    }
+                }
+                p = -s * s2 * c3 * el1 * e[l] / dl1;
+                e[l] = s * p;
+                d[l] = c * p;
+            } while (fabs(e[l]) > eps * tst1);
+        }
+        d[l] += f;
+        e[l] = 0.0;
+    }
+    return 1;
+}
+#undef NN__V
+
+NNAPI nn_status nn_eigh(int n, const double *a, double *w, double *v)
+{
+    double *e;
+    size_t i, nn2;
+    int r, c, ok;
+    if (n < 1 || !a || !w || !v) return NN_ERR_ARG;
+    nn2 = (size_t)n * n;
+    for (i = 0; i < nn2; i++)
+        if (!(a[i] - a[i] == 0.0)) return NN_ERR_NAN;
+    e = (double *)NN_MALLOC((size_t)n * sizeof(double));
+    if (!e) return NN_ERR_NOMEM;
+    /* symmetrize from the upper triangle (column-major copy of a) */
+    for (r = 0; r < n; r++)
+        for (c = r; c < n; c++)
+            v[(size_t)c * n + r] = v[(size_t)r * n + c] = a[(size_t)r * n + c];
+    nn__tred2(n, v, w, e);
+    ok = nn__tql2(n, v, w, e);
+    NN_FREE(e);
+    if (!ok) return NN_ERR_NAN;
+    /* columns of column-major V = rows of v; selection sort, descending */
+    for (r = 0; r < n; r++) {
+        int best = r;
+        for (c = r + 1; c < n; c++) if (w[c] > w[best]) best = c;
+        if (best != r) {
+            double t = w[r], *pr = v + (size_t)r * n, *pb = v + (size_t)best * n;
+            w[r] = w[best]; w[best] = t;
+            for (c = 0; c < n; c++) { t = pr[c]; pr[c] = pb[c]; pb[c] = t; }
+        }
+    }
+    return NN_OK;
+}
+
+/* -- PCA whitening -- */
+NNAPI void nn_pca_free(nn_pca *p)
+{
+    if (!p) return;
+    NN_FREE(p->mean);
+    memset(p, 0, sizeof *p);
+}
+
+NNAPI nn_status nn_pca_fit(nn_pca *p, int n, int d, const float *x, int k,
+                           float eps)
+{
+    /* Covariance in double from centered row blocks: each block's X^T X
+     * goes through nn_sgemm (float, 64 rows: relative error ~ 64 ulp of
+     * the block sum) and is accumulated in double. */
+    const int BR = 64;
+    double *cov = NULL, *vec = NULL, *val = NULL, *mu = NULL;
+    float *blk = NULL, *bc = NULL;
+    size_t dd;
+    int i, j, r0, nr;
+    nn_status st = NN_OK;
+    if (!p) return NN_ERR_ARG;
+    memset(p, 0, sizeof *p);
+    if (n < 2 || d < 1 || !x || k < 0 || k > d || !(eps >= 0.0f) ||
+        !nn__all_finite(1, &eps))
+        return NN_ERR_ARG;
+    if (d > 46340) return NN_ERR_SHAPE;      /* d*d must fit an int */
+    if (!nn__all_finite((size_t)n * d, x)) return NN_ERR_NAN;
+    if (k == 0) k = d;
+    dd = (size_t)d * d;
+    cov = (double *)NN_MALLOC(dd * sizeof(double));
+    vec = (double *)NN_MALLOC(dd * sizeof(double));
+    val = (double *)NN_MALLOC((size_t)d * sizeof(double));
+    mu = (double *)NN_MALLOC((size_t)d * sizeof(double));
+    blk = nn__alloc_floats((size_t)BR * d);
+    bc = nn__alloc_floats(dd);
+    /* one block for the result: mean d, eigval k, w k*d, shift k */
+    p->mean = nn__alloc_floats((size_t)d + k + (size_t)k * d + k);
+    if (!cov || !vec || !val || !mu || !blk || !bc || !p->mean) {
+        st = NN_ERR_NOMEM;
+        goto done;
+    }
+    p->d = d; p->k = k; p->eps = eps;
+    p->eigval = p->mean + d;
+    p->w = p->eigval + k;
+    p->shift = p->w + (size_t)k * d;
+    for (j = 0; j < d; j++) mu[j] = 0.0;
+    for (i = 0; i < n; i++)
+        for (j = 0; j < d; j++) mu[j] += x[(size_t)i * d + j];
+    for (j = 0; j < d; j++) { mu[j] /= n; p->mean[j] = (float)mu[j]; }
+    memset(cov, 0, dd * sizeof(double));
+    for (r0 = 0; r0 < n; r0 += BR) {
+        size_t t;
+        nr = n - r0 < BR ? n - r0 : BR;
+        for (i = 0; i < nr; i++)
+            for (j = 0; j < d; j++)
+                blk[(size_t)i * d + j] =
+                    (float)(x[(size_t)(r0 + i) * d + j] - mu[j]);
+        nn_sgemm(1, 0, d, d, nr, 1.0f, blk, d, blk, d, 0.0f, bc, d);
+        for (t = 0; t < dd; t++) cov[t] += bc[t];
+    }
+    for (i = 0; i < d; i++)             /* symmetric average, 1/n */
+        for (j = i; j < d; j++) {
+            double c = 0.5 * (cov[(size_t)i * d + j] + cov[(size_t)j * d + i]) / n;
+            cov[(size_t)i * d + j] = cov[(size_t)j * d + i] = c;
+        }
+    st = nn_eigh(d, cov, val, vec);
+    if (st != NN_OK) goto done;
+    for (i = 0; i < k; i++) {
+        double l = val[i] > 0.0 ? val[i] : 0.0, sc, sh = 0.0;
+        sc = l + eps > 0.0 ? 1.0 / sqrt(l + eps) : 0.0;   /* 0: dropped */
+        p->eigval[i] = (float)l;
+        for (j = 0; j < d; j++) {
+            float wv = (float)(vec[(size_t)i * d + j] * sc);
+            p->w[(size_t)i * d + j] = wv;
+            sh += (double)wv * mu[j];
+        }
+        p->shift[i] = (float)-sh;
+    }
+done:
+    NN_FREE(cov); NN_FREE(vec); NN_FREE(val); NN_FREE(mu);
+    NN_FREE(blk); NN_FREE(bc);
+    if (st != NN_OK) nn_pca_free(p);
+    return st;
+}
+
+NNAPI nn_status nn_pca_apply(const nn_pca *p, int n, const float *x, float *y)
+{
+    nn_epilogue ep;
+    if (!p || !p->mean || n < 0 || (n && (!x || !y))) return NN_ERR_ARG;
+    if (n == 0) return NN_OK;
+    ep.bias = p->shift; ep.act = NN_ACT_IDENTITY; ep.pre = NULL; ep.ldpre = 0;
+    /* y = x W^T - W mean: one GEMM with a bias epilogue */
+    return nn_sgemm_ex(0, 1, n, p->k, p->d, 1.0f, x, p->d, p->w, p->d, 0.0f,
+                       y, p->k, &ep);
+}
+
+/* -- labels, shuffling, splits -- */
+NNAPI nn_status nn_one_hot(int n, const float *labels, int classes, float *y)
+{
+    int i;
+    if (n < 0 || classes < 1 || (n && (!labels || !y))) return NN_ERR_ARG;
+    for (i = 0; i < n; i++)
+        if (!(labels[i] >= 0.0f && labels[i] < (float)classes) ||
+            labels[i] != (float)(int)labels[i])
+            return NN_ERR_ARG;
+    for (i = 0; i < n; i++) {
+        float *r = y + (size_t)i * classes;
+        int c;
+        for (c = 0; c < classes; c++) r[c] = 0.0f;
+        r[(int)labels[i]] = 1.0f;
+    }
+    return NN_OK;
+}
+
+NNAPI int nn_argmax(int n, const float *x)
+{
+    int i, best = 0;
+    if (n < 1 || !x) return -1;
+    for (i = 1; i < n; i++) if (x[i] > x[best]) best = i;
+    return best;
+}
+
+#define NN__DATA_STREAM 0xDA7AULL   /* nn_rng stream of the data utilities */
+
+NN__INTERNAL void nn__shuffle_ints(nn_rng *r, int n, int *a)
+{
+    int i;
+    for (i = n - 1; i > 0; i--) {
+        int j = (int)nn_rng_below(r, (uint32_t)i + 1u), t = a[i];
+        a[i] = a[j]; a[j] = t;
+    }
+}
+
+NNAPI nn_status nn_shuffle_index(int n, int *idx, uint64_t seed)
+{
+    nn_rng r;
+    int i;
+    if (n < 0 || (n && !idx)) return NN_ERR_ARG;
+    for (i = 0; i < n; i++) idx[i] = i;
+    nn_rng_seed(&r, seed, NN__DATA_STREAM);
+    nn__shuffle_ints(&r, n, idx);
+    return NN_OK;
+}
+
+NNAPI nn_status nn_gather_rows(int n, const int *idx, int src_rows, int cols,
+                               const float *src, float *dst)
+{
+    int i;
+    if (n < 0 || cols < 1 || src_rows < 0 || (n && (!idx || !src || !dst)))
+        return NN_ERR_ARG;
+    for (i = 0; i < n; i++)
+        if (idx[i] < 0 || idx[i] >= src_rows) return NN_ERR_ARG;
+    for (i = 0; i < n; i++)
+        memmove(dst + (size_t)i * cols, src + (size_t)idx[i] * cols,
+                (size_t)cols * sizeof(float));
+    return NN_OK;
+}
+
+/* Largest-remainder apportionment of total over classes by count[c], each
+ * capped at cap[c] (sum of caps >= total). */
+NN__INTERNAL void nn__apportion(int classes, const int *count, const int *cap,
+                                int n, int total, int *out, double *prio)
+{
+    int c, left = total;
+    for (c = 0; c < classes; c++) {
+        double q = (double)total * count[c] / n;
+        out[c] = (int)q;
+        if (out[c] > cap[c]) out[c] = cap[c];
+        prio[c] = q - out[c];
+        left -= out[c];
+    }
+    while (left > 0) {
+        int best = -1;
+        for (c = 0; c < classes; c++)
+            if (out[c] < cap[c] && (best < 0 || prio[c] > prio[best])) best = c;
+        if (best < 0) break;                 /* unreachable: caps suffice */
+        out[best]++;
+        prio[best] -= 1.0;
+        left--;
+    }
+}
+
+NNAPI nn_status nn_split(int n, const float *labels, int classes, int n_val,
+                         int n_test, uint64_t seed, int *train_idx,
+                         int *val_idx, int *test_idx)
+{
+    nn_rng r;
+    int *perm, *work, i, c, n_train = n - n_val - n_test;
+    int nv = 0, nt = 0, ntr = 0;
+    double *prio;
+    if (n < 1 || n_val < 0 || n_test < 0 || n_train < 0 ||
+        (n_train && !train_idx) || (n_val && !val_idx) || (n_test && !test_idx))
+        return NN_ERR_ARG;
+    if (labels) {
+        if (classes < 1) return NN_ERR_ARG;
+        for (i = 0; i < n; i++)
+            if (!(labels[i] >= 0.0f && labels[i] < (float)classes) ||
+                labels[i] != (float)(int)labels[i])
+                return NN_ERR_ARG;
+    } else {
+        classes = 1;
+    }
+    /* perm n | count, cap, val quota, test quota: 4 per class */
+    perm = (int *)NN_MALLOC(((size_t)n + 4 * (size_t)classes) * sizeof(int));
+    prio = (double *)NN_MALLOC((size_t)classes * sizeof(double));
+    if (!perm || !prio) { NN_FREE(perm); NN_FREE(prio); return NN_ERR_NOMEM; }
+    work = perm + n;
+    {
+        int *count = work, *cap = work + classes, *qv = work + 2 * classes,
+            *qt = work + 3 * classes;
+        for (c = 0; c < classes; c++) count[c] = 0;
+        for (i = 0; i < n; i++) count[labels ? (int)labels[i] : 0]++;
+        for (c = 0; c < classes; c++) cap[c] = count[c];
+        nn__apportion(classes, count, cap, n, n_val, qv, prio);
+        for (c = 0; c < classes; c++) cap[c] = count[c] - qv[c];
+        nn__apportion(classes, count, cap, n, n_test, qt, prio);
+        nn_rng_seed(&r, seed, NN__DATA_STREAM + 1);
+        for (i = 0; i < n; i++) {
+            int j = (int)nn_rng_below(&r, (uint32_t)i + 1u);  /* inside-out */
+            perm[i] = perm[j];
+            perm[j] = i;
+        }
+        /* walk the permutation, dealing each row to its class's quotas */
+        for (c = 0; c < classes; c++) count[c] = 0;   /* reuse: dealt so far */
+        for (i = 0; i < n; i++) {
+            int row = perm[i], k = labels ? (int)labels[row] : 0;
+            int s = count[k]++;
+            if (s < qv[k]) val_idx[nv++] = row;
+            else if (s < qv[k] + qt[k]) test_idx[nt++] = row;
+            else train_idx[ntr++] = row;
+        }
+    }
+    /* each part in random order: dealing keeps the permutation's order, but
+     * a class with a small quota fills early, so its rows would lead */
+    if (nv) nn__shuffle_ints(&r, nv, val_idx);
+    if (nt) nn__shuffle_ints(&r, nt, test_idx);
+    if (ntr) nn__shuffle_ints(&r, ntr, train_idx);
+    NN_FREE(perm);
+    NN_FREE(prio);
+    return (nv == n_val && nt == n_test && ntr == n_train) ? NN_OK : NN_ERR_STATE;
+}
+
 /* ======================================================================== */
 /* 2.11 model files                                                         */
 /* ======================================================================== */
+
+/* Layout (all integers and floats little-endian, floats IEEE binary32):
+ *   0  magic 89 'N' 'N' 'H' 0D 0A 1A 0A     8  u32 version   12 u32 flags
+ *  16  u32 n_layers  20 u32 inputs  24 u32 loss  28 f32 huber_delta
+ *  32  u64 seed  40 u32 epochs  44 f32 loss value  48 i64 date  56 i64 step
+ *  64  u64 rng state  72 u64 rng inc  80 u32 opt kind
+ *  84  f32 lr, momentum, beta1, beta2, eps, l1, l2   112 u64 n_params
+ * 120  n_layers x (u32 outputs, u32 activation, f32 dropout)
+ *      n_params f32 parameters (nn_net_params order)
+ *      flags & 1 (checkpoint): n_params f32 opt_m, n_params f32 opt_v
+ *      u32 CRC-32 of every byte before it. */
+#define NN__MODEL_HDR 120u
+#define NN__MODEL_FLAG_CKPT 1u
+
+NNAPI nn_model_info nn_model_info_default(void)
+{
+    nn_model_info i;
+    memset(&i, 0, sizeof i);
+    i.loss = NAN;
+    i.opt = nn_opt_default(NN_OPT_SGD);
+    return i;
+}
+
+/* -- little-endian encoding, byte by byte (host endianness never shows) -- */
+NN__INTERNAL void nn__put32(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char)v; p[1] = (unsigned char)(v >> 8);
+    p[2] = (unsigned char)(v >> 16); p[3] = (unsigned char)(v >> 24);
+}
+NN__INTERNAL void nn__put64(unsigned char *p, uint64_t v)
+{
+    nn__put32(p, (uint32_t)v);
+    nn__put32(p + 4, (uint32_t)(v >> 32));
+}
+NN__INTERNAL void nn__putf(unsigned char *p, float f)
+{
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    nn__put32(p, u);
+}
+NN__INTERNAL uint32_t nn__get32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) |
+           ((uint32_t)p[3] << 24);
+}
+NN__INTERNAL uint64_t nn__get64(const unsigned char *p)
+{
+    return (uint64_t)nn__get32(p) | ((uint64_t)nn__get32(p + 4) << 32);
+}
+NN__INTERNAL float nn__getf(const unsigned char *p)
+{
+    uint32_t u = nn__get32(p);
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
+
+static const unsigned char nn__model_magic[8] =
+    { 0x89, 'N', 'N', 'H', 0x0D, 0x0A, 0x1A, 0x0A };
+
+NN__INTERNAL void nn__wr_floats(nn__wr *w, const float *x, size_t n)
+{
+    unsigned char buf[4096];
+    size_t i, k = 0;
+    for (i = 0; i < n; i++) {
+        nn__putf(buf + k, x[i]);
+        k += 4;
+        if (k == sizeof buf) { nn__wr_bytes(w, buf, k); k = 0; }
+    }
+    nn__wr_bytes(w, buf, k);
+}
+
+NN__INTERNAL nn_status nn__model_save(const char *path, const nn_net *net,
+                                      const nn_model_info *info, int ckpt)
+{
+    unsigned char h[NN__MODEL_HDR], c[12];
+    nn_model_info d = nn_model_info_default();
+    nn__wr w;
+    nn_status st;
+    int l;
+    if (!path || !net || net->n_layers < 1 || !net->params) return NN_ERR_ARG;
+    if (ckpt && (!net->opt_m || !net->opt_v)) return NN_ERR_STATE;
+    if (info) d = *info;
+    if (d.seed == 0) d.seed = net->seed;
+    if (d.date == 0) d.date = (int64_t)time(NULL);
+    memcpy(h, nn__model_magic, 8);
+    nn__put32(h + 8, NN_MODEL_VERSION);
+    nn__put32(h + 12, ckpt ? NN__MODEL_FLAG_CKPT : 0u);
+    nn__put32(h + 16, (uint32_t)net->n_layers);
+    nn__put32(h + 20, (uint32_t)net->sizes[0]);
+    nn__put32(h + 24, (uint32_t)net->loss);
+    nn__putf(h + 28, net->huber_delta);
+    nn__put64(h + 32, d.seed);
+    nn__put32(h + 40, (uint32_t)(d.epochs > 0 ? d.epochs : 0));
+    nn__putf(h + 44, d.loss);
+    nn__put64(h + 48, (uint64_t)d.date);
+    nn__put64(h + 56, (uint64_t)(int64_t)net->step);
+    nn__put64(h + 64, ckpt ? d.rng.state : 0u);
+    nn__put64(h + 72, ckpt ? d.rng.inc : 0u);
+    nn__put32(h + 80, ckpt ? (uint32_t)d.opt.kind : 0u);
+    nn__putf(h + 84, ckpt ? d.opt.lr : 0.0f);
+    nn__putf(h + 88, ckpt ? d.opt.momentum : 0.0f);
+    nn__putf(h + 92, ckpt ? d.opt.beta1 : 0.0f);
+    nn__putf(h + 96, ckpt ? d.opt.beta2 : 0.0f);
+    nn__putf(h + 100, ckpt ? d.opt.eps : 0.0f);
+    nn__putf(h + 104, ckpt ? d.opt.l1 : 0.0f);
+    nn__putf(h + 108, ckpt ? d.opt.l2 : 0.0f);
+    nn__put64(h + 112, (uint64_t)net->n_params);
+    st = nn__wr_open(&w, path);
+    if (st != NN_OK) return st;
+    nn__wr_bytes(&w, h, sizeof h);
+    for (l = 0; l < net->n_layers; l++) {
+        nn__put32(c, (uint32_t)net->sizes[l + 1]);
+        nn__put32(c + 4, (uint32_t)net->acts[l]);
+        nn__putf(c + 8, net->dropout ? net->dropout[l] : 0.0f);
+        nn__wr_bytes(&w, c, 12);
+    }
+    nn__wr_floats(&w, net->params, net->n_params);
+    if (ckpt) {
+        nn__wr_floats(&w, net->opt_m, net->n_params);
+        nn__wr_floats(&w, net->opt_v, net->n_params);
+    }
+    nn__put32(c, w.crc);
+    nn__wr_bytes(&w, c, 4);
+    return nn__wr_close(&w, path);
+}
+
+NNAPI nn_status nn_model_save(const char *path, const nn_net *net,
+                              const nn_model_info *info)
+{
+    return nn__model_save(path, net, info, 0);
+}
+
+NNAPI nn_status nn_checkpoint_save(const char *path, const nn_net *net,
+                                   const nn_model_info *info)
+{
+    return nn__model_save(path, net, info, 1);
+}
+
+/* -- reading: one reader over memory or a FILE, tracking the CRC -- */
+typedef struct nn__rd {
+    const unsigned char *mem;
+    FILE *f;
+    size_t len, pos;
+    uint32_t crc;
+} nn__rd;
+
+NN__INTERNAL int nn__rd_bytes(nn__rd *r, unsigned char *dst, size_t n)
+{
+    if (n > r->len - r->pos) return 0;
+    if (r->mem) memcpy(dst, r->mem + r->pos, n);
+    else if (fread(dst, 1, n, r->f) != n) return 0;
+    r->crc = nn_crc32(r->crc, dst, n);
+    r->pos += n;
+    return 1;
+}
+
+NN__INTERNAL int nn__rd_rewind(nn__rd *r)
+{
+    r->pos = 0;
+    r->crc = 0;
+    return r->mem || fseek(r->f, 0, SEEK_SET) == 0;
+}
+
+/* n floats into dst (NULL: check only); all must be finite. */
+NN__INTERNAL int nn__rd_floats(nn__rd *r, float *dst, size_t n)
+{
+    unsigned char buf[4096];
+    size_t i, k;
+    while (n > 0) {
+        k = n < sizeof buf / 4 ? n : sizeof buf / 4;
+        if (!nn__rd_bytes(r, buf, 4 * k)) return 0;
+        for (i = 0; i < k; i++) {
+            float v = nn__getf(buf + 4 * i);
+            if (!(v - v == 0.0f)) return -1;
+            if (dst) *dst++ = v;
+        }
+        n -= k;
+    }
+    return 1;
+}
+
+#define NN__FAIL(msg) do { if (info) { \
+    snprintf(info->error, sizeof info->error, "%s", msg); } \
+    st = NN_ERR_FORMAT; goto fail; } while (0)
+
+/* The whole file through r: pass 0 checks every field, the exact length and
+ * the CRC without allocating anything; pass 1 (after pass 0 succeeded)
+ * builds the net. */
+NN__INTERNAL nn_status nn__model_read(nn__rd *r, int build, nn_net **out,
+                                      nn_model_info *info)
+{
+    unsigned char h[NN__MODEL_HDR], c[12];
+    uint32_t version, flags, nl, n0, loss_kind, opt_kind, crc;
+    uint64_t np = 0, expect;
+    int *sizes = NULL, l, rc;
+    nn_act *acts = NULL;
+    float *drop = NULL, hub, o[7];
+    nn_net *net = NULL;
+    nn_status st = NN_OK;
+    nn_model_info d = nn_model_info_default();
+    char msg[160];
+    if (!nn__rd_bytes(r, h, 8))
+        NN__FAIL("truncated: shorter than the magic number");
+    if (memcmp(h, nn__model_magic, 8) != 0)
+        NN__FAIL("not an nn.h model file (bad magic number)");
+    if (!nn__rd_bytes(r, h + 8, NN__MODEL_HDR - 8))
+        NN__FAIL("truncated inside the header");
+    version = nn__get32(h + 8);
+    if (version != NN_MODEL_VERSION) {
+        snprintf(msg, sizeof msg, "unsupported model file version %lu "
+                 "(this nn.h reads version %d)", (unsigned long)version,
+                 NN_MODEL_VERSION);
+        NN__FAIL(msg);
+    }
+    flags = nn__get32(h + 12);
+    nl = nn__get32(h + 16);
+    n0 = nn__get32(h + 20);
+    loss_kind = nn__get32(h + 24);
+    hub = nn__getf(h + 28);
+    d.seed = nn__get64(h + 32);
+    d.epochs = (int)(nn__get32(h + 40) & 0x7fffffffu);
+    d.loss = nn__getf(h + 44);
+    d.date = (int64_t)nn__get64(h + 48);
+    d.step = (long)(int64_t)nn__get64(h + 56);
+    d.rng.state = nn__get64(h + 64);
+    d.rng.inc = nn__get64(h + 72);
+    opt_kind = nn__get32(h + 80);
+    d.opt.kind = (nn_opt_kind)(opt_kind <= NN_OPT_ADAM ? opt_kind : 0);
+    for (l = 0; l < 7; l++) o[l] = nn__getf(h + 84 + 4 * l);
+    d.opt.lr = o[0]; d.opt.momentum = o[1]; d.opt.beta1 = o[2];
+    d.opt.beta2 = o[3]; d.opt.eps = o[4]; d.opt.l1 = o[5]; d.opt.l2 = o[6];
+    d.checkpoint = (flags & NN__MODEL_FLAG_CKPT) != 0;
+    if (flags & ~NN__MODEL_FLAG_CKPT) NN__FAIL("unknown flags in the header");
+    if (nl < 1 || nl > NN_MODEL_MAX_LAYERS) NN__FAIL("bad layer count");
+    if (n0 < 1 || n0 > NN_MODEL_MAX_WIDTH) NN__FAIL("bad input size");
+    if (loss_kind >= NN_LOSS_COUNT) NN__FAIL("bad loss kind");
+    if (!(hub >= 0.0f && hub - hub == 0.0f)) NN__FAIL("bad Huber delta");
+    if (nn__get32(h + 40) > 0x7fffffffu) NN__FAIL("bad epoch count");
+    if (d.step < 0) NN__FAIL("bad step count");
+    if (opt_kind > NN_OPT_ADAM) NN__FAIL("bad optimizer kind");
+    if (!nn__all_finite(7, o)) NN__FAIL("bad optimizer settings");
+    if (build) {
+        sizes = (int *)malloc((nl + 1) * sizeof(int));
+        acts = (nn_act *)malloc(nl * sizeof(nn_act));
+        drop = (float *)malloc(nl * sizeof(float));
+        if (!sizes || !acts || !drop) { st = NN_ERR_NOMEM; goto fail; }
+        sizes[0] = (int)n0;
+    }
+    {
+        uint32_t prev = n0;
+        for (l = 0; l < (int)nl; l++) {
+            uint32_t o, a;
+            float p;
+            if (!nn__rd_bytes(r, c, 12)) NN__FAIL("truncated inside the layer table");
+            o = nn__get32(c);
+            a = nn__get32(c + 4);
+            p = nn__getf(c + 8);
+            if (o < 1 || o > NN_MODEL_MAX_WIDTH) NN__FAIL("bad layer size");
+            if (a >= NN_ACT_COUNT) NN__FAIL("bad activation");
+            if (!(p >= 0.0f && p < 1.0f) || (l == (int)nl - 1 && p != 0.0f))
+                NN__FAIL("bad dropout rate");
+            np += (uint64_t)o * prev + o;   /* < 2^49 per layer, no overflow */
+            if (np > ((uint64_t)1 << 40)) NN__FAIL("bad parameter count (too large)");
+            prev = o;
+            if (build) { sizes[l + 1] = (int)o; acts[l] = (nn_act)a; drop[l] = p; }
+        }
+    }
+    if (nn__get64(h + 112) != np)
+        NN__FAIL("parameter count does not match the layer table");
+    expect = NN__MODEL_HDR + 12u * (uint64_t)nl +
+             4u * np * (d.checkpoint ? 3u : 1u) + 4u;
+    if (expect != (uint64_t)r->len) {
+        snprintf(msg, sizeof msg, "%s: the file has %lu bytes, its header "
+                 "says %llu", expect > (uint64_t)r->len ? "truncated" :
+                 "trailing bytes or oversized", (unsigned long)r->len,
+                 (unsigned long long)expect);
+        NN__FAIL(msg);
+    }
+    if (build) {
+        st = nn_net_create(&net, (int)nl, sizes, acts);
+        if (st == NN_OK) st = nn_net_set_loss(net, (nn_loss)loss_kind, hub);
+        for (l = 0; st == NN_OK && l < (int)nl; l++)
+            if (drop[l] > 0.0f) st = nn_net_set_dropout(net, l, drop[l]);
+        if (st == NN_OK && net->n_params != (size_t)np) st = NN_ERR_STATE;
+        if (st != NN_OK) goto fail;
+    }
+    rc = nn__rd_floats(r, net ? net->params : NULL, (size_t)np);
+    if (rc == 1 && d.checkpoint) {
+        rc = nn__rd_floats(r, net ? net->opt_m : NULL, (size_t)np);
+        if (rc == 1) rc = nn__rd_floats(r, net ? net->opt_v : NULL, (size_t)np);
+    }
+    if (rc == 0) { st = NN_ERR_IO; goto fail; }   /* length was checked */
+    if (rc < 0) {
+        if (info) snprintf(info->error, sizeof info->error,
+                           "NaN or infinity in the stored parameters");
+        st = NN_ERR_FORMAT;
+        goto fail;
+    }
+    crc = r->crc;
+    if (!nn__rd_bytes(r, c, 4)) { st = NN_ERR_IO; goto fail; }
+    if (nn__get32(c) != crc) {
+        if (info) snprintf(info->error, sizeof info->error,
+                           "CRC mismatch: the file is corrupted");
+        st = NN_ERR_FORMAT;
+        goto fail;
+    }
+    if (build) {
+        if (!d.checkpoint && net->opt_m && net->opt_v) {
+            memset(net->opt_m, 0, net->n_params * sizeof(float));
+            memset(net->opt_v, 0, net->n_params * sizeof(float));
+        }
+        net->seed = d.seed;
+        net->step = d.checkpoint ? d.step : 0;
+        free(sizes); free(acts); free(drop);
+        *out = net;
+    }
+    if (info) { memcpy(d.error, info->error, sizeof d.error); *info = d; }
+    return NN_OK;
+fail:
+    free(sizes); free(acts); free(drop);
+    nn_net_free(net);
+    return st;
+}
+#undef NN__FAIL
+
+NN__INTERNAL nn_status nn__model_load(nn__rd *r, nn_net **out,
+                                      nn_model_info *info)
+{
+    nn_status st;
+    if (info) { *info = nn_model_info_default(); info->error[0] = 0; }
+    st = nn__model_read(r, 0, NULL, info);
+    if (st != NN_OK) return st;
+    if (!nn__rd_rewind(r)) return NN_ERR_IO;
+    return nn__model_read(r, 1, out, info);
+}
+
+NNAPI nn_status nn_model_load_mem(const void *buf, size_t len, nn_net **out,
+                                  nn_model_info *info)
+{
+    nn__rd r;
+    if (!out) return NN_ERR_ARG;
+    *out = NULL;
+    if (!buf) return NN_ERR_ARG;
+    memset(&r, 0, sizeof r);
+    r.mem = (const unsigned char *)buf;
+    r.len = len;
+    return nn__model_load(&r, out, info);
+}
+
+NNAPI nn_status nn_model_load(const char *path, nn_net **out,
+                              nn_model_info *info)
+{
+    nn__rd r;
+    nn_status st;
+    long size;
+    if (!out) return NN_ERR_ARG;
+    *out = NULL;
+    if (!path) return NN_ERR_ARG;
+    memset(&r, 0, sizeof r);
+    r.f = fopen(path, "rb");
+    if (!r.f) {
+        if (info) {
+            *info = nn_model_info_default();
+            snprintf(info->error, sizeof info->error, "cannot open %s", path);
+        }
+        return NN_ERR_IO;
+    }
+    size = nn__file_size(r.f);
+    if (size < 0) { fclose(r.f); return NN_ERR_IO; }
+    r.len = (size_t)size;
+    st = nn__model_load(&r, out, info);
+    fclose(r.f);
+    return st;
+}
 
 #endif /* NN_IMPLEMENTATION_DONE */
 #endif /* NN_IMPLEMENTATION */

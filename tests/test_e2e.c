@@ -182,6 +182,12 @@ static void test_determinism(void)
             CHECK(n1 == n2 && memcmp(pa, pe, n1 * sizeof(float)) == 0, "clone differs");
             CHECK(nn_net_layers(e) == 2 && nn_net_act(e, 0) == NN_ACT_TANH,
                   "clone lost its shape");
+            CHECK(pe != pa, "clone shares the parameter buffer");
+            if (pe != pa) {     /* deep copy: changing the clone leaves a alone */
+                float keep = pa[0];
+                nn_net_params(e, &n2)[0] = keep + 1.0f;
+                CHECK(pa[0] == keep, "writing the clone's params changed the original");
+            }
         }
         nn_net_free(e);
     }

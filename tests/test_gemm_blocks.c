@@ -199,6 +199,33 @@ static void run_case(int tA, int tB, int M, int N, int K, float alpha,
     free(A); free(B); free(C); free(C0); free(pre); free(bias); free(z); free(tol);
 }
 
+/* The internal workspace form (nn__gemm_ws_floats / nn__gemm_run, for a
+ * context that must not allocate): same bits as nn_sgemm, and nothing
+ * written past the workspace it asked for. */
+static void run_ws(const nn_kernels *k, int tA, int tB, int M, int N, int K)
+{
+    size_t need = nn__gemm_ws_floats(k, tA, tB, M, N, K), i;
+    int lda = tA ? M : K, ldb = tB ? K : N;
+    float *A = (float *)malloc((size_t)M * K * sizeof(float));
+    float *B = (float *)malloc((size_t)K * N * sizeof(float));
+    float *C1 = (float *)malloc((size_t)M * N * sizeof(float));
+    float *C2 = (float *)malloc((size_t)M * N * sizeof(float));
+    float *ws = (float *)malloc((need + 64) * sizeof(float));
+    int ok = 1;
+    for (i = 0; i < (size_t)M * K; i++) A[i] = (float)rnd();
+    for (i = 0; i < (size_t)K * N; i++) B[i] = (float)rnd();
+    for (i = 0; i < need + 64; i++) ws[i] = SENTINEL;
+    nn_sgemm(tA, tB, M, N, K, 1.0f, A, lda, B, ldb, 0.0f, C1, N);
+    nn__gemm_run(k, tA, tB, M, N, K, 1.0f, A, lda, B, ldb, 0.0f, C2, N, NULL,
+                 ws, need);
+    for (i = need; i < need + 64; i++) ok &= ws[i] == SENTINEL;
+    CHECK(ok, "workspace overrun: tA=%d tB=%d %dx%dx%d need %lu", tA, tB, M, N, K,
+          (unsigned long)need);
+    CHECK(memcmp(C1, C2, (size_t)M * N * sizeof(float)) == 0,
+          "workspace result differs: tA=%d tB=%d %dx%dx%d", tA, tB, M, N, K);
+    free(A); free(B); free(C1); free(C2); free(ws);
+}
+
 /* b-1, b, b+1, 2b+1 (positive, deduplicated by the caller's loop) */
 static int around(int b, int idx)
 {
@@ -232,6 +259,13 @@ static void sweep(const nn_kernels *k, int quick)
                     run_case(tA, tB, small, small + 2, kk, alphas[(s + 2) % 3], betas[(s + 2) % 3], (s + 3) % 5, (s + 2) % 3, -1);
             }
         }
+        /* M > 64 and N > 2 nr: A is packed (smaller layers read it in
+         * place), so its edge panels and MC blocks are covered too */
+        for (v = 0; v < 4; v++) {
+            static const int ms[4] = {65, 71, 97, 130};
+            if (quick && v > 1) break;
+            run_case(tA, tB, ms[v], 2 * k->nr + 3 + v, small + v, alphas[v % 3], betas[v % 3], v, v % 3, -1);
+        }
         /* thin shapes for the direct paths (every vector tail), tiny ones */
         {
             static const int ns[10] = {7, 16, 17, 31, 33, 47, 63, 111, 250, 513};
@@ -243,6 +277,9 @@ static void sweep(const nn_kernels *k, int quick)
             }
         }
         run_case(tA, tB, 1, 300, 77, 1.0f, 0.0f, 3, 1, -1);
+        run_case(tA, tB, 1, 2100, 70, 1.0f, 0.75f, 1, 1, -1);
+        if (!quick)     /* column split across threads of the direct paths */
+            run_case(tA, tB, 2, 4100, 300, -1.0f, 0.0f, 3, 2, -1);
         run_case(tA, tB, 3, 129, 200, -0.5f, 1.0f, 0, 2, -1);
         run_case(tA, tB, 200, 1, 65, 1.0f, 0.75f, 2, 1, -1);
         run_case(tA, tB, 150, 4, 33, 1.0f, 0.0f, 1, 0, -1);
@@ -261,6 +298,8 @@ static void sweep(const nn_kernels *k, int quick)
         run_case(tA, tB, 1, 33, 70, 1.0f, 0.0f, 0, 1, NN_ACT_SIGMOID);
         run_case(tA, tB, 70, 3, 50, 1.0f, 1.0f, 0, 1, NN_ACT_SIGMOID);
         run_case(tA, tB, 5, 6, 7, 1.0f, 0.0f, 0, 1, NN_ACT_IDENTITY);
+        run_ws(k, tA, tB, 200, 150, 2 * k->kc + 1);
+        run_ws(k, tA, tB, 48, 3 * k->nr + 5, 70);
     }
 }
 
@@ -269,6 +308,10 @@ int main(void)
     const char *q = getenv("NN_TEST_QUICK");
     int quick = q && *q == '1', isa;
     float a[4] = {1, 2, 3, 4}, c[4];
+    /* the real run-time choice, before any nn_isa_set (tests/run.sh checks
+     * it under the qemu CPU models) */
+    printf("test_gemm_blocks: auto-dispatch isa: %s%s\n",
+           nn_isa_name(nn_isa_get()), quick ? " (quick mode)" : "");
     for (isa = NN_ISA_SCALAR; isa < NN_ISA_COUNT; isa++) {
         nn_kernels *k;
         int mc, kc, nc;
@@ -297,7 +340,6 @@ int main(void)
     nn_isa_set(NN_ISA_AUTO);
     g_isa = nn_isa_name(nn_isa_get());
     g_mode = "args";
-    printf("auto-selected isa: %s\n", g_isa);
     /* bad arguments: C untouched, NN_ERR_ARG */
     c[0] = 7.0f;
     CHECK(nn_sgemm_ex(0, 0, 2, 2, 2, 1.0f, a, 1, a, 2, 0.0f, c, 2, NULL) == NN_ERR_ARG, "lda < K");

@@ -916,6 +916,7 @@ NN__INTERNAL void nn__detect_cpu(nn_cpu_info *c)
 NN__INTERNAL int nn__cpu_has(nn_isa isa)
 {
     const nn_cpu_info *c = &nn__cpu;
+    (void)c;                                    /* unused without SIMD */
     switch (isa) {
     case NN_ISA_SCALAR: return 1;
 #if NN__X86
@@ -4505,17 +4506,19 @@ NN__INTERNAL double nn__loss(nn_loss l, int rows, int cols, const float *h,
 
 /* Summed loss from the output layer's pre-activation z where that is exact
  * and stable: softmax + CE via log-softmax, sigmoid + BCE via softplus (the
- * kernel table's fused SIMD passes, one per row / element).
+ * kernel table's fused SIMD passes, one per row / element), and in the same
+ * pass dz = (p - y) gscale when dz is not NULL.
  * Returns -1 when no logit form applies (then use nn__loss on h). */
 NN__INTERNAL int nn__loss_from_logits(nn_act act, nn_loss l, int rows,
                                       int cols, const float *z,
-                                      const float *y, double *loss)
+                                      const float *y, float gscale, float *dz,
+                                      double *loss)
 {
     const nn_kernels *k = nn__k();
     if (act == NN_ACT_SOFTMAX && l == NN_LOSS_SOFTMAX_CE)
-        *loss = k->softmax_xent_rows(rows, cols, z, y, 0.0f, NULL);
+        *loss = k->softmax_xent_rows(rows, cols, z, y, gscale, dz);
     else if (act == NN_ACT_SIGMOID && l == NN_LOSS_BCE)
-        *loss = k->sigmoid_xent(rows, cols, z, y, 0.0f, NULL);
+        *loss = k->sigmoid_xent(rows, cols, z, y, gscale, dz);
     else
         return -1;
     return 0;
@@ -5052,7 +5055,7 @@ NN__INTERNAL double nn__block_loss(const nn_net *net, const nn_ctx *ctx,
     int L = net->n_layers, out = net->sizes[L];
     double v;
     if (nn__loss_from_logits(net->acts[L - 1], net->loss, ctx->batch, out,
-                             ctx->z_out, y, &v) == 0)
+                             ctx->z_out, y, 0.0f, NULL, &v) == 0)
         return v;
     return nn__loss(net->loss, ctx->batch, out, ctx->act[L - 1], y,
                     net->huber_delta, NULL, 0.0f);
@@ -5089,11 +5092,17 @@ NN__INTERNAL double nn__backward_block(nn_net *net, nn_ctx *ctx,
     const nn_kernels *k = nn__k();
     int l, L = net->n_layers, B = ctx->batch, cur = 0;
     double lv;
+    int fused;
     NN_ASSERT(ctx->ready && B > 0 && B <= ctx->max_batch);
-    lv = nn__block_loss(net, ctx, y);
+    /* softmax + CE, sigmoid + BCE: loss and output delta in one pass from
+     * the logits (dz is workspace: writing it before the check loses nothing) */
+    fused = nn__loss_from_logits(net->acts[L - 1], net->loss, B, net->sizes[L],
+                                 ctx->z_out, y, gscale, ctx->delta[0], &lv) == 0;
+    if (!fused) lv = nn__block_loss(net, ctx, y);
     if (!(lv - lv == 0.0)) return lv;
-    nn__output_delta(k, net->acts[L - 1], net->loss, B, net->sizes[L],
-                     ctx->act[L - 1], y, net->huber_delta, gscale, ctx->delta[0]);
+    if (!fused)
+        nn__output_delta(k, net->acts[L - 1], net->loss, B, net->sizes[L],
+                         ctx->act[L - 1], y, net->huber_delta, gscale, ctx->delta[0]);
     nn__delta_rows(k, NN_ACT_IDENTITY, B, net->sizes[L], NULL, ctx->delta[0],
                    NULL, net->grads + net->b_off[L - 1], acc);
     for (l = L - 1; l >= 0; l--) {

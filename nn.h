@@ -5425,14 +5425,21 @@ NNAPI nn_fit_config nn_fit_defaults(void)
     return c;
 }
 
+/* Wall time: OpenMP's clock, else C11's timespec_get, else (strict C99
+ * without OpenMP) processor time, which equals wall time for the one
+ * thread of such a build on an idle machine. */
 NN__INTERNAL double nn__seconds(void)
 {
+#if NN__OMP
+    return omp_get_wtime();
+#else
 #if defined(TIME_UTC)
     struct timespec ts;
     if (timespec_get(&ts, TIME_UTC) == TIME_UTC)
         return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 #endif
     return (double)clock() / CLOCKS_PER_SEC;
+#endif
 }
 
 /* The permutation of epoch e depends on (seed, e) only, so a run resumed at

@@ -117,6 +117,7 @@ NNDEF int         nn_isa_supported(nn_isa isa); /* compiled in and CPU has it */
 /* What the CPU reports: features (and why), caches. Filled once. */
 typedef struct nn_cpu_info {
     char vendor[16], brand[64];
+    int  family, model, stepping; /* x86 cpuid leaf 1 (display values)    */
     int  sse2, avx, fma, avx2, avx512f, avx512bw, avx512dq, avx512vl;
     int  os_ymm, os_zmm;          /* xgetbv: OS saves YMM / ZMM state      */
     int  neon;
@@ -868,6 +869,11 @@ NN__INTERNAL void nn__detect_cpu(nn_cpu_info *c)
             c->brand[48] = 0;
         }
         nn__cpuid(1, 0, r);
+        c->stepping = (int)(r[0] & 15u);
+        c->family = (int)((r[0] >> 8) & 15u);
+        c->model = (int)((r[0] >> 4) & 15u);
+        if (c->family == 15) c->family += (int)((r[0] >> 20) & 255u);
+        if (c->family >= 6) c->model += (int)((r[0] >> 16) & 15u) << 4;
         c->sse2 = (r[3] >> 26) & 1;
         c->fma = (r[2] >> 12) & 1;
         c->avx = (r[2] >> 28) & 1;

@@ -27,6 +27,10 @@ all:
 -include bench/bench.mk
 -include tools/tools.mk
 
+# The test command also builds everything `make` builds (examples, tools),
+# warnings as errors, so nothing rots unbuilt.
+test: all
+
 $(BUILD):
 	mkdir -p $(BUILD)
 

@@ -117,6 +117,7 @@ NNDEF int         nn_isa_supported(nn_isa isa); /* compiled in and CPU has it */
 /* What the CPU reports: features (and why), caches. Filled once. */
 typedef struct nn_cpu_info {
     char vendor[16], brand[64];
+    int  family, model, stepping; /* x86 cpuid leaf 1 (display values)    */
     int  sse2, avx, fma, avx2, avx512f, avx512bw, avx512dq, avx512vl;
     int  os_ymm, os_zmm;          /* xgetbv: OS saves YMM / ZMM state      */
     int  neon;
@@ -153,23 +154,29 @@ NNDEF void nn_sgemm(int transA, int transB, int M, int N, int K, float alpha,
  * derivative factors over every float y of their output range) by
  * `make test-exhaustive` (tests/exhaustive_act.c) on AVX2 and AVX-512; NEON
  * runs the same operations and was checked on every 257th float under
- * qemu-aarch64. Every kernel table, scalar included, is tested against
- * these bounds by tests/test_act_simd.c.
+ * qemu-aarch64. tests/test_act_simd.c holds every SIMD table to the bounds
+ * below (the scalar table, libm, to 3 ulp for sigmoid and tanh).
  *
- *   function        AVX-512   AVX2    NEON*   bound   scalar (libm)*
- *   exp             @EXP@  @EXP2@  @EXPN@   1       0.50 (expf)
- *   log             @LOG@  @LOG2@  @LOGN@   1       0.80 (logf)
- *   sigmoid         @SIG@  @SIG2@  @SIGN@   2       2.25 (1/(1+expf))
- *   tanh            @TANH@  @TANH2@  @TANHN@   2       2.10 (tanhf)
- *   softplus        @SP@  @SP2@  @SPN@   2       1.45 (log1pf, expf)
- *   sigmoid' y(1-y) @SD@  @SD2@  @SDN@   2       same ops, bit-identical
- *   tanh' (1-y)(1+y)@TD@  @TD2@  @TDN@   2       same ops, bit-identical
- *   softplus' 1-e^-y@PD@  @PD2@  @PDN@   2       0.75 (expm1f)
+ *   function            AVX-512  AVX2   NEON*  bound  scalar (libm)*
+ *   exp                  0.78    0.78   0.75   1      0.50 (expf)
+ *   log                  0.89    0.89   0.82   1      0.80 (logf)
+ *   sigmoid              1.50    1.48   1.43   2      2.25 (1/(1+expf))
+ *   tanh                 1.95    1.95   1.82   2      2.10 (tanhf)
+ *   softplus             1.71    1.71   1.63   2      1.45 (log1pf(expf))
+ *   sigmoid' y(1-y)      1.50    1.50   1.50   2      same ops, bit-identical
+ *   tanh' (1-y)(1+y)     1.50    1.50   1.50   2      same ops, bit-identical
+ *   softplus' -expm1(-y) 0.95    0.95   0.92   2      0.75 (expm1f)
  *   (* NEON and scalar: every 257th float.) Derivatives are then multiplied
  *   by dy: + 0.5 ulp. ReLU, leaky ReLU, step, identity and their
  *   derivatives are exact (leaky: one rounding of 0.01f * x), bit-identical
  *   on every ISA. softmax p_j: relative error <= (3 + |x_j - max| + n) 2^-24;
  *   log-softmax: absolute <= (|x_j - max| + |log sum| + 2 + n) 2^-24.
+ *   Losses (kernel table, used by nn_loss_eval / the training step): the
+ *   gradients are bit-identical to the scalar formulas on every ISA; each
+ *   element's loss is computed in float (log <= 1 ulp, a few roundings) and
+ *   summed in double. Fused softmax + CE and sigmoid + BCE from the logits:
+ *   dz = (p - y) / B bit-identical to the forward output's, the loss from
+ *   log-softmax / softplus, so saturated outputs give finite losses.
  * How: exp by x = n ln2 + r (Cody-Waite, ln2 in two parts, the rounding
  * error of r carried), e^r = 1 + r + r^2 P(r) with a degree-4 Remez P, the
  * final 1 + r + t summed in two parts, 2^n by scalef (AVX-512) or exponent
@@ -194,7 +201,8 @@ NNDEF void nn_sgemm(int transA, int transB, int M, int N, int K, float alpha,
  *             (softplus(100) = 100), denormal results below x = -87.3, +0
  *             below -103.97.
  *   ReLU(NaN) = NaN, ReLU(-0) = +0; leaky(NaN) = NaN; step(x) = 1 for
- *   x >= 0 (-0 included), 0 for x < 0, NaN -> NaN; step' = 0.
+ *   x >= 0 (-0 included), 0 for x < 0, NaN -> NaN; step' = 0; softplus'
+ *   at y = +0 is -0 (times dy), the one zero whose sign differs from libm.
  *   softmax:  max-subtracted, so +-1e4 cannot overflow: softmax(1e4, -1e4, 0)
  *             = (1, 0, 0) exactly (log-softmax: (0, -2e4, -1e4)); a row of
  *             all -inf gives NaN (0/0, as the scalar kernel, without ever
@@ -861,6 +869,11 @@ NN__INTERNAL void nn__detect_cpu(nn_cpu_info *c)
             c->brand[48] = 0;
         }
         nn__cpuid(1, 0, r);
+        c->stepping = (int)(r[0] & 15u);
+        c->family = (int)((r[0] >> 8) & 15u);
+        c->model = (int)((r[0] >> 4) & 15u);
+        if (c->family == 15) c->family += (int)((r[0] >> 20) & 255u);
+        if (c->family >= 6) c->model += (int)((r[0] >> 16) & 15u) << 4;
         c->sse2 = (r[3] >> 26) & 1;
         c->fma = (r[2] >> 12) & 1;
         c->avx = (r[2] >> 28) & 1;
@@ -909,6 +922,7 @@ NN__INTERNAL void nn__detect_cpu(nn_cpu_info *c)
 NN__INTERNAL int nn__cpu_has(nn_isa isa)
 {
     const nn_cpu_info *c = &nn__cpu;
+    (void)c;                                    /* unused without SIMD */
     switch (isa) {
     case NN_ISA_SCALAR: return 1;
 #if NN__X86
@@ -4498,17 +4512,19 @@ NN__INTERNAL double nn__loss(nn_loss l, int rows, int cols, const float *h,
 
 /* Summed loss from the output layer's pre-activation z where that is exact
  * and stable: softmax + CE via log-softmax, sigmoid + BCE via softplus (the
- * kernel table's fused SIMD passes, one per row / element).
+ * kernel table's fused SIMD passes, one per row / element), and in the same
+ * pass dz = (p - y) gscale when dz is not NULL.
  * Returns -1 when no logit form applies (then use nn__loss on h). */
 NN__INTERNAL int nn__loss_from_logits(nn_act act, nn_loss l, int rows,
                                       int cols, const float *z,
-                                      const float *y, double *loss)
+                                      const float *y, float gscale, float *dz,
+                                      double *loss)
 {
     const nn_kernels *k = nn__k();
     if (act == NN_ACT_SOFTMAX && l == NN_LOSS_SOFTMAX_CE)
-        *loss = k->softmax_xent_rows(rows, cols, z, y, 0.0f, NULL);
+        *loss = k->softmax_xent_rows(rows, cols, z, y, gscale, dz);
     else if (act == NN_ACT_SIGMOID && l == NN_LOSS_BCE)
-        *loss = k->sigmoid_xent(rows, cols, z, y, 0.0f, NULL);
+        *loss = k->sigmoid_xent(rows, cols, z, y, gscale, dz);
     else
         return -1;
     return 0;
@@ -5045,7 +5061,7 @@ NN__INTERNAL double nn__block_loss(const nn_net *net, const nn_ctx *ctx,
     int L = net->n_layers, out = net->sizes[L];
     double v;
     if (nn__loss_from_logits(net->acts[L - 1], net->loss, ctx->batch, out,
-                             ctx->z_out, y, &v) == 0)
+                             ctx->z_out, y, 0.0f, NULL, &v) == 0)
         return v;
     return nn__loss(net->loss, ctx->batch, out, ctx->act[L - 1], y,
                     net->huber_delta, NULL, 0.0f);
@@ -5082,11 +5098,17 @@ NN__INTERNAL double nn__backward_block(nn_net *net, nn_ctx *ctx,
     const nn_kernels *k = nn__k();
     int l, L = net->n_layers, B = ctx->batch, cur = 0;
     double lv;
+    int fused;
     NN_ASSERT(ctx->ready && B > 0 && B <= ctx->max_batch);
-    lv = nn__block_loss(net, ctx, y);
+    /* softmax + CE, sigmoid + BCE: loss and output delta in one pass from
+     * the logits (dz is workspace: writing it before the check loses nothing) */
+    fused = nn__loss_from_logits(net->acts[L - 1], net->loss, B, net->sizes[L],
+                                 ctx->z_out, y, gscale, ctx->delta[0], &lv) == 0;
+    if (!fused) lv = nn__block_loss(net, ctx, y);
     if (!(lv - lv == 0.0)) return lv;
-    nn__output_delta(k, net->acts[L - 1], net->loss, B, net->sizes[L],
-                     ctx->act[L - 1], y, net->huber_delta, gscale, ctx->delta[0]);
+    if (!fused)
+        nn__output_delta(k, net->acts[L - 1], net->loss, B, net->sizes[L],
+                         ctx->act[L - 1], y, net->huber_delta, gscale, ctx->delta[0]);
     nn__delta_rows(k, NN_ACT_IDENTITY, B, net->sizes[L], NULL, ctx->delta[0],
                    NULL, net->grads + net->b_off[L - 1], acc);
     for (l = L - 1; l >= 0; l--) {
@@ -5425,14 +5447,21 @@ NNAPI nn_fit_config nn_fit_defaults(void)
     return c;
 }
 
+/* Wall time: OpenMP's clock, else C11's timespec_get, else (strict C99
+ * without OpenMP) processor time, which equals wall time for the one
+ * thread of such a build on an idle machine. */
 NN__INTERNAL double nn__seconds(void)
 {
+#if NN__OMP
+    return omp_get_wtime();
+#else
 #if defined(TIME_UTC)
     struct timespec ts;
     if (timespec_get(&ts, TIME_UTC) == TIME_UTC)
         return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 #endif
     return (double)clock() / CLOCKS_PER_SEC;
+#endif
 }
 
 /* The permutation of epoch e depends on (seed, e) only, so a run resumed at

@@ -87,6 +87,8 @@ int main(void)
     printf("nn.h %s CPU report\n\n", NN_VERSION_STRING);
     printf("CPU      %s\n", c->brand[0] ? c->brand : "(no brand string)");
     printf("vendor   %s\n", c->vendor[0] ? c->vendor : "?");
+    if (c->family)
+        printf("family   %d, model %d, stepping %d\n", c->family, c->model, c->stepping);
     printf("logical  %d CPU%s visible to OpenMP%s\n\n", c->logical_cpus,
            c->logical_cpus == 1 ? "" : "s",
 #ifdef _OPENMP

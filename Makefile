@@ -6,6 +6,9 @@
 # Each directory owns a fragment: tests/tests.mk, bench/bench.mk,
 # examples/examples.mk, tools/tools.mk.
 
+# Parallel by default: one job per CPU (the suite builds ~70 programs).
+MAKEFLAGS += -j$(shell nproc 2>/dev/null || echo 2)
+
 CC      ?= cc
 CXX     ?= c++
 CLANG   ?= clang

@@ -254,7 +254,7 @@ typedef enum nn_loss {
 
 NNDEF const char *nn_loss_name(nn_loss l);
 /* Loss of predictions h against targets y (rows x cols), averaged over rows;
- * grad (may be NULL) receives dL/dh. delta is Huber's threshold (others
+ * grad receives dL/dh (loss and grad may each be NULL). delta is Huber's threshold (others
  * ignore it). Returns NN_ERR_NAN if the loss is not finite. */
 NNDEF nn_status nn_loss_eval(nn_loss l, int rows, int cols, const float *h,
                              const float *y, float delta, float *loss,
@@ -331,8 +331,8 @@ typedef struct nn_opt {
 } nn_opt;
 NNDEF nn_opt nn_opt_default(nn_opt_kind kind);
 
-/* Forward pass for training (train != 0: dropout on, activations kept for
- * backward; x must stay valid until nn_backward). */
+/* Forward pass (train != 0: dropout on). The activations are kept for
+ * nn_backward either way; x must stay valid until then. */
 NNDEF nn_status nn_forward(nn_net *net, nn_ctx *ctx, int batch,
                            const float *x, int train);
 NNDEF const float *nn_ctx_output(const nn_ctx *ctx);     /* batch x out    */

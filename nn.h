@@ -4306,7 +4306,7 @@ NN__INTERNAL void nn__gemm_job_init(nn__gemm_job *g, const nn_kernels *k,
 /* Workspace (floats) that nn__gemm_run needs to allocate nothing for this
  * problem with table k (0: it needs none). For a context that owns one
  * buffer: take the maximum over its layers' forward/backward shapes. */
-NN__INTERNAL NN__UNUSED size_t nn__gemm_ws_floats(const nn_kernels *k,
+NN__INTERNAL size_t nn__gemm_ws_floats(const nn_kernels *k,
                                                  int tA, int tB, int M, int N,
                                                  int K)
 {
@@ -4616,6 +4616,8 @@ struct nn_ctx {
     float *z_out;               /* output layer pre-activation             */
     float *delta[2];            /* ping-pong dZ, max_batch x max_width     */
     float *block;               /* the one float workspace                 */
+    float *gemm_ws;             /* GEMM packing panels (in block)          */
+    size_t gemm_ws_n;
     void *meta;
     const float *x;             /* input of the last forward               */
     int batch, train, ready;    /* ready: forward done, backward allowed   */
@@ -4834,6 +4836,39 @@ NNAPI float *nn_net_bias(nn_net *net, int layer)
 
 /* -- context: the workspace of one thread -- */
 
+/* GEMM packing space for every product of a step with up to max_batch rows
+ * (forward NT, dX NN, dW TN per layer; fewer rows never need more), over
+ * every kernel table this CPU runs, so that no step allocates. */
+NN__INTERNAL size_t nn__step_gemm_ws(const nn_net *net, int max_batch)
+{
+    size_t need = 0, w;
+    int isa, l;
+    for (isa = NN_ISA_SCALAR; isa < NN_ISA_COUNT; isa++) {
+        const nn_kernels *k = nn_kernels_for((nn_isa)isa);
+        if (!k) continue;
+        for (l = 0; l < net->n_layers; l++) {
+            int in = net->sizes[l], out = net->sizes[l + 1];
+            w = nn__gemm_ws_floats(k, 0, 1, max_batch, out, in);
+            if (w > need) need = w;
+            w = nn__gemm_ws_floats(k, 0, 0, max_batch, in, out);
+            if (w > need) need = w;
+            w = nn__gemm_ws_floats(k, 1, 0, out, in, max_batch);
+            if (w > need) need = w;
+        }
+    }
+    return nn__round16(need);
+}
+
+/* The step's GEMM: nn__gemm_run on the active table with the ctx's panels. */
+NN__INTERNAL void nn__ctx_gemm(nn_ctx *ctx, int tA, int tB, int M, int N,
+                               int K, float alpha, const float *A, int lda,
+                               const float *B, int ldb, float beta, float *C,
+                               int ldc, const nn_epilogue *ep)
+{
+    nn__gemm_run(nn__k(), tA, tB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc,
+                 ep, ctx->gemm_ws, ctx->gemm_ws_n);
+}
+
 NNAPI void nn_ctx_free(nn_ctx *ctx)
 {
     if (!ctx) return;
@@ -4845,7 +4880,7 @@ NNAPI void nn_ctx_free(nn_ctx *ctx)
 NNAPI nn_status nn_ctx_create(nn_ctx **out, const nn_net *net, int max_batch)
 {
     nn_ctx *ctx;
-    size_t total = 0, B, step;
+    size_t total = 0, B, step, ws;
     int l, L;
     float *p;
     unsigned char *m;
@@ -4864,6 +4899,8 @@ NNAPI nn_status nn_ctx_create(nn_ctx **out, const nn_net *net, int max_batch)
     if (!nn__mul_add(B, (size_t)net->max_width, 15, &step)) return NN_ERR_NOMEM;
     step = nn__round16(step - 15);
     if (!nn__mul_add(step, 2, total, &total)) return NN_ERR_NOMEM;
+    ws = nn__step_gemm_ws(net, max_batch);
+    if (!nn__mul_add(ws, 1, total, &total)) return NN_ERR_NOMEM;
     ctx = (nn_ctx *)NN_MALLOC(sizeof *ctx);
     if (!ctx) return NN_ERR_NOMEM;
     memset(ctx, 0, sizeof *ctx);
@@ -4888,7 +4925,9 @@ NNAPI nn_status nn_ctx_create(nn_ctx **out, const nn_net *net, int max_batch)
     ctx->z_out = p; p += nn__round16(B * (size_t)net->sizes[L]);
     step = nn__round16(B * (size_t)net->max_width);
     ctx->delta[0] = p; p += step;
-    ctx->delta[1] = p;
+    ctx->delta[1] = p; p += step;
+    ctx->gemm_ws = ws ? p : NULL;
+    ctx->gemm_ws_n = ws;
     nn_rng_seed(&ctx->rng, 0, 2);
     *out = ctx;
     (void)nn_ctx_set_row_block(ctx, 0);
@@ -4982,9 +5021,8 @@ NN__INTERNAL void nn__forward(const nn_net *net, nn_ctx *ctx, int rows,
         ep.act = net->acts[l];
         ep.pre = l == L - 1 ? ctx->z_out : NULL;
         ep.ldpre = out;
-        (void)nn_sgemm_ex(0, 1, rows, out, in, 1.0f, nn__layer_input(net, ctx, l),
-                          in, net->params + net->w_off[l], in, 0.0f,
-                          ctx->act[l], out, &ep);
+        nn__ctx_gemm(ctx, 0, 1, rows, out, in, 1.0f, nn__layer_input(net, ctx, l),
+                     in, net->params + net->w_off[l], in, 0.0f, ctx->act[l], out, &ep);
         if (train && l < L - 1 && net->dropout[l] > 0.0f) {
             /* inverted dropout: keep with probability 1-p, scale by 1/(1-p) */
             size_t i, n = (size_t)rows * out, first = (size_t)row0 * out;
@@ -5119,7 +5157,7 @@ NN__INTERNAL double nn__backward_block(nn_net *net, nn_ctx *ctx,
             /* dX = dZ W (with W before any in-place update), then through
              * dropout and the activation of layer l-1 */
             float *dx = ctx->delta[cur ^ 1];
-            nn_sgemm(0, 0, B, in, out, 1.0f, dz, out, w, in, 0.0f, dx, in);
+            nn__ctx_gemm(ctx, 0, 0, B, in, out, 1.0f, dz, out, w, in, 0.0f, dx, in, NULL);
             nn__delta_rows(k, net->acts[l - 1], B, in, ctx->act[l - 1], dx,
                            ctx->train && net->dropout[l - 1] > 0.0f ? ctx->mask[l - 1] : NULL,
                            net->grads + net->b_off[l - 1], acc);
@@ -5128,15 +5166,16 @@ NN__INTERNAL double nn__backward_block(nn_net *net, nn_ctx *ctx,
             /* W = (1 - lr l2) W - lr dZ^T X;  b -= lr db */
             const float *db = net->grads + net->b_off[l];
             float *b = net->params + net->b_off[l];
-            nn_sgemm(1, 0, out, in, B, -direct->lr, dz, out, x, in,
-                     1.0f - direct->lr * direct->l2, w, in);
+            nn__ctx_gemm(ctx, 1, 0, out, in, B, -direct->lr, dz, out, x, in,
+                         1.0f - direct->lr * direct->l2, w, in, NULL);
             for (j = 0; j < out; j++) b[j] -= direct->lr * db[j];
         } else if (direct) {    /* V = mu V - lr dZ^T X, then blocks add */
-            nn_sgemm(1, 0, out, in, B, -direct->lr, dz, out, x, in,
-                     acc ? 1.0f : direct->momentum, net->opt_m + net->w_off[l], in);
+            nn__ctx_gemm(ctx, 1, 0, out, in, B, -direct->lr, dz, out, x, in,
+                         acc ? 1.0f : direct->momentum, net->opt_m + net->w_off[l],
+                         in, NULL);
         } else {        /* dW (+)= dZ^T X */
-            nn_sgemm(1, 0, out, in, B, 1.0f, dz, out, x, in, acc ? 1.0f : 0.0f,
-                     net->grads + net->w_off[l], in);
+            nn__ctx_gemm(ctx, 1, 0, out, in, B, 1.0f, dz, out, x, in,
+                         acc ? 1.0f : 0.0f, net->grads + net->w_off[l], in, NULL);
         }
         cur ^= 1;
     }

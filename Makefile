@@ -6,6 +6,9 @@
 # Each directory owns a fragment: tests/tests.mk, bench/bench.mk,
 # examples/examples.mk, tools/tools.mk.
 
+# Parallel by default: one job per CPU (the suite builds ~70 programs).
+MAKEFLAGS += -j$(shell nproc 2>/dev/null || echo 2)
+
 CC      ?= cc
 CXX     ?= c++
 CLANG   ?= clang
@@ -22,9 +25,14 @@ LDLIBS  := -lm
 all:
 
 -include tests/tests.mk
+-include tests/act.mk
 -include examples/examples.mk
 -include bench/bench.mk
 -include tools/tools.mk
+
+# The test command also builds everything `make` builds (examples, tools),
+# warnings as errors, so nothing rots unbuilt.
+test: all
 
 $(BUILD):
 	mkdir -p $(BUILD)

@@ -117,6 +117,7 @@ NNDEF int         nn_isa_supported(nn_isa isa); /* compiled in and CPU has it */
 /* What the CPU reports: features (and why), caches. Filled once. */
 typedef struct nn_cpu_info {
     char vendor[16], brand[64];
+    int  family, model, stepping; /* x86 cpuid leaf 1 (display values)    */
     int  sse2, avx, fma, avx2, avx512f, avx512bw, avx512dq, avx512vl;
     int  os_ymm, os_zmm;          /* xgetbv: OS saves YMM / ZMM state      */
     int  neon;
@@ -146,6 +147,68 @@ NNDEF void nn_sgemm(int transA, int transB, int M, int N, int K, float alpha,
                     const float *A, int lda, const float *B, int ldb,
                     float beta, float *C, int ldc);
 
+/* ---- ACCURACY CONTRACT of the element-wise kernels -----------------------
+ * Maximum error against the exact (double-precision) value, in ulp of the
+ * float result (a correctly rounded result is <= 0.5 ulp; in the denormal
+ * range the ulp is 2^-149), measured over EVERY float input (2^32; the
+ * derivative factors over every float y of their output range) by
+ * `make test-exhaustive` (tests/exhaustive_act.c) on AVX2 and AVX-512; NEON
+ * runs the same operations and was checked on every 257th float under
+ * qemu-aarch64. tests/test_act_simd.c holds every SIMD table to the bounds
+ * below (the scalar table, libm, to 3 ulp for sigmoid and tanh).
+ *
+ *   function            AVX-512  AVX2   NEON*  bound  scalar (libm)*
+ *   exp                  0.78    0.78   0.75   1      0.50 (expf)
+ *   log                  0.89    0.89   0.82   1      0.80 (logf)
+ *   sigmoid              1.50    1.48   1.43   2      2.25 (1/(1+expf))
+ *   tanh                 1.95    1.95   1.82   2      2.10 (tanhf)
+ *   softplus             1.71    1.71   1.63   2      1.45 (log1pf(expf))
+ *   sigmoid' y(1-y)      1.50    1.50   1.50   2      same ops, bit-identical
+ *   tanh' (1-y)(1+y)     1.50    1.50   1.50   2      same ops, bit-identical
+ *   softplus' -expm1(-y) 0.95    0.95   0.92   2      0.75 (expm1f)
+ *   (* NEON and scalar: every 257th float.) Derivatives are then multiplied
+ *   by dy: + 0.5 ulp. ReLU, leaky ReLU, step, identity and their
+ *   derivatives are exact (leaky: one rounding of 0.01f * x), bit-identical
+ *   on every ISA. softmax p_j: relative error <= (3 + |x_j - max| + n) 2^-24;
+ *   log-softmax: absolute <= (|x_j - max| + |log sum| + 2 + n) 2^-24.
+ *   Losses (kernel table, used by nn_loss_eval / the training step): the
+ *   gradients are bit-identical to the scalar formulas on every ISA; each
+ *   element's loss is computed in float (log <= 1 ulp, a few roundings) and
+ *   summed in double. Fused softmax + CE and sigmoid + BCE from the logits:
+ *   dz = (p - y) / B bit-identical to the forward output's, the loss from
+ *   log-softmax / softplus, so saturated outputs give finite losses.
+ * How: exp by x = n ln2 + r (Cody-Waite, ln2 in two parts, the rounding
+ * error of r carried), e^r = 1 + r + r^2 P(r) with a degree-4 Remez P, the
+ * final 1 + r + t summed in two parts, 2^n by scalef (AVX-512) or exponent
+ * bits (two factors near under/overflow); sigmoid/tanh divide with the
+ * rounding of the denominator corrected, tanh through expm1 (no
+ * cancellation near 0). No libm call in any SIMD loop (log-softmax calls
+ * logf once per row).
+ * Special values (every ISA; tests/test_act_simd.c checks each):
+ *   exp:      e^+-0 = 1, e^+inf = +inf, e^-inf = +0, NaN -> NaN; +inf above
+ *             88.7228 (overflow), +0 below -103.97; results in the denormal
+ *             range (x in [-103.97, -87.34]) are rounded once, within the
+ *             bound above; denormal x gives 1.
+ *   log:      log +-0 = -inf, log x<0 = NaN, log +inf = +inf, NaN -> NaN;
+ *             denormal x at full accuracy.
+ *   sigmoid:  +-0 -> 0.5, +inf -> 1, -inf -> +0, NaN -> NaN; exactly 1 for
+ *             x > 17.33 (sigmoid(100) = 1); sigmoid(-100) = 3.7e-44, a
+ *             denormal within the bound; +0 below -103.97; never overflows.
+ *   tanh:     tanh(+-0) = +-0 and tanh(denormal) = itself (sign kept), +-inf
+ *             -> +-1, NaN -> NaN, exactly +-1 for |x| > 8.665 (tanh(+-20);
+ *             below 9.011 that is 1 ulp from the true value).
+ *   softplus: +inf -> +inf, -inf -> +0, NaN -> NaN, exactly x for x > 14.56
+ *             (softplus(100) = 100), denormal results below x = -87.3, +0
+ *             below -103.97.
+ *   ReLU(NaN) = NaN, ReLU(-0) = +0; leaky(NaN) = NaN; step(x) = 1 for
+ *   x >= 0 (-0 included), 0 for x < 0, NaN -> NaN; step' = 0; softplus'
+ *   at y = +0 is -0 (times dy), the one zero whose sign differs from libm.
+ *   softmax:  max-subtracted, so +-1e4 cannot overflow: softmax(1e4, -1e4, 0)
+ *             = (1, 0, 0) exactly (log-softmax: (0, -2e4, -1e4)); a row of
+ *             all -inf gives NaN (0/0, as the scalar kernel, without ever
+ *             computing inf - inf); a row holding NaN or +inf gives NaN.
+ *   Denormals are produced, not flushed, unless the caller runs with FTZ/DAZ
+ *   set (the training step does, for its duration). */
 /* ---- activations -------------------------------------------------------- */
 typedef enum nn_act {
     NN_ACT_IDENTITY = 0, NN_ACT_STEP, NN_ACT_SIGMOID, NN_ACT_TANH, NN_ACT_RELU,
@@ -191,7 +254,7 @@ typedef enum nn_loss {
 
 NNDEF const char *nn_loss_name(nn_loss l);
 /* Loss of predictions h against targets y (rows x cols), averaged over rows;
- * grad (may be NULL) receives dL/dh. delta is Huber's threshold (others
+ * grad receives dL/dh (loss and grad may each be NULL). delta is Huber's threshold (others
  * ignore it). Returns NN_ERR_NAN if the loss is not finite. */
 NNDEF nn_status nn_loss_eval(nn_loss l, int rows, int cols, const float *h,
                              const float *y, float delta, float *loss,
@@ -268,8 +331,8 @@ typedef struct nn_opt {
 } nn_opt;
 NNDEF nn_opt nn_opt_default(nn_opt_kind kind);
 
-/* Forward pass for training (train != 0: dropout on, activations kept for
- * backward; x must stay valid until nn_backward). */
+/* Forward pass (train != 0: dropout on). The activations are kept for
+ * nn_backward either way; x must stay valid until then. */
 NNDEF nn_status nn_forward(nn_net *net, nn_ctx *ctx, int batch,
                            const float *x, int train);
 NNDEF const float *nn_ctx_output(const nn_ctx *ctx);     /* batch x out    */
@@ -352,8 +415,114 @@ NNDEF float nn_perceptron_predict(int dims, const float *w, float b,
                                   const float *x);
 
 /* ---- data utilities ----------------------------------------------------- */
+/* IDX files (the MNIST format): big-endian magic 0 0 type ndims, ndims
+ * big-endian uint32 dimensions, then the payload. Loading converts every
+ * element to float (uint8 stays 0..255). The magic, the type, the dimensions
+ * and the payload size are checked against the file length before anything
+ * is allocated. .gz files: decompress in the caller, then nn_idx_load_mem. */
+#define NN_IDX_MAX_DIMS 8
+#define NN_IDX_U8  0x08
+#define NN_IDX_S8  0x09
+#define NN_IDX_I16 0x0B
+#define NN_IDX_I32 0x0C
+#define NN_IDX_F32 0x0D
+#define NN_IDX_F64 0x0E
+typedef struct nn_idx {
+    int type;                       /* NN_IDX_U8 ... NN_IDX_F64              */
+    int ndims;                      /* 1 .. NN_IDX_MAX_DIMS                  */
+    int dims[NN_IDX_MAX_DIMS];
+    size_t count;                   /* product of the dimensions             */
+    float *data;                    /* count floats (NN_FREE'd by idx_free)  */
+} nn_idx;
+NNDEF nn_status nn_idx_load(const char *path, nn_idx *out);
+NNDEF nn_status nn_idx_load_mem(const void *buf, size_t len, nn_idx *out);
+NNDEF void      nn_idx_free(nn_idx *idx);
+/* Write type NN_IDX_U8 (values must be integers in 0..255) or NN_IDX_F32;
+ * through path.tmp renamed into place. */
+NNDEF nn_status nn_idx_save(const char *path, int type, int ndims,
+                            const int *dims, const float *data);
+
+/* Standardization: mean[j] and std[j] = sqrt(var[j] + eps) over the n rows
+ * of the training set (std 1 where that is 0), then applied to any set. */
+NNDEF nn_status nn_standardize_fit(int n, int d, const float *x, float eps,
+                                   float *mean, float *std);
+NNDEF nn_status nn_standardize_apply(int n, int d, float *x,
+                                     const float *mean, const float *std);
+
+/* Symmetric eigendecomposition (Householder tridiagonalization + implicit
+ * QL, in double): a is n x n (only read), eigenvalues w descending, the
+ * eigenvector of w[i] in row i of v (n x n, orthonormal rows). */
+NNDEF nn_status nn_eigh(int n, const double *a, double *w, double *v);
+
+/* PCA whitening: y = (x - mean) V^T diag(1/sqrt(lambda + eps)) onto the k
+ * leading eigenvectors of the training covariance (population, 1/n).
+ * Whitened training data has covariance diag(lambda / (lambda + eps)). */
+typedef struct nn_pca {
+    int d, k;
+    float eps;
+    float *mean;        /* d                                              */
+    float *eigval;      /* k, descending                                  */
+    float *w;           /* k x d: eigenvector rows scaled 1/sqrt(l + eps) */
+    float *shift;       /* k: w . mean, subtracted in apply               */
+} nn_pca;
+NNDEF nn_status nn_pca_fit(nn_pca *p, int n, int d, const float *x, int k,
+                           float eps);
+NNDEF nn_status nn_pca_apply(const nn_pca *p, int n, const float *x,
+                             float *y);                 /* y: n x k       */
+NNDEF void      nn_pca_free(nn_pca *p);
+
+/* Class labels (integers 0..classes-1 stored as floats) to one-hot rows. */
+NNDEF nn_status nn_one_hot(int n, const float *labels, int classes, float *y);
+NNDEF int       nn_argmax(int n, const float *x);     /* first max; -1 if n<1 */
+/* idx = a uniform random permutation of 0..n-1 (Fisher-Yates, nn_rng). */
+NNDEF nn_status nn_shuffle_index(int n, int *idx, uint64_t seed);
+/* dst row i = src row idx[i] (cols floats per row; idx in 0..src_rows-1). */
+NNDEF nn_status nn_gather_rows(int n, const int *idx, int src_rows, int cols,
+                               const float *src, float *dst);
+/* Seeded split of n rows into n_train = n - n_val - n_test, n_val, n_test
+ * row indices (each part in shuffled order). With labels (class ids as
+ * floats, 0..classes-1) the split is stratified: each part keeps the class
+ * proportions (largest remainder). labels may be NULL; val/test may be NULL
+ * when their count is 0. */
+NNDEF nn_status nn_split(int n, const float *labels, int classes, int n_val,
+                         int n_test, uint64_t seed, int *train_idx,
+                         int *val_idx, int *test_idx);
 
 /* ---- model files -------------------------------------------------------- */
+/* Versioned little-endian binary: magic, version, flags, loss, metadata,
+ * layer table (size, activation, dropout), float32 parameters (and, in a
+ * checkpoint, the optimizer moments, step count and RNG state), CRC-32 over
+ * everything. Saving writes path.tmp and renames it into place; loading
+ * checks every field and the exact file length before allocating, and the
+ * CRC before building the net. A loaded net has no ctx: make one. */
+#define NN_MODEL_VERSION 1
+#define NN_MODEL_MAX_LAYERS 4096
+#define NN_MODEL_MAX_WIDTH (1 << 24)
+typedef struct nn_model_info {
+    uint64_t seed;      /* training seed (save: 0 = the net's init seed)  */
+    int epochs;         /* epochs completed                               */
+    float loss;         /* last loss (NaN if unknown)                     */
+    int64_t date;       /* unix time of saving (save: 0 = now)            */
+    long step;          /* optimizer steps (load: also set in the net)    */
+    nn_rng rng;         /* training RNG state (checkpoints)               */
+    nn_opt opt;         /* optimizer settings (checkpoints)               */
+    int checkpoint;     /* load: the file holds optimizer state           */
+    char error[160];    /* load/save failure: what exactly was wrong      */
+} nn_model_info;
+NNDEF nn_model_info nn_model_info_default(void);
+/* A model: shapes, activations, loss, dropout, parameters. info may be NULL. */
+NNDEF nn_status nn_model_save(const char *path, const nn_net *net,
+                              const nn_model_info *info);
+/* A checkpoint: the model plus optimizer moments, step count, RNG, opt. */
+NNDEF nn_status nn_checkpoint_save(const char *path, const nn_net *net,
+                                   const nn_model_info *info);
+/* Loads either kind (a checkpoint also restores the optimizer state and
+ * step count into the net). info may be NULL. */
+NNDEF nn_status nn_model_load(const char *path, nn_net **out,
+                              nn_model_info *info);
+NNDEF nn_status nn_model_load_mem(const void *buf, size_t len, nn_net **out,
+                                  nn_model_info *info);
+NNDEF uint32_t  nn_crc32(uint32_t crc, const void *buf, size_t len);
 
 #ifdef __cplusplus
 }
@@ -531,6 +700,14 @@ typedef void (*nn__act_fwd_fn)(size_t n, const float *x, float *y);
 typedef void (*nn__act_bwd_fn)(size_t n, const float *y, const float *dy,
                                float *dx);
 typedef void (*nn__rows_fn)(int rows, int cols, const float *x, float *y);
+/* Fused output layer + loss from the logits z (rows x cols): returns the
+ * loss summed over all rows; dz (may be NULL) gets dL/dz * gscale. */
+typedef double (*nn__xent_fn)(int rows, int cols, const float *z,
+                              const float *y, float gscale, float *dz);
+/* A loss over n elements of predictions h and targets y: returns the sum of
+ * the element losses; grad (may be NULL) gets dL/dh * gscale. */
+typedef double (*nn__loss_fn)(size_t n, const float *h, const float *y,
+                              float delta, float gscale, float *grad);
 
 /* One optimizer step's hyper-parameters, resolved for the vector kernels
  * (Adam's bias corrections bc1 = 1 - b1^t, bc2 = 1 - b2^t included). */
@@ -580,6 +757,16 @@ struct nn_kernels {
     nn__act_fwd_fn act_fwd[NN_ACT_COUNT];
     nn__act_bwd_fn act_bwd[NN_ACT_COUNT];
     nn__rows_fn softmax_rows, log_softmax_rows;
+    nn__act_fwd_fn exp, log;    /* y = e^x, y = ln x: vector math for tests */
+    /* softmax + cross-entropy, one pass per row: loss -sum y log p and
+     * dz = (p - y) gscale, p exactly as softmax_rows computes it */
+    nn__xent_fn softmax_xent_rows;
+    /* sigmoid + binary cross-entropy, element-wise: loss softplus(z) - y z
+     * and dz = (sigmoid(z) - y) gscale, sigmoid exactly as act_fwd's */
+    nn__xent_fn sigmoid_xent;
+    /* the losses of nn_loss_eval element by element (semantics: 2.8's
+     * nn__loss); NULL in the scalar table, where 2.8's loop runs */
+    nn__loss_fn loss[NN_LOSS_COUNT];
 };
 
 NN__INTERNAL nn_cpu_info nn__cpu;
@@ -682,6 +869,11 @@ NN__INTERNAL void nn__detect_cpu(nn_cpu_info *c)
             c->brand[48] = 0;
         }
         nn__cpuid(1, 0, r);
+        c->stepping = (int)(r[0] & 15u);
+        c->family = (int)((r[0] >> 8) & 15u);
+        c->model = (int)((r[0] >> 4) & 15u);
+        if (c->family == 15) c->family += (int)((r[0] >> 20) & 255u);
+        if (c->family >= 6) c->model += (int)((r[0] >> 16) & 15u) << 4;
         c->sse2 = (r[3] >> 26) & 1;
         c->fma = (r[2] >> 12) & 1;
         c->avx = (r[2] >> 28) & 1;
@@ -730,6 +922,7 @@ NN__INTERNAL void nn__detect_cpu(nn_cpu_info *c)
 NN__INTERNAL int nn__cpu_has(nn_isa isa)
 {
     const nn_cpu_info *c = &nn__cpu;
+    (void)c;                                    /* unused without SIMD */
     switch (isa) {
     case NN_ISA_SCALAR: return 1;
 #if NN__X86
@@ -1038,6 +1231,122 @@ NN__INTERNAL void nn__softmax_bwd(size_t n, const float *y, const float *dy,
     for (i = 0; i < n; i++) dx[i] = y[i] * (dy[i] - (float)dot);
 }
 
+/* -- vector math shared by the SIMD element-wise kernels: constants, and the
+ *    scalar (libm) versions of the exp / log table entries -- */
+/* exp: x = n ln2 + r, |r| <= ln2/2 (ln2 split hi + lo so that fma(n, -hi, x)
+ * is exact), e^r = 1 + r + r^2 P(r), P of degree 4 fitted by Remez for the
+ * least maximum relative error (2^-28.3) of e^r on [-ln2/2, ln2/2]. */
+#define NN__LOG2E  1.44269504088896341f
+#define NN__LN2_HI 0.693145751953125f
+#define NN__LN2_LO 1.42860682028622680e-6f
+#define NN__EXP_P0 1.3814613186e-3f
+#define NN__EXP_P1 8.3687098230e-3f
+#define NN__EXP_P2 4.1668387363e-2f
+#define NN__EXP_P3 1.6666520690e-1f
+#define NN__EXP_P4 4.9999993452e-1f
+#define NN__EXP_SHIFT 12583039.0f /* 1.5 2^23 + 127: rounds, keeps n + 127 */
+#define NN__EXP_HI 88.8f      /* e^x = +inf above (scaling overflows cleanly) */
+#define NN__EXP_LO -104.0f    /* e^x rounds to +0 below                     */
+#define NN__EXPM1_LO -30.0f   /* e^x - 1 rounds to -1 below                 */
+/* log: x = 2^k m, m in [sqrt(1/2), sqrt(2)), f = m - 1 (exact),
+ * log(1 + f) = f - f^2/2 + f^3 L(f) with Cephes' logf minimax L (degree 8);
+ * k ln2 added as k * C1 (exact, 9 bits) + k * C2. */
+/* losses from probabilities clamp p to [PMIN, 1 - PMIN] inside the logs */
+#define NN__LOSS_PMIN 1e-7f
+#define NN__SQRT2  1.41421356237309505f
+#define NN__LOG_C1 0.693359375f
+#define NN__LOG_C2 -2.12194440e-4f
+#define NN__LOG_L0 7.0376836292e-2f
+#define NN__LOG_L1 -1.1514610310e-1f
+#define NN__LOG_L2 1.1676998740e-1f
+#define NN__LOG_L3 -1.2420140846e-1f
+#define NN__LOG_L4 1.4249322787e-1f
+#define NN__LOG_L5 -1.6668057665e-1f
+#define NN__LOG_L6 2.0000714765e-1f
+#define NN__LOG_L7 -2.4999993993e-1f
+#define NN__LOG_L8 3.3333331174e-1f
+
+/* The element-wise entries of one SIMD table: nn__<op>_<isa> for every op. */
+#define NN__FILL_ELEMWISE(k, isa)                                             \
+    do {                                                                      \
+        (k)->act_fwd[NN_ACT_STEP] = nn__step_fwd_##isa;                       \
+        (k)->act_bwd[NN_ACT_STEP] = nn__step_bwd_##isa;                       \
+        (k)->act_fwd[NN_ACT_SIGMOID] = nn__sigmoid_fwd_##isa;                 \
+        (k)->act_bwd[NN_ACT_SIGMOID] = nn__sigmoid_bwd_##isa;                 \
+        (k)->act_fwd[NN_ACT_TANH] = nn__tanh_fwd_##isa;                       \
+        (k)->act_bwd[NN_ACT_TANH] = nn__tanh_bwd_##isa;                       \
+        (k)->act_fwd[NN_ACT_RELU] = nn__relu_fwd_##isa;                       \
+        (k)->act_bwd[NN_ACT_RELU] = nn__relu_bwd_##isa;                       \
+        (k)->act_fwd[NN_ACT_LEAKY_RELU] = nn__leaky_relu_fwd_##isa;           \
+        (k)->act_bwd[NN_ACT_LEAKY_RELU] = nn__leaky_relu_bwd_##isa;           \
+        (k)->act_fwd[NN_ACT_SOFTPLUS] = nn__softplus_fwd_##isa;               \
+        (k)->act_bwd[NN_ACT_SOFTPLUS] = nn__softplus_bwd_##isa;               \
+        (k)->act_fwd[NN_ACT_SOFTMAX] = nn__softmax_fwd_##isa;                 \
+        (k)->act_bwd[NN_ACT_SOFTMAX] = nn__softmax_bwd_##isa;                 \
+        (k)->softmax_rows = nn__softmax_rows_##isa;                           \
+        (k)->log_softmax_rows = nn__log_softmax_rows_##isa;                   \
+        (k)->exp = nn__exp_fwd_##isa;                                         \
+        (k)->log = nn__log_fwd_##isa;                                         \
+        (k)->softmax_xent_rows = nn__softmax_xent_rows_##isa;                 \
+        (k)->sigmoid_xent = nn__sigmoid_xent_##isa;                           \
+        (k)->loss[NN_LOSS_MSE] = nn__mse_##isa;                               \
+        (k)->loss[NN_LOSS_MAE] = nn__mae_##isa;                               \
+        (k)->loss[NN_LOSS_HUBER] = nn__huber_##isa;                           \
+        (k)->loss[NN_LOSS_BCE] = nn__bce_##isa;                               \
+        (k)->loss[NN_LOSS_SOFTMAX_CE] = nn__ce_##isa;                         \
+    } while (0)
+
+NN__INTERNAL void nn__exp_scalar(size_t n, const float *x, float *y)
+{
+    size_t i;
+    for (i = 0; i < n; i++) y[i] = expf(x[i]);
+}
+NN__INTERNAL void nn__log_scalar(size_t n, const float *x, float *y)
+{
+    size_t i;
+    for (i = 0; i < n; i++) y[i] = logf(x[i]);
+}
+/* Fused losses (see nn_kernels): rows with y_j = 0 add nothing, so a -inf
+ * logit with a zero target costs no 0 * inf. */
+NN__INTERNAL double nn__softmax_xent_rows_scalar(int rows, int cols, const float *z,
+                                                 const float *y, float gscale, float *dz)
+{
+    int r, j;
+    double sum = 0.0;
+    for (r = 0; r < rows; r++) {
+        const float *zr = z + (size_t)r * cols, *yr = y + (size_t)r * cols;
+        float *dr = dz ? dz + (size_t)r * cols : NULL;
+        float m = -INFINITY, s = 0.0f, inv, ls;
+        for (j = 0; j < cols; j++) m = zr[j] > m ? zr[j] : m;
+        if (m == -INFINITY) m = 0.0f;
+        for (j = 0; j < cols; j++) {
+            float e = expf(zr[j] - m);
+            s += e;
+            if (dr) dr[j] = e;
+        }
+        inv = 1.0f / s;
+        ls = logf(s);
+        for (j = 0; j < cols; j++) {
+            if (yr[j] != 0.0f) sum += (double)(yr[j] * (ls - (zr[j] - m)));
+            if (dr) dr[j] = (dr[j] * inv - yr[j]) * gscale;
+        }
+    }
+    return sum;
+}
+NN__INTERNAL double nn__sigmoid_xent_scalar(int rows, int cols, const float *z,
+                                            const float *y, float gscale, float *dz)
+{
+    size_t i, n = (size_t)rows * cols;
+    double sum = 0.0;
+    for (i = 0; i < n; i++) {
+        float v = z[i];
+        float sp = (v > 0.0f ? v : 0.0f) + log1pf(expf(-fabsf(v)));
+        sum += (double)(sp - y[i] * v);
+        if (dz) dz[i] = (nn__sigmoidf(v) - y[i]) * gscale;
+    }
+    return sum;
+}
+
 NN__INTERNAL void nn__fill_scalar(nn_kernels *k)
 {
     memset(k, 0, sizeof *k);
@@ -1059,6 +1368,10 @@ NN__INTERNAL void nn__fill_scalar(nn_kernels *k)
     k->act_bwd[NN_ACT_SOFTMAX] = nn__softmax_bwd;
     k->softmax_rows = nn__softmax_rows_scalar;
     k->log_softmax_rows = nn__log_softmax_rows_scalar;
+    k->exp = nn__exp_scalar;
+    k->log = nn__log_scalar;
+    k->softmax_xent_rows = nn__softmax_xent_rows_scalar;
+    k->sigmoid_xent = nn__sigmoid_xent_scalar;
 }
 
 /* -- scalar GEMM micro-kernel -- */
@@ -1495,10 +1808,495 @@ NN__TARGET_AVX2 NN__INTERNAL void nn__gemm_axpy_avx2(
 }
 
 /* -- AVX2 element-wise kernels -- */
+/* horizontal sum / max of 8 lanes, fixed order (no reduce intrinsics: some
+ * of gcc's use undefined vectors that -Wuninitialized flags in C++) */
+NN__TARGET_AVX2 static inline float nn__hsum8_avx2(__m256 a)
+{
+    __m128 b = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
+    b = _mm_add_ps(b, _mm_movehl_ps(b, b));
+    return _mm_cvtss_f32(_mm_add_ss(b, _mm_movehdup_ps(b)));
+}
+NN__TARGET_AVX2 static inline float nn__hmax8_avx2(__m256 a)
+{
+    __m128 b = _mm_max_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
+    b = _mm_max_ps(b, _mm_movehl_ps(b, b));
+    return _mm_cvtss_f32(_mm_max_ss(b, _mm_movehdup_ps(b)));
+}
+
+#define NN__V8(c) _mm256_set1_ps(c)
+#define NN__V8I(c) _mm256_set1_epi32(c)
+/* Same algorithms as the AVX-512 kernels below (see there), with vector
+ * masks instead of mask registers, 2^n built from exponent bits instead of
+ * scalef, a real division where AVX-512 uses rcp14. */
+/* x = n ln2 + r: n rounded by adding 1.5 2^23 + 127, so the low bits of
+ * *t hold n + 127 (2^n is then one shift for n in [-126, 127]) */
+NN__TARGET_AVX2 static inline __m256 nn__exp_reduce_avx2(__m256 x, __m256 *t, __m256 *n,
+                                                         __m256 *rl)
+{
+    __m256 s = _mm256_fmadd_ps(x, NN__V8(NN__LOG2E), NN__V8(NN__EXP_SHIFT));
+    __m256 k = _mm256_sub_ps(s, NN__V8(NN__EXP_SHIFT));
+    __m256 rh = _mm256_fnmadd_ps(k, NN__V8(NN__LN2_HI), x);
+    __m256 r = _mm256_fnmadd_ps(k, NN__V8(NN__LN2_LO), rh);
+    if (rl) *rl = _mm256_fnmadd_ps(k, NN__V8(NN__LN2_LO), _mm256_sub_ps(rh, r));
+    *n = k;
+    *t = s;
+    return r;
+}
+NN__TARGET_AVX2 static inline __m256 nn__exp_poly_avx2(__m256 r, __m256 c)
+{
+    __m256 p = _mm256_fmadd_ps(NN__V8(NN__EXP_P0), r, NN__V8(NN__EXP_P1));
+    p = _mm256_fmadd_ps(p, r, NN__V8(NN__EXP_P2));
+    p = _mm256_fmadd_ps(p, r, NN__V8(NN__EXP_P3));
+    p = _mm256_fmadd_ps(p, r, NN__V8(NN__EXP_P4));
+    return _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), c);
+}
+/* 2^n for integer-valued n in [-126, 127] */
+NN__TARGET_AVX2 static inline __m256 nn__pow2i_avx2(__m256i n)
+{
+    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(n, NN__V8I(127)), 23));
+}
+/* y 2^n for n in [-150, 128], rounding once. Usually n is in [-126, 127]
+ * and 2^n is t's low bits shifted into the exponent; otherwise two factors
+ * 2^(n/2) 2^(n - n/2) (the first product is exact). */
+NN__TARGET_AVX2 static inline __m256 nn__scale_avx2(__m256 y, __m256 t, __m256 n)
+{
+    __m256i k, h;
+    __m256 out = _mm256_or_ps(_mm256_cmp_ps(n, NN__V8(-126.0f), _CMP_LT_OQ),
+                              _mm256_cmp_ps(n, NN__V8(127.0f), _CMP_GT_OQ));
+    if (!_mm256_movemask_ps(out))
+        return _mm256_mul_ps(y, _mm256_castsi256_ps(_mm256_slli_epi32(
+                                    _mm256_castps_si256(t), 23)));
+    k = _mm256_cvtps_epi32(n);
+    h = _mm256_srai_epi32(k, 1);
+    return _mm256_mul_ps(_mm256_mul_ps(y, nn__pow2i_avx2(h)),
+                         nn__pow2i_avx2(_mm256_sub_epi32(k, h)));
+}
+NN__TARGET_AVX2 static inline __m256 nn__exp_avx2(__m256 x)
+{
+    __m256 n, t, rl, r, q, hi, lo;
+    x = _mm256_max_ps(NN__V8(NN__EXP_LO), _mm256_min_ps(NN__V8(NN__EXP_HI), x));
+    r = nn__exp_reduce_avx2(x, &t, &n, &rl);
+    q = nn__exp_poly_avx2(r, rl);
+    hi = _mm256_add_ps(NN__V8(1.0f), r);
+    lo = _mm256_sub_ps(r, _mm256_sub_ps(hi, NN__V8(1.0f)));
+    return nn__scale_avx2(_mm256_add_ps(hi, _mm256_add_ps(lo, q)), t, n);
+}
+NN__TARGET_AVX2 static inline __m256 nn__exp_neg_avx2(__m256 x)
+{
+    __m256 n, t, r;
+    r = nn__exp_reduce_avx2(_mm256_max_ps(NN__V8(NN__EXP_LO), x), &t, &n, NULL);
+    return nn__scale_avx2(_mm256_add_ps(NN__V8(1.0f), nn__exp_poly_avx2(r, r)), t, n);
+}
+NN__TARGET_AVX2 static inline __m256 nn__expm1_neg_avx2(__m256 x)
+{
+    __m256 n, t, p, s, d, dl;
+    p = nn__exp_reduce_avx2(_mm256_max_ps(NN__V8(NN__EXPM1_LO), x), &t, &n, NULL);
+    p = nn__exp_poly_avx2(p, p);
+    s = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_castps_si256(t), 23));
+    d = _mm256_sub_ps(s, NN__V8(1.0f));
+    dl = _mm256_sub_ps(s, _mm256_add_ps(d, NN__V8(1.0f)));
+    return _mm256_add_ps(_mm256_fmadd_ps(s, p, dl), d);
+}
+NN__TARGET_AVX2 static inline __m256 nn__log1p_tail_avx2(__m256 f)
+{
+    __m256 z = _mm256_mul_ps(f, f);
+    __m256 p = _mm256_fmadd_ps(NN__V8(NN__LOG_L0), f, NN__V8(NN__LOG_L1));
+    p = _mm256_fmadd_ps(p, f, NN__V8(NN__LOG_L2));
+    p = _mm256_fmadd_ps(p, f, NN__V8(NN__LOG_L3));
+    p = _mm256_fmadd_ps(p, f, NN__V8(NN__LOG_L4));
+    p = _mm256_fmadd_ps(p, f, NN__V8(NN__LOG_L5));
+    p = _mm256_fmadd_ps(p, f, NN__V8(NN__LOG_L6));
+    p = _mm256_fmadd_ps(p, f, NN__V8(NN__LOG_L7));
+    p = _mm256_fmadd_ps(p, f, NN__V8(NN__LOG_L8));
+    p = _mm256_mul_ps(_mm256_mul_ps(f, z), p);
+    return _mm256_fnmadd_ps(NN__V8(0.5f), z, p);
+}
+NN__TARGET_AVX2 static inline __m256 nn__log_join_avx2(__m256 f, __m256 y, __m256 k)
+{
+    y = _mm256_fmadd_ps(k, NN__V8(NN__LOG_C2), y);
+    return _mm256_fmadd_ps(k, NN__V8(NN__LOG_C1), _mm256_add_ps(f, y));
+}
+NN__TARGET_AVX2 static inline __m256 nn__log_avx2(__m256 x)
+{
+    /* denormals scaled by 2^23 first; m in [1, 2) from the mantissa bits */
+    __m256 den = _mm256_cmp_ps(x, NN__V8(FLT_MIN), _CMP_LT_OQ);
+    __m256 xs = _mm256_blendv_ps(x, _mm256_mul_ps(x, NN__V8(8388608.0f)), den);
+    __m256i b = _mm256_castps_si256(xs);
+    __m256 k = _mm256_cvtepi32_ps(_mm256_sub_epi32(_mm256_srli_epi32(b, 23), NN__V8I(127)));
+    __m256 m = _mm256_castsi256_ps(_mm256_or_si256(_mm256_and_si256(b, NN__V8I(0x007fffff)),
+                                                   NN__V8I(0x3f800000)));
+    __m256 big = _mm256_cmp_ps(m, NN__V8(NN__SQRT2), _CMP_GT_OQ), f, r;
+    m = _mm256_blendv_ps(m, _mm256_mul_ps(m, NN__V8(0.5f)), big);
+    k = _mm256_add_ps(k, _mm256_and_ps(big, NN__V8(1.0f)));
+    k = _mm256_sub_ps(k, _mm256_and_ps(den, NN__V8(23.0f)));
+    f = _mm256_sub_ps(m, NN__V8(1.0f));
+    r = nn__log_join_avx2(f, nn__log1p_tail_avx2(f), k);
+    /* 0 -> -inf; < 0 -> NaN; +inf and NaN -> themselves */
+    r = _mm256_blendv_ps(r, NN__V8(-INFINITY), _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_EQ_OQ));
+    r = _mm256_blendv_ps(r, NN__V8(NAN), _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_LT_OQ));
+    return _mm256_blendv_ps(r, x, _mm256_cmp_ps(x, NN__V8(FLT_MAX), _CMP_NLE_UQ));
+}
+/* a / (b + c), b + c = hi + lo exactly; correction of a / hi with the
+ * residual and a 12-bit reciprocal (relative error 2^-35 before rounding) */
+NN__TARGET_AVX2 static inline __m256 nn__div_sum_avx2(__m256 a, __m256 b, __m256 c)
+{
+    __m256 hi = _mm256_add_ps(b, c);
+    __m256 lo = _mm256_sub_ps(c, _mm256_sub_ps(hi, b));
+    __m256 q = _mm256_div_ps(a, hi);
+    __m256 r = _mm256_fnmadd_ps(q, lo, _mm256_fnmadd_ps(q, hi, a));
+    return _mm256_fmadd_ps(r, _mm256_rcp_ps(hi), q);
+}
+NN__TARGET_AVX2 static inline __m256 nn__sigmoid_avx2(__m256 x)
+{
+    __m256 e = nn__exp_neg_avx2(_mm256_or_ps(x, NN__V8(-0.0f)));
+    __m256 neg = _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_LT_OQ);
+    return nn__div_sum_avx2(_mm256_blendv_ps(NN__V8(1.0f), e, neg), NN__V8(1.0f), e);
+}
+NN__TARGET_AVX2 static inline __m256 nn__tanh_avx2(__m256 x)
+{
+    __m256 sg = NN__V8(-0.0f);
+    __m256 e = nn__expm1_neg_avx2(_mm256_mul_ps(_mm256_or_ps(x, sg), NN__V8(2.0f)));
+    __m256 t = nn__div_sum_avx2(e, NN__V8(2.0f), e);
+    return _mm256_or_ps(_mm256_andnot_ps(sg, t), _mm256_and_ps(sg, x));
+}
+NN__TARGET_AVX2 static inline __m256 nn__softplus_avx2(__m256 x)
+{
+    __m256 e = nn__exp_neg_avx2(_mm256_or_ps(x, NN__V8(-0.0f)));
+    __m256 big = _mm256_cmp_ps(e, NN__V8(NN__SQRT2 - 1.0f), _CMP_GT_OQ);
+    __m256 f = _mm256_blendv_ps(e, _mm256_fmadd_ps(e, NN__V8(0.5f), NN__V8(-0.5f)), big);
+    __m256 l = nn__log_join_avx2(f, nn__log1p_tail_avx2(f), _mm256_and_ps(big, NN__V8(1.0f)));
+    return _mm256_add_ps(_mm256_max_ps(x, _mm256_setzero_ps()), l);
+}
+NN__TARGET_AVX2 static inline __m256 nn__relu_avx2(__m256 x)
+{
+    return _mm256_andnot_ps(_mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_LE_OQ), x);
+}
+NN__TARGET_AVX2 static inline __m256 nn__leaky_relu_avx2(__m256 x)
+{
+    return _mm256_blendv_ps(_mm256_mul_ps(x, NN__V8(NN_LEAKY_RELU_SLOPE)), x,
+                            _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_GT_OQ));
+}
+NN__TARGET_AVX2 static inline __m256 nn__step_avx2(__m256 x)
+{
+    /* x >= 0: 1, x < 0: 0, NaN: x */
+    __m256 z = _mm256_setzero_ps();
+    __m256 r = _mm256_andnot_ps(_mm256_cmp_ps(x, z, _CMP_LT_OQ), x);
+    return _mm256_blendv_ps(r, NN__V8(1.0f), _mm256_cmp_ps(x, z, _CMP_GE_OQ));
+}
+NN__TARGET_AVX2 static inline __m256 nn__sigmoid_d_avx2(__m256 y, __m256 dy)
+{
+    return _mm256_mul_ps(dy, _mm256_mul_ps(y, _mm256_sub_ps(NN__V8(1.0f), y)));
+}
+NN__TARGET_AVX2 static inline __m256 nn__tanh_d_avx2(__m256 y, __m256 dy)
+{
+    return _mm256_mul_ps(dy, _mm256_mul_ps(_mm256_sub_ps(NN__V8(1.0f), y),
+                                           _mm256_add_ps(NN__V8(1.0f), y)));
+}
+NN__TARGET_AVX2 static inline __m256 nn__relu_d_avx2(__m256 y, __m256 dy)
+{
+    return _mm256_and_ps(_mm256_cmp_ps(y, _mm256_setzero_ps(), _CMP_GT_OQ), dy);
+}
+NN__TARGET_AVX2 static inline __m256 nn__leaky_relu_d_avx2(__m256 y, __m256 dy)
+{
+    return _mm256_blendv_ps(_mm256_mul_ps(dy, NN__V8(NN_LEAKY_RELU_SLOPE)), dy,
+                            _mm256_cmp_ps(y, _mm256_setzero_ps(), _CMP_GT_OQ));
+}
+NN__TARGET_AVX2 static inline __m256 nn__softplus_d_avx2(__m256 y, __m256 dy)
+{
+    __m256 sg = NN__V8(-0.0f);
+    return _mm256_mul_ps(dy, _mm256_xor_ps(sg, nn__expm1_neg_avx2(_mm256_xor_ps(sg, y))));
+}
+NN__TARGET_AVX2 static inline __m256 nn__step_d_avx2(__m256 y, __m256 dy)
+{
+    (void)y; (void)dy;
+    return _mm256_setzero_ps();
+}
+
+/* lanes [0, left) of a tail, as a maskload/maskstore mask */
+NN__TARGET_AVX2 static inline __m256i nn__tail8(size_t left)
+{
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)left),
+                              _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+#define NN__AVX2_MAP(name, f)                                                 \
+    NN__TARGET_AVX2 NN__INTERNAL void name(size_t n, const float *x, float *y) \
+    {                                                                         \
+        size_t i = 0;                                                         \
+        for (; i + 8 <= n; i += 8)                                            \
+            _mm256_storeu_ps(y + i, f(_mm256_loadu_ps(x + i)));               \
+        if (i < n) {                                                          \
+            __m256i m = nn__tail8(n - i);                                     \
+            _mm256_maskstore_ps(y + i, m, f(_mm256_maskload_ps(x + i, m)));   \
+        }                                                                     \
+    }
+#define NN__AVX2_MAP2(name, g)                                                \
+    NN__TARGET_AVX2 NN__INTERNAL void name(size_t n, const float *y,          \
+                                           const float *dy, float *dx)        \
+    {                                                                         \
+        size_t i = 0;                                                         \
+        for (; i + 8 <= n; i += 8)                                            \
+            _mm256_storeu_ps(dx + i, g(_mm256_loadu_ps(y + i),                \
+                                       _mm256_loadu_ps(dy + i)));             \
+        if (i < n) {                                                          \
+            __m256i m = nn__tail8(n - i);                                     \
+            _mm256_maskstore_ps(dx + i, m, g(_mm256_maskload_ps(y + i, m),    \
+                                             _mm256_maskload_ps(dy + i, m))); \
+        }                                                                     \
+    }
+NN__AVX2_MAP(nn__exp_fwd_avx2, nn__exp_avx2)
+NN__AVX2_MAP(nn__log_fwd_avx2, nn__log_avx2)
+NN__AVX2_MAP(nn__sigmoid_fwd_avx2, nn__sigmoid_avx2)
+NN__AVX2_MAP(nn__tanh_fwd_avx2, nn__tanh_avx2)
+NN__AVX2_MAP(nn__softplus_fwd_avx2, nn__softplus_avx2)
+NN__AVX2_MAP(nn__relu_fwd_avx2, nn__relu_avx2)
+NN__AVX2_MAP(nn__leaky_relu_fwd_avx2, nn__leaky_relu_avx2)
+NN__AVX2_MAP(nn__step_fwd_avx2, nn__step_avx2)
+NN__AVX2_MAP2(nn__sigmoid_bwd_avx2, nn__sigmoid_d_avx2)
+NN__AVX2_MAP2(nn__tanh_bwd_avx2, nn__tanh_d_avx2)
+NN__AVX2_MAP2(nn__softplus_bwd_avx2, nn__softplus_d_avx2)
+NN__AVX2_MAP2(nn__relu_bwd_avx2, nn__relu_d_avx2)
+NN__AVX2_MAP2(nn__leaky_relu_bwd_avx2, nn__leaky_relu_d_avx2)
+NN__AVX2_MAP2(nn__step_bwd_avx2, nn__step_d_avx2)
+
+NN__TARGET_AVX2 static inline float nn__row_max_avx2(int cols, const float *x)
+{
+    __m256 m = NN__V8(-INFINITY);
+    float r;
+    int j = 0;
+    for (; j + 8 <= cols; j += 8) m = _mm256_max_ps(m, _mm256_loadu_ps(x + j));
+    if (j < cols) {
+        __m256i t = nn__tail8((size_t)(cols - j));
+        m = _mm256_max_ps(m, _mm256_blendv_ps(NN__V8(-INFINITY), _mm256_maskload_ps(x + j, t),
+                                              _mm256_castsi256_ps(t)));
+    }
+    r = nn__hmax8_avx2(m);
+    return r == -INFINITY ? 0.0f : r;
+}
+NN__TARGET_AVX2 static inline float nn__row_expsum_avx2(int cols, const float *x,
+                                                        float mx, float *y)
+{
+    __m256 s = _mm256_setzero_ps(), vm = NN__V8(mx), e;
+    int j = 0;
+    for (; j + 8 <= cols; j += 8) {
+        e = nn__exp_avx2(_mm256_sub_ps(_mm256_loadu_ps(x + j), vm));
+        if (y) _mm256_storeu_ps(y + j, e);
+        s = _mm256_add_ps(s, e);
+    }
+    if (j < cols) {
+        __m256i m = nn__tail8((size_t)(cols - j));
+        e = nn__exp_avx2(_mm256_sub_ps(_mm256_maskload_ps(x + j, m), vm));
+        if (y) _mm256_maskstore_ps(y + j, m, e);
+        s = _mm256_add_ps(s, _mm256_and_ps(_mm256_castsi256_ps(m), e));
+    }
+    return nn__hsum8_avx2(s);
+}
+/* y = a x - b over a row: softmax's scaling (b = 0), log-softmax's
+ * (x - max) - log(sum) (a = 1: the product is exact, one rounding less) */
+NN__TARGET_AVX2 static inline void nn__row_axmb_avx2(int cols, const float *x, float a,
+                                                     float b, float *y)
+{
+    __m256 va = NN__V8(a), vb = NN__V8(b);
+    int j = 0;
+    for (; j + 8 <= cols; j += 8)
+        _mm256_storeu_ps(y + j, _mm256_fmsub_ps(_mm256_loadu_ps(x + j), va, vb));
+    if (j < cols) {
+        __m256i m = nn__tail8((size_t)(cols - j));
+        _mm256_maskstore_ps(y + j, m, _mm256_fmsub_ps(_mm256_maskload_ps(x + j, m), va, vb));
+    }
+}
+NN__TARGET_AVX2 NN__INTERNAL void nn__softmax_rows_avx2(int rows, int cols,
+                                                        const float *x, float *y)
+{
+    int r;
+    for (r = 0; r < rows; r++) {
+        const float *xr = x + (size_t)r * cols;
+        float *yr = y + (size_t)r * cols;
+        float s = nn__row_expsum_avx2(cols, xr, nn__row_max_avx2(cols, xr), yr);
+        nn__row_axmb_avx2(cols, yr, 1.0f / s, 0.0f, yr);
+    }
+}
+NN__TARGET_AVX2 NN__INTERNAL void nn__log_softmax_rows_avx2(int rows, int cols,
+                                                            const float *x, float *y)
+{
+    int r;
+    for (r = 0; r < rows; r++) {
+        const float *xr = x + (size_t)r * cols;
+        float mx = nn__row_max_avx2(cols, xr);
+        float ls = logf(nn__row_expsum_avx2(cols, xr, mx, NULL));
+        /* (x - mx) - ls: x - mx rounded first, as in the scalar kernel */
+        nn__row_axmb_avx2(cols, xr, 1.0f, mx, y + (size_t)r * cols);
+        nn__row_axmb_avx2(cols, y + (size_t)r * cols, 1.0f, ls, y + (size_t)r * cols);
+    }
+}
+NN__TARGET_AVX2 NN__INTERNAL void nn__softmax_fwd_avx2(size_t n, const float *x, float *y)
+{
+    nn__softmax_rows_avx2(1, (int)n, x, y);
+}
+/* <y, dy> in double, 4 lanes at a time */
+NN__TARGET_AVX2 static inline __m256d nn__dot4d_avx2(__m256d acc, __m128 a, __m128 b)
+{
+    return _mm256_fmadd_pd(_mm256_cvtps_pd(a), _mm256_cvtps_pd(b), acc);
+}
+NN__TARGET_AVX2 NN__INTERNAL void nn__softmax_bwd_avx2(size_t n, const float *y,
+                                                       const float *dy, float *dx)
+{
+    __m256d a0 = _mm256_setzero_pd(), a1 = _mm256_setzero_pd();
+    __m256 vy, vd, dot;
+    size_t i = 0;
+    double t[4];
+    for (; i + 8 <= n; i += 8) {
+        vy = _mm256_loadu_ps(y + i); vd = _mm256_loadu_ps(dy + i);
+        a0 = nn__dot4d_avx2(a0, _mm256_castps256_ps128(vy), _mm256_castps256_ps128(vd));
+        a1 = nn__dot4d_avx2(a1, _mm256_extractf128_ps(vy, 1), _mm256_extractf128_ps(vd, 1));
+    }
+    if (i < n) {
+        __m256i m = nn__tail8(n - i);
+        vy = _mm256_maskload_ps(y + i, m); vd = _mm256_maskload_ps(dy + i, m);
+        a0 = nn__dot4d_avx2(a0, _mm256_castps256_ps128(vy), _mm256_castps256_ps128(vd));
+        a1 = nn__dot4d_avx2(a1, _mm256_extractf128_ps(vy, 1), _mm256_extractf128_ps(vd, 1));
+    }
+    _mm256_storeu_pd(t, _mm256_add_pd(a0, a1));
+    dot = NN__V8((float)(((t[0] + t[1]) + t[2]) + t[3]));
+    for (i = 0; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(dx + i, _mm256_mul_ps(_mm256_loadu_ps(y + i),
+                         _mm256_sub_ps(_mm256_loadu_ps(dy + i), dot)));
+    if (i < n) {
+        __m256i m = nn__tail8(n - i);
+        _mm256_maskstore_ps(dx + i, m, _mm256_mul_ps(_mm256_maskload_ps(y + i, m),
+                            _mm256_sub_ps(_mm256_maskload_ps(dy + i, m), dot)));
+    }
+}
+
+NN__TARGET_AVX2 static inline __m256 nn__xent_vec_avx2(__m256 acc, __m256i m,
+    const float *z, const float *y, float *dz, __m256 vm, __m256 ls, __m256 inv, __m256 g)
+{
+    __m256 zv = _mm256_maskload_ps(z, m), yv = _mm256_maskload_ps(y, m);
+    __m256 nz = _mm256_cmp_ps(yv, _mm256_setzero_ps(), _CMP_NEQ_UQ);
+    __m256 t = _mm256_sub_ps(ls, _mm256_sub_ps(zv, vm));
+    if (dz)
+        _mm256_maskstore_ps(dz, m, _mm256_mul_ps(_mm256_sub_ps(_mm256_fmadd_ps(
+            _mm256_maskload_ps(dz, m), inv, _mm256_setzero_ps()), yv), g));
+    return _mm256_add_ps(acc, _mm256_and_ps(nz, _mm256_mul_ps(yv, t)));
+}
+NN__TARGET_AVX2 NN__INTERNAL double nn__softmax_xent_rows_avx2(int rows, int cols,
+    const float *z, const float *y, float gscale, float *dz)
+{
+    int r, j;
+    double sum = 0.0;
+    for (r = 0; r < rows; r++) {
+        size_t o = (size_t)r * cols;
+        float *dr = dz ? dz + o : NULL;
+        float mx = nn__row_max_avx2(cols, z + o);
+        float s = nn__row_expsum_avx2(cols, z + o, mx, dr);
+        __m256 vm = NN__V8(mx), ls = NN__V8(logf(s)), inv = NN__V8(1.0f / s);
+        __m256 g = NN__V8(gscale), acc = _mm256_setzero_ps();
+        for (j = 0; j < cols; j += 8)
+            acc = nn__xent_vec_avx2(acc, nn__tail8((size_t)(cols - j)), z + o + j, y + o + j,
+                                    dr ? dr + j : NULL, vm, ls, inv, g);
+        sum += nn__hsum8_avx2(acc);
+    }
+    return sum;
+}
+NN__TARGET_AVX2 NN__INTERNAL double nn__sigmoid_xent_avx2(int rows, int cols,
+    const float *z, const float *y, float gscale, float *dz)
+{
+    size_t i, n = (size_t)rows * cols;
+    __m256d a0 = _mm256_setzero_pd(), a1 = _mm256_setzero_pd();
+    __m256 g = NN__V8(gscale), l;
+    double t[4];
+    for (i = 0; i < n; i += 8) {
+        __m256i m = nn__tail8(n - i < 8 ? n - i : 8);
+        __m256 zv = _mm256_maskload_ps(z + i, m), yv = _mm256_maskload_ps(y + i, m);
+        l = _mm256_and_ps(_mm256_castsi256_ps(m),
+                          _mm256_fnmadd_ps(yv, zv, nn__softplus_avx2(zv)));
+        a0 = _mm256_add_pd(a0, _mm256_cvtps_pd(_mm256_castps256_ps128(l)));
+        a1 = _mm256_add_pd(a1, _mm256_cvtps_pd(_mm256_extractf128_ps(l, 1)));
+        if (dz)
+            _mm256_maskstore_ps(dz + i, m, _mm256_mul_ps(_mm256_sub_ps(nn__sigmoid_avx2(zv),
+                                                                       yv), g));
+    }
+    _mm256_storeu_pd(t, _mm256_add_pd(a0, a1));
+    return ((t[0] + t[1]) + t[2]) + t[3];
+}
+
+/* element losses (see the AVX-512 versions) */
+NN__TARGET_AVX2 static inline __m256 nn__mse1_avx2(__m256 h, __m256 y, __m256 d, __m256 *l)
+{
+    __m256 e = _mm256_sub_ps(h, y);
+    (void)d;
+    *l = _mm256_mul_ps(_mm256_mul_ps(NN__V8(0.5f), e), e);
+    return e;
+}
+NN__TARGET_AVX2 static inline __m256 nn__sign_avx2(__m256 e, __m256 one)
+{
+    __m256 z = _mm256_setzero_ps();
+    return _mm256_or_ps(_mm256_and_ps(_mm256_cmp_ps(e, z, _CMP_GT_OQ), one),
+                        _mm256_and_ps(_mm256_cmp_ps(e, z, _CMP_LT_OQ), _mm256_sub_ps(z, one)));
+}
+NN__TARGET_AVX2 static inline __m256 nn__mae1_avx2(__m256 h, __m256 y, __m256 d, __m256 *l)
+{
+    __m256 e = _mm256_sub_ps(h, y);
+    (void)d;
+    *l = _mm256_andnot_ps(NN__V8(-0.0f), e);
+    return nn__sign_avx2(e, NN__V8(1.0f));
+}
+NN__TARGET_AVX2 static inline __m256 nn__huber1_avx2(__m256 h, __m256 y, __m256 d, __m256 *l)
+{
+    __m256 e = _mm256_sub_ps(h, y), a = _mm256_andnot_ps(NN__V8(-0.0f), e);
+    __m256 in = _mm256_cmp_ps(a, d, _CMP_LE_OQ);
+    *l = _mm256_blendv_ps(_mm256_mul_ps(d, _mm256_fnmadd_ps(NN__V8(0.5f), d, a)),
+                          _mm256_mul_ps(_mm256_mul_ps(NN__V8(0.5f), e), e), in);
+    return _mm256_blendv_ps(_mm256_blendv_ps(_mm256_sub_ps(_mm256_setzero_ps(), d), d,
+                            _mm256_cmp_ps(e, _mm256_setzero_ps(), _CMP_GT_OQ)), e, in);
+}
+NN__TARGET_AVX2 static inline __m256 nn__bce1_avx2(__m256 h, __m256 y, __m256 d, __m256 *l)
+{
+    __m256 one = NN__V8(1.0f);
+    __m256 p = _mm256_max_ps(NN__V8(NN__LOSS_PMIN),
+                             _mm256_min_ps(NN__V8(1.0f - NN__LOSS_PMIN), h));
+    __m256 q = _mm256_sub_ps(one, p);
+    (void)d;
+    *l = _mm256_sub_ps(_mm256_setzero_ps(),
+                       _mm256_fmadd_ps(y, nn__log_avx2(p), _mm256_mul_ps(_mm256_sub_ps(one, y),
+                                                                         nn__log_avx2(q))));
+    return _mm256_div_ps(_mm256_sub_ps(p, y), _mm256_mul_ps(p, q));
+}
+NN__TARGET_AVX2 static inline __m256 nn__ce1_avx2(__m256 h, __m256 y, __m256 d, __m256 *l)
+{
+    __m256 p = _mm256_max_ps(NN__V8(NN__LOSS_PMIN), h), ny = _mm256_xor_ps(y, NN__V8(-0.0f));
+    (void)d;
+    *l = _mm256_and_ps(_mm256_cmp_ps(y, _mm256_setzero_ps(), _CMP_NEQ_UQ),
+                       _mm256_mul_ps(ny, nn__log_avx2(p)));
+    return _mm256_div_ps(ny, p);
+}
+#define NN__AVX2_LOSS(name, f)                                                \
+    NN__TARGET_AVX2 NN__INTERNAL double name(size_t n, const float *h,        \
+        const float *y, float delta, float gscale, float *grad)               \
+    {                                                                         \
+        __m256d a0 = _mm256_setzero_pd(), a1 = _mm256_setzero_pd();          \
+        __m256 vd = NN__V8(delta), vg = NN__V8(gscale), l, g;                 \
+        double t[4];                                                          \
+        size_t i;                                                             \
+        for (i = 0; i < n; i += 8) {                                          \
+            __m256i m = nn__tail8(n - i < 8 ? n - i : 8);                     \
+            g = f(_mm256_maskload_ps(h + i, m), _mm256_maskload_ps(y + i, m), vd, &l); \
+            l = _mm256_and_ps(_mm256_castsi256_ps(m), l);                     \
+            a0 = _mm256_add_pd(a0, _mm256_cvtps_pd(_mm256_castps256_ps128(l))); \
+            a1 = _mm256_add_pd(a1, _mm256_cvtps_pd(_mm256_extractf128_ps(l, 1))); \
+            if (grad) _mm256_maskstore_ps(grad + i, m, _mm256_mul_ps(g, vg)); \
+        }                                                                     \
+        _mm256_storeu_pd(t, _mm256_add_pd(a0, a1));                           \
+        return ((t[0] + t[1]) + t[2]) + t[3];                                 \
+    }
+NN__AVX2_LOSS(nn__mse_avx2, nn__mse1_avx2)
+NN__AVX2_LOSS(nn__mae_avx2, nn__mae1_avx2)
+NN__AVX2_LOSS(nn__huber_avx2, nn__huber1_avx2)
+NN__AVX2_LOSS(nn__bce_avx2, nn__bce1_avx2)
+NN__AVX2_LOSS(nn__ce_avx2, nn__ce1_avx2)
 
 NN__INTERNAL void nn__fill_avx2(nn_kernels *k)
 {
-    (void)k;
+    NN__FILL_ELEMWISE(k, avx2);
 }
 #endif /* NN__X86 (AVX2) */
 
@@ -1858,11 +2656,518 @@ NN__TARGET_AVX512 NN__INTERNAL void nn__gemm_axpy_avx512(
 }
 
 /* -- AVX-512 element-wise kernels -- */
+#if defined(__GNUC__) && !defined(__clang__)
+/* g++ 12 flags the `__m512 __Y = __Y` inside its own _mm512_undefined_ps
+ * (used by max, scalef, rcp14, ...) once inlined; nothing here is undefined */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+/* 16 lanes; tails use masked loads/stores (masked-off lanes compute on 0).
+ * Every function of x keeps NaN: clamps put x second in min/max, which
+ * return their second operand when either is NaN. */
+#define NN__V16(c) _mm512_set1_ps(c)
+
+/* x = n ln2 + r (x clamped): *n = n, returns r (rounded), *rl = its
+ * rounding error when rl is not NULL (hi part exact, lo part carried). */
+NN__TARGET_AVX512 static inline __m512 nn__exp_reduce_avx512(__m512 x, __m512 *n,
+                                                             __m512 *rl)
+{
+    __m512 k = _mm512_roundscale_ps(_mm512_mul_ps(x, NN__V16(NN__LOG2E)),
+                                    _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512 rh = _mm512_fnmadd_ps(k, NN__V16(NN__LN2_HI), x);   /* exact */
+    __m512 r = _mm512_fnmadd_ps(k, NN__V16(NN__LN2_LO), rh);
+    if (rl) *rl = _mm512_fnmadd_ps(k, NN__V16(NN__LN2_LO), _mm512_sub_ps(rh, r));
+    *n = k;
+    return r;
+}
+/* r^2 P(r) + c, so that e^r - 1 = r + (r^2 P(r) + c) */
+NN__TARGET_AVX512 static inline __m512 nn__exp_poly_avx512(__m512 r, __m512 c)
+{
+    __m512 p = _mm512_fmadd_ps(NN__V16(NN__EXP_P0), r, NN__V16(NN__EXP_P1));
+    p = _mm512_fmadd_ps(p, r, NN__V16(NN__EXP_P2));
+    p = _mm512_fmadd_ps(p, r, NN__V16(NN__EXP_P3));
+    p = _mm512_fmadd_ps(p, r, NN__V16(NN__EXP_P4));
+    return _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), c);
+}
+/* e^x: r's rounding error carried into t, 1 + r split exactly into
+ * hi + lo, one rounding in hi + (lo + t) (what keeps it below 1 ulp);
+ * scalef then rounds once, into denormals too, and overflows to +inf. */
+NN__TARGET_AVX512 static inline __m512 nn__exp_avx512(__m512 x)
+{
+    __m512 n, rl, r, t, hi, lo;
+    x = _mm512_max_ps(NN__V16(NN__EXP_LO), _mm512_min_ps(NN__V16(NN__EXP_HI), x));
+    r = nn__exp_reduce_avx512(x, &n, &rl);
+    t = nn__exp_poly_avx512(r, rl);
+    hi = _mm512_add_ps(NN__V16(1.0f), r);
+    lo = _mm512_sub_ps(r, _mm512_sub_ps(hi, NN__V16(1.0f)));
+    return _mm512_scalef_ps(_mm512_add_ps(hi, _mm512_add_ps(lo, t)), n);
+}
+/* e^x for x <= 0 where about 1 ulp is enough (sigmoid, softplus) */
+NN__TARGET_AVX512 static inline __m512 nn__exp_neg_avx512(__m512 x)
+{
+    __m512 n, r;
+    r = nn__exp_reduce_avx512(_mm512_max_ps(NN__V16(NN__EXP_LO), x), &n, NULL);
+    return _mm512_scalef_ps(_mm512_add_ps(NN__V16(1.0f), nn__exp_poly_avx512(r, r)), n);
+}
+/* e^x - 1 for x <= 0 = 2^n p + (2^n - 1), p = e^r - 1, with 2^n - 1 = d + dl
+ * exactly (dl = 0 down to n = -24, dl = 2^n below, where d rounds to -1):
+ * (2^n p + dl) + d rounds once where it matters, so there is no
+ * cancellation near 0 and tanh reaches 1 where it should (|x| > 9.01). */
+NN__TARGET_AVX512 static inline __m512 nn__expm1_neg_avx512(__m512 x)
+{
+    __m512 n, p, s, d, dl;
+    p = nn__exp_reduce_avx512(_mm512_max_ps(NN__V16(NN__EXPM1_LO), x), &n, NULL);
+    p = nn__exp_poly_avx512(p, p);
+    s = _mm512_scalef_ps(NN__V16(1.0f), n);
+    d = _mm512_sub_ps(s, NN__V16(1.0f));
+    dl = _mm512_sub_ps(s, _mm512_add_ps(d, NN__V16(1.0f)));
+    return _mm512_add_ps(_mm512_fmadd_ps(s, p, dl), d);
+}
+/* log(1 + f), f in [sqrt(1/2) - 1, sqrt(2) - 1], without the f term:
+ * returns y with log(1 + f) = f + y. */
+NN__TARGET_AVX512 static inline __m512 nn__log1p_tail_avx512(__m512 f)
+{
+    __m512 z = _mm512_mul_ps(f, f);
+    __m512 p = _mm512_fmadd_ps(NN__V16(NN__LOG_L0), f, NN__V16(NN__LOG_L1));
+    p = _mm512_fmadd_ps(p, f, NN__V16(NN__LOG_L2));
+    p = _mm512_fmadd_ps(p, f, NN__V16(NN__LOG_L3));
+    p = _mm512_fmadd_ps(p, f, NN__V16(NN__LOG_L4));
+    p = _mm512_fmadd_ps(p, f, NN__V16(NN__LOG_L5));
+    p = _mm512_fmadd_ps(p, f, NN__V16(NN__LOG_L6));
+    p = _mm512_fmadd_ps(p, f, NN__V16(NN__LOG_L7));
+    p = _mm512_fmadd_ps(p, f, NN__V16(NN__LOG_L8));
+    p = _mm512_mul_ps(_mm512_mul_ps(f, z), p);
+    return _mm512_fnmadd_ps(NN__V16(0.5f), z, p);
+}
+/* f + y + k ln2 (k = 0 or 1 per lane here, any integer in nn__log_avx512) */
+NN__TARGET_AVX512 static inline __m512 nn__log_join_avx512(__m512 f, __m512 y,
+                                                           __m512 k)
+{
+    y = _mm512_fmadd_ps(k, NN__V16(NN__LOG_C2), y);
+    return _mm512_fmadd_ps(k, NN__V16(NN__LOG_C1), _mm512_add_ps(f, y));
+}
+/* ln x: getexp/getmant split denormals too; 0 -> -inf, < 0 -> NaN. */
+NN__TARGET_AVX512 static inline __m512 nn__log_avx512(__m512 x)
+{
+    __m512 m = _mm512_getmant_ps(x, _MM_MANT_NORM_1_2, _MM_MANT_SIGN_nan);
+    __m512 k = _mm512_getexp_ps(x), f, r;
+    __mmask16 big = _mm512_cmp_ps_mask(m, NN__V16(NN__SQRT2), _CMP_GT_OQ);
+    m = _mm512_mask_mul_ps(m, big, m, NN__V16(0.5f));
+    k = _mm512_mask_add_ps(k, big, k, NN__V16(1.0f));
+    f = _mm512_sub_ps(m, NN__V16(1.0f));
+    r = nn__log_join_avx512(f, nn__log1p_tail_avx512(f), k);
+    /* getexp(0) = -inf, getmant(0) = 0: fix 0, +inf (and keep NaN) */
+    r = _mm512_mask_mov_ps(r, _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_EQ_OQ),
+                           NN__V16(-INFINITY));
+    return _mm512_mask_mov_ps(r, _mm512_cmp_ps_mask(x, NN__V16(INFINITY), _CMP_EQ_OQ), x);
+}
+/* a / (b + c) for b > 0, |c| <= b: b + c = hi + lo exactly; q from a
+ * 14-bit reciprocal, one correction with the residual a - q (hi + lo)
+ * (exact to 2^-38): relative error 2^-28 before the last rounding, and the
+ * rounding of b + c does not count (what keeps sigmoid/tanh <= 2 ulp). */
+NN__TARGET_AVX512 static inline __m512 nn__div_sum_avx512(__m512 a, __m512 b, __m512 c)
+{
+    __m512 hi = _mm512_add_ps(b, c);
+    __m512 lo = _mm512_sub_ps(c, _mm512_sub_ps(hi, b));
+    __m512 rc = _mm512_rcp14_ps(hi);
+    __m512 q = _mm512_mul_ps(a, rc);                /* 14 bits          */
+    __m512 r = _mm512_fnmadd_ps(q, lo, _mm512_fnmadd_ps(q, hi, a));
+    return _mm512_fmadd_ps(r, rc, q);
+}
+NN__TARGET_AVX512 static inline __m512 nn__sigmoid_avx512(__m512 x)
+{
+    /* e = e^-|x| <= 1 never overflows; x < 0: e / (1 + e), else 1 / (1 + e) */
+    __m512 e = nn__exp_neg_avx512(_mm512_or_ps(x, NN__V16(-0.0f)));
+    __mmask16 neg = _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_LT_OQ);
+    return nn__div_sum_avx512(_mm512_mask_blend_ps(neg, NN__V16(1.0f), e),
+                              NN__V16(1.0f), e);
+}
+NN__TARGET_AVX512 static inline __m512 nn__tanh_avx512(__m512 x)
+{
+    /* E = e^(-2|x|) - 1 in (-1, 0]; tanh|x| = -E / (2 + E), sign from x */
+    __m512 e = nn__expm1_neg_avx512(_mm512_mul_ps(_mm512_or_ps(x, NN__V16(-0.0f)),
+                                                  NN__V16(2.0f)));
+    __m512 t = nn__div_sum_avx512(e, NN__V16(2.0f), e);
+    return _mm512_castsi512_ps(_mm512_ternarylogic_epi32(
+        _mm512_set1_epi32((int)0x80000000u), _mm512_castps_si512(x),
+        _mm512_castps_si512(t), 0xCA));          /* sign of x, |t|  */
+}
+NN__TARGET_AVX512 static inline __m512 nn__softplus_avx512(__m512 x)
+{
+    /* max(x, 0) + log1p(e), e = e^-|x| in (0, 1]: f = e when 1 + e <= sqrt2,
+     * else log1p(e) = ln2 + log1p(f), f = (1 + e)/2 - 1 = fma(e, .5, -.5) */
+    __m512 e = nn__exp_neg_avx512(_mm512_or_ps(x, NN__V16(-0.0f)));
+    __mmask16 big = _mm512_cmp_ps_mask(e, NN__V16(NN__SQRT2 - 1.0f), _CMP_GT_OQ);
+    __m512 f = _mm512_mask_blend_ps(big, e, _mm512_fmadd_ps(e, NN__V16(0.5f), NN__V16(-0.5f)));
+    __m512 k = _mm512_maskz_mov_ps(big, NN__V16(1.0f));
+    __m512 l = nn__log_join_avx512(f, nn__log1p_tail_avx512(f), k);
+    return _mm512_add_ps(_mm512_max_ps(x, _mm512_setzero_ps()), l);
+}
+NN__TARGET_AVX512 static inline __m512 nn__relu_avx512(__m512 x)
+{
+    return _mm512_mask_mov_ps(x, _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_LE_OQ),
+                              _mm512_setzero_ps());
+}
+NN__TARGET_AVX512 static inline __m512 nn__leaky_relu_avx512(__m512 x)
+{
+    return _mm512_mask_mul_ps(x, _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_NGT_UQ),
+                              x, NN__V16(NN_LEAKY_RELU_SLOPE));
+}
+NN__TARGET_AVX512 static inline __m512 nn__step_avx512(__m512 x)
+{
+    /* x >= 0: 1, x < 0: 0, NaN: x */
+    __m512 z = _mm512_setzero_ps();
+    __m512 r = _mm512_mask_mov_ps(x, _mm512_cmp_ps_mask(x, z, _CMP_LT_OQ), z);
+    return _mm512_mask_mov_ps(r, _mm512_cmp_ps_mask(x, z, _CMP_GE_OQ), NN__V16(1.0f));
+}
+/* derivatives from the saved output y, times dy (same formulas as scalar) */
+NN__TARGET_AVX512 static inline __m512 nn__sigmoid_d_avx512(__m512 y, __m512 dy)
+{
+    return _mm512_mul_ps(dy, _mm512_mul_ps(y, _mm512_sub_ps(NN__V16(1.0f), y)));
+}
+NN__TARGET_AVX512 static inline __m512 nn__tanh_d_avx512(__m512 y, __m512 dy)
+{
+    return _mm512_mul_ps(dy, _mm512_mul_ps(_mm512_sub_ps(NN__V16(1.0f), y),
+                                           _mm512_add_ps(NN__V16(1.0f), y)));
+}
+NN__TARGET_AVX512 static inline __m512 nn__relu_d_avx512(__m512 y, __m512 dy)
+{
+    return _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(y, _mm512_setzero_ps(), _CMP_GT_OQ), dy);
+}
+NN__TARGET_AVX512 static inline __m512 nn__leaky_relu_d_avx512(__m512 y, __m512 dy)
+{
+    return _mm512_mask_mul_ps(dy, _mm512_cmp_ps_mask(y, _mm512_setzero_ps(), _CMP_NGT_UQ),
+                              dy, NN__V16(NN_LEAKY_RELU_SLOPE));
+}
+NN__TARGET_AVX512 static inline __m512 nn__softplus_d_avx512(__m512 y, __m512 dy)
+{
+    /* softplus' = sigmoid(x) = 1 - e^-y = -expm1(-y) */
+    return _mm512_mul_ps(dy, _mm512_xor_ps(NN__V16(-0.0f),
+                         nn__expm1_neg_avx512(_mm512_xor_ps(NN__V16(-0.0f), y))));
+}
+NN__TARGET_AVX512 static inline __m512 nn__step_d_avx512(__m512 y, __m512 dy)
+{
+    (void)y; (void)dy;
+    return _mm512_setzero_ps();
+}
+
+NN__TARGET_AVX512 static inline __mmask16 nn__tail16(size_t left)
+{
+    return (__mmask16)((1u << left) - 1u);
+}
+/* y = f(x) and dx = g(y, dy) loops: full vectors, then one masked vector */
+#define NN__AVX512_MAP(name, f)                                               \
+    NN__TARGET_AVX512 NN__INTERNAL void name(size_t n, const float *x,        \
+                                             float *y)                        \
+    {                                                                         \
+        size_t i = 0;                                                         \
+        for (; i + 16 <= n; i += 16)                                          \
+            _mm512_storeu_ps(y + i, f(_mm512_loadu_ps(x + i)));               \
+        if (i < n) {                                                          \
+            __mmask16 m = nn__tail16(n - i);                                  \
+            _mm512_mask_storeu_ps(y + i, m, f(_mm512_maskz_loadu_ps(m, x + i))); \
+        }                                                                     \
+    }
+#define NN__AVX512_MAP2(name, g)                                              \
+    NN__TARGET_AVX512 NN__INTERNAL void name(size_t n, const float *y,        \
+                                             const float *dy, float *dx)      \
+    {                                                                         \
+        size_t i = 0;                                                         \
+        for (; i + 16 <= n; i += 16)                                          \
+            _mm512_storeu_ps(dx + i, g(_mm512_loadu_ps(y + i),                \
+                                       _mm512_loadu_ps(dy + i)));             \
+        if (i < n) {                                                          \
+            __mmask16 m = nn__tail16(n - i);                                  \
+            _mm512_mask_storeu_ps(dx + i, m, g(_mm512_maskz_loadu_ps(m, y + i), \
+                                               _mm512_maskz_loadu_ps(m, dy + i))); \
+        }                                                                     \
+    }
+NN__AVX512_MAP(nn__exp_fwd_avx512, nn__exp_avx512)
+NN__AVX512_MAP(nn__log_fwd_avx512, nn__log_avx512)
+NN__AVX512_MAP(nn__sigmoid_fwd_avx512, nn__sigmoid_avx512)
+NN__AVX512_MAP(nn__tanh_fwd_avx512, nn__tanh_avx512)
+NN__AVX512_MAP(nn__softplus_fwd_avx512, nn__softplus_avx512)
+NN__AVX512_MAP(nn__relu_fwd_avx512, nn__relu_avx512)
+NN__AVX512_MAP(nn__leaky_relu_fwd_avx512, nn__leaky_relu_avx512)
+NN__AVX512_MAP(nn__step_fwd_avx512, nn__step_avx512)
+NN__AVX512_MAP2(nn__sigmoid_bwd_avx512, nn__sigmoid_d_avx512)
+NN__AVX512_MAP2(nn__tanh_bwd_avx512, nn__tanh_d_avx512)
+NN__AVX512_MAP2(nn__softplus_bwd_avx512, nn__softplus_d_avx512)
+NN__AVX512_MAP2(nn__relu_bwd_avx512, nn__relu_d_avx512)
+NN__AVX512_MAP2(nn__leaky_relu_bwd_avx512, nn__leaky_relu_d_avx512)
+NN__AVX512_MAP2(nn__step_bwd_avx512, nn__step_d_avx512)
+
+/* Row max (masked tail reads -inf); all -inf (or empty) gives 0 so that
+ * x - max never computes inf - inf. */
+NN__TARGET_AVX512 static inline float nn__row_max_avx512(int cols, const float *x)
+{
+    __m512 m = NN__V16(-INFINITY);
+    float r;
+    int j = 0;
+    for (; j + 16 <= cols; j += 16) m = _mm512_max_ps(m, _mm512_loadu_ps(x + j));
+    if (j < cols)
+        m = _mm512_max_ps(m, _mm512_mask_loadu_ps(NN__V16(-INFINITY),
+                                                  nn__tail16((size_t)(cols - j)), x + j));
+    r = nn__hmax8_avx2(_mm256_max_ps(_mm512_extractf32x8_ps(m, 0),
+                                     _mm512_extractf32x8_ps(m, 1)));
+    return r == -INFINITY ? 0.0f : r;
+}
+/* sum of e^(x - mx) over the row; stores the terms to y unless y is NULL */
+NN__TARGET_AVX512 static inline float nn__row_expsum_avx512(int cols, const float *x,
+                                                            float mx, float *y)
+{
+    __m512 s = _mm512_setzero_ps(), vm = NN__V16(mx), e;
+    int j = 0;
+    for (; j + 16 <= cols; j += 16) {
+        e = nn__exp_avx512(_mm512_sub_ps(_mm512_loadu_ps(x + j), vm));
+        if (y) _mm512_storeu_ps(y + j, e);
+        s = _mm512_add_ps(s, e);
+    }
+    if (j < cols) {
+        __mmask16 m = nn__tail16((size_t)(cols - j));
+        e = nn__exp_avx512(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, x + j), vm));
+        if (y) _mm512_mask_storeu_ps(y + j, m, e);
+        s = _mm512_mask_add_ps(s, m, s, e);
+    }
+    return nn__hsum8_avx2(_mm256_add_ps(_mm512_extractf32x8_ps(s, 0),
+                                        _mm512_extractf32x8_ps(s, 1)));
+}
+/* y = a * x + b over a row (a = 1/sum for softmax, a = 1 for log-softmax) */
+NN__TARGET_AVX512 static inline void nn__row_axpb_avx512(int cols, const float *x,
+                                                         float a, float b, float *y)
+{
+    __m512 va = NN__V16(a), vb = NN__V16(b);
+    int j = 0;
+    for (; j + 16 <= cols; j += 16)
+        _mm512_storeu_ps(y + j, _mm512_fmadd_ps(_mm512_loadu_ps(x + j), va, vb));
+    if (j < cols) {
+        __mmask16 m = nn__tail16((size_t)(cols - j));
+        _mm512_mask_storeu_ps(y + j, m, _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, x + j), va, vb));
+    }
+}
+NN__TARGET_AVX512 NN__INTERNAL void nn__softmax_rows_avx512(int rows, int cols,
+                                                            const float *x, float *y)
+{
+    int r;
+    for (r = 0; r < rows; r++) {
+        const float *xr = x + (size_t)r * cols;
+        float *yr = y + (size_t)r * cols;
+        float s = nn__row_expsum_avx512(cols, xr, nn__row_max_avx512(cols, xr), yr);
+        nn__row_axpb_avx512(cols, yr, 1.0f / s, 0.0f, yr);
+    }
+}
+NN__TARGET_AVX512 NN__INTERNAL void nn__log_softmax_rows_avx512(int rows, int cols,
+                                                                const float *x, float *y)
+{
+    int r, j;
+    for (r = 0; r < rows; r++) {
+        const float *xr = x + (size_t)r * cols;
+        float *yr = y + (size_t)r * cols;
+        float mx = nn__row_max_avx512(cols, xr);
+        __m512 vm = NN__V16(mx);
+        __m512 ls = NN__V16(logf(nn__row_expsum_avx512(cols, xr, mx, NULL)));
+        for (j = 0; j + 16 <= cols; j += 16)    /* (x - max) - log(sum) */
+            _mm512_storeu_ps(yr + j, _mm512_sub_ps(_mm512_sub_ps(_mm512_loadu_ps(xr + j), vm), ls));
+        if (j < cols) {
+            __mmask16 m = nn__tail16((size_t)(cols - j));
+            _mm512_mask_storeu_ps(yr + j, m, _mm512_sub_ps(_mm512_sub_ps(
+                _mm512_maskz_loadu_ps(m, xr + j), vm), ls));
+        }
+    }
+}
+NN__TARGET_AVX512 NN__INTERNAL void nn__softmax_fwd_avx512(size_t n, const float *x,
+                                                           float *y)
+{
+    nn__softmax_rows_avx512(1, (int)n, x, y);
+}
+/* J^T dy = y * (dy - <dy, y>), the dot product accumulated in double */
+NN__TARGET_AVX512 NN__INTERNAL void nn__softmax_bwd_avx512(size_t n, const float *y,
+                                                           const float *dy, float *dx)
+{
+    __m512d a0 = _mm512_setzero_pd(), a1 = _mm512_setzero_pd();
+    __m512 vy, vd, dot;
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        vy = _mm512_loadu_ps(y + i); vd = _mm512_loadu_ps(dy + i);
+        a0 = _mm512_fmadd_pd(_mm512_maskz_cvtps_pd(0xFF, _mm512_extractf32x8_ps(vy, 0)),
+                             _mm512_maskz_cvtps_pd(0xFF, _mm512_extractf32x8_ps(vd, 0)), a0);
+        a1 = _mm512_fmadd_pd(_mm512_maskz_cvtps_pd(0xFF, _mm512_extractf32x8_ps(vy, 1)),
+                             _mm512_maskz_cvtps_pd(0xFF, _mm512_extractf32x8_ps(vd, 1)), a1);
+    }
+    if (i < n) {
+        __mmask16 m = nn__tail16(n - i);
+        vy = _mm512_maskz_loadu_ps(m, y + i); vd = _mm512_maskz_loadu_ps(m, dy + i);
+        a0 = _mm512_fmadd_pd(_mm512_maskz_cvtps_pd(0xFF, _mm512_extractf32x8_ps(vy, 0)),
+                             _mm512_maskz_cvtps_pd(0xFF, _mm512_extractf32x8_ps(vd, 0)), a0);
+        a1 = _mm512_fmadd_pd(_mm512_maskz_cvtps_pd(0xFF, _mm512_extractf32x8_ps(vy, 1)),
+                             _mm512_maskz_cvtps_pd(0xFF, _mm512_extractf32x8_ps(vd, 1)), a1);
+    }
+    {
+        double t[8], d = 0.0;
+        int j;
+        _mm512_storeu_pd(t, _mm512_add_pd(a0, a1));
+        for (j = 0; j < 8; j++) d += t[j];
+        dot = NN__V16((float)d);
+    }
+    for (i = 0; i + 16 <= n; i += 16)
+        _mm512_storeu_ps(dx + i, _mm512_mul_ps(_mm512_loadu_ps(y + i),
+                         _mm512_sub_ps(_mm512_loadu_ps(dy + i), dot)));
+    if (i < n) {
+        __mmask16 m = nn__tail16(n - i);
+        _mm512_mask_storeu_ps(dx + i, m, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, y + i),
+                              _mm512_sub_ps(_mm512_maskz_loadu_ps(m, dy + i), dot)));
+    }
+}
+
+/* y (ls - (z - m)) summed where y != 0, and dz = (e inv - y) g in place of
+ * the stored e, over one masked vector. e inv is an explicit fma with 0 (as
+ * in softmax_rows), so C++'s default -ffp-contract=fast cannot fuse it with
+ * the subtraction and dz stays bit-identical to (softmax - y) g. */
+NN__TARGET_AVX512 static inline __m512 nn__xent_vec_avx512(__m512 acc, __mmask16 m,
+    const float *z, const float *y, float *dz, __m512 vm, __m512 ls, __m512 inv, __m512 g)
+{
+    __m512 zv = _mm512_maskz_loadu_ps(m, z), yv = _mm512_maskz_loadu_ps(m, y);
+    __mmask16 nz = _mm512_mask_cmp_ps_mask(m, yv, _mm512_setzero_ps(), _CMP_NEQ_UQ);
+    __m512 t = _mm512_sub_ps(ls, _mm512_sub_ps(zv, vm));
+    if (dz)
+        _mm512_mask_storeu_ps(dz, m, _mm512_mul_ps(_mm512_sub_ps(_mm512_fmadd_ps(
+            _mm512_maskz_loadu_ps(m, dz), inv, _mm512_setzero_ps()), yv), g));
+    return _mm512_mask_add_ps(acc, nz, acc, _mm512_mul_ps(yv, t));
+}
+NN__TARGET_AVX512 static inline float nn__hsum16_avx512(__m512 v)
+{
+    return nn__hsum8_avx2(_mm256_add_ps(_mm512_extractf32x8_ps(v, 0),
+                                        _mm512_extractf32x8_ps(v, 1)));
+}
+NN__TARGET_AVX512 NN__INTERNAL double nn__softmax_xent_rows_avx512(int rows, int cols,
+    const float *z, const float *y, float gscale, float *dz)
+{
+    int r, j;
+    double sum = 0.0;
+    for (r = 0; r < rows; r++) {
+        size_t o = (size_t)r * cols;
+        float *dr = dz ? dz + o : NULL;
+        float mx = nn__row_max_avx512(cols, z + o);
+        float s = nn__row_expsum_avx512(cols, z + o, mx, dr);
+        __m512 vm = NN__V16(mx), ls = NN__V16(logf(s)), inv = NN__V16(1.0f / s);
+        __m512 g = NN__V16(gscale), acc = _mm512_setzero_ps();
+        for (j = 0; j < cols; j += 16)
+            acc = nn__xent_vec_avx512(acc, nn__tail16((size_t)(cols - j < 16 ? cols - j : 16)),
+                                      z + o + j, y + o + j, dr ? dr + j : NULL, vm, ls, inv, g);
+        sum += nn__hsum16_avx512(acc);
+    }
+    return sum;
+}
+NN__TARGET_AVX512 NN__INTERNAL double nn__sigmoid_xent_avx512(int rows, int cols,
+    const float *z, const float *y, float gscale, float *dz)
+{
+    size_t i, n = (size_t)rows * cols;
+    __m512d a0 = _mm512_setzero_pd(), a1 = _mm512_setzero_pd();
+    __m512 g = NN__V16(gscale), l;
+    double t[8], sum = 0.0;
+    for (i = 0; i < n; i += 16) {
+        __mmask16 m = nn__tail16(n - i < 16 ? n - i : 16);
+        __m512 zv = _mm512_maskz_loadu_ps(m, z + i), yv = _mm512_maskz_loadu_ps(m, y + i);
+        l = _mm512_maskz_mov_ps(m, _mm512_fnmadd_ps(yv, zv, nn__softplus_avx512(zv)));
+        a0 = _mm512_add_pd(a0, _mm512_maskz_cvtps_pd(0xFF, _mm512_extractf32x8_ps(l, 0)));
+        a1 = _mm512_add_pd(a1, _mm512_maskz_cvtps_pd(0xFF, _mm512_extractf32x8_ps(l, 1)));
+        if (dz)
+            _mm512_mask_storeu_ps(dz + i, m, _mm512_mul_ps(_mm512_sub_ps(
+                nn__sigmoid_avx512(zv), yv), g));
+    }
+    _mm512_storeu_pd(t, _mm512_add_pd(a0, a1));
+    for (i = 0; i < 8; i++) sum += t[i];
+    return sum;
+}
+
+/* element losses: return dL/dh, set *l to the loss (2.8's nn__loss, same
+ * float operations for the gradient; the loss in float, summed in double) */
+NN__TARGET_AVX512 static inline __m512 nn__mse1_avx512(__m512 h, __m512 y, __m512 d, __m512 *l)
+{
+    __m512 e = _mm512_sub_ps(h, y);
+    (void)d;
+    *l = _mm512_mul_ps(_mm512_mul_ps(NN__V16(0.5f), e), e);
+    return e;
+}
+NN__TARGET_AVX512 static inline __m512 nn__sign_avx512(__m512 e, __m512 one)
+{
+    /* e > 0: one, e < 0: -one, else (0, NaN) 0 */
+    __m512 z = _mm512_setzero_ps();
+    return _mm512_mask_mov_ps(_mm512_maskz_mov_ps(_mm512_cmp_ps_mask(e, z, _CMP_GT_OQ), one),
+                              _mm512_cmp_ps_mask(e, z, _CMP_LT_OQ),
+                              _mm512_sub_ps(z, one));
+}
+NN__TARGET_AVX512 static inline __m512 nn__mae1_avx512(__m512 h, __m512 y, __m512 d, __m512 *l)
+{
+    __m512 e = _mm512_sub_ps(h, y);
+    (void)d;
+    *l = _mm512_abs_ps(e);
+    return nn__sign_avx512(e, NN__V16(1.0f));
+}
+NN__TARGET_AVX512 static inline __m512 nn__huber1_avx512(__m512 h, __m512 y, __m512 d, __m512 *l)
+{
+    __m512 e = _mm512_sub_ps(h, y), a = _mm512_abs_ps(e);
+    __mmask16 in = _mm512_cmp_ps_mask(a, d, _CMP_LE_OQ);
+    *l = _mm512_mask_mov_ps(_mm512_mul_ps(d, _mm512_fnmadd_ps(NN__V16(0.5f), d, a)), in,
+                            _mm512_mul_ps(_mm512_mul_ps(NN__V16(0.5f), e), e));
+    /* outside: e > 0 ? delta : -delta (NaN: -delta, as the scalar loop) */
+    return _mm512_mask_mov_ps(_mm512_mask_blend_ps(_mm512_cmp_ps_mask(e, _mm512_setzero_ps(),
+                              _CMP_GT_OQ), _mm512_sub_ps(_mm512_setzero_ps(), d), d), in, e);
+}
+NN__TARGET_AVX512 static inline __m512 nn__bce1_avx512(__m512 h, __m512 y, __m512 d, __m512 *l)
+{
+    __m512 one = NN__V16(1.0f);
+    __m512 p = _mm512_max_ps(NN__V16(NN__LOSS_PMIN),
+                             _mm512_min_ps(NN__V16(1.0f - NN__LOSS_PMIN), h));
+    __m512 q = _mm512_sub_ps(one, p);
+    (void)d;
+    *l = _mm512_sub_ps(_mm512_setzero_ps(),
+                       _mm512_fmadd_ps(y, nn__log_avx512(p), _mm512_mul_ps(_mm512_sub_ps(one, y),
+                                                                           nn__log_avx512(q))));
+    return _mm512_div_ps(_mm512_sub_ps(p, y), _mm512_mul_ps(p, q));
+}
+NN__TARGET_AVX512 static inline __m512 nn__ce1_avx512(__m512 h, __m512 y, __m512 d, __m512 *l)
+{
+    __m512 p = _mm512_max_ps(NN__V16(NN__LOSS_PMIN), h), ny = _mm512_xor_ps(y, NN__V16(-0.0f));
+    (void)d;
+    *l = _mm512_maskz_mul_ps(_mm512_cmp_ps_mask(y, _mm512_setzero_ps(), _CMP_NEQ_UQ), ny,
+                             nn__log_avx512(p));
+    return _mm512_div_ps(ny, p);
+}
+#define NN__AVX512_LOSS(name, f)                                              \
+    NN__TARGET_AVX512 NN__INTERNAL double name(size_t n, const float *h,      \
+        const float *y, float delta, float gscale, float *grad)               \
+    {                                                                         \
+        __m512d a0 = _mm512_setzero_pd(), a1 = _mm512_setzero_pd();          \
+        __m512 vd = NN__V16(delta), vg = NN__V16(gscale), l, g;               \
+        double t[8], sum = 0.0;                                               \
+        size_t i;                                                             \
+        for (i = 0; i < n; i += 16) {                                         \
+            __mmask16 m = nn__tail16(n - i < 16 ? n - i : 16);                \
+            g = f(_mm512_maskz_loadu_ps(m, h + i), _mm512_maskz_loadu_ps(m, y + i), vd, &l); \
+            l = _mm512_maskz_mov_ps(m, l);                                    \
+            a0 = _mm512_add_pd(a0, _mm512_maskz_cvtps_pd(0xFF, _mm512_extractf32x8_ps(l, 0))); \
+            a1 = _mm512_add_pd(a1, _mm512_maskz_cvtps_pd(0xFF, _mm512_extractf32x8_ps(l, 1))); \
+            if (grad) _mm512_mask_storeu_ps(grad + i, m, _mm512_mul_ps(g, vg)); \
+        }                                                                     \
+        _mm512_storeu_pd(t, _mm512_add_pd(a0, a1));                           \
+        for (i = 0; i < 8; i++) sum += t[i];                                  \
+        return sum;                                                           \
+    }
+NN__AVX512_LOSS(nn__mse_avx512, nn__mse1_avx512)
+NN__AVX512_LOSS(nn__mae_avx512, nn__mae1_avx512)
+NN__AVX512_LOSS(nn__huber_avx512, nn__huber1_avx512)
+NN__AVX512_LOSS(nn__bce_avx512, nn__bce1_avx512)
+NN__AVX512_LOSS(nn__ce_avx512, nn__ce1_avx512)
 
 NN__INTERNAL void nn__fill_avx512(nn_kernels *k)
 {
-    (void)k;
+    NN__FILL_ELEMWISE(k, avx512);
 }
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 #endif /* NN__X86 (AVX-512) */
 
 /* ======================================================================== */
@@ -2107,10 +3412,458 @@ NN__INTERNAL void nn__gemm_axpy_neon(int M, int N, int K, float alpha,
 }
 
 /* -- NEON element-wise kernels -- */
+/* Same algorithms as the AVX2 kernels (2^n by exponent shift with a
+ * two-factor fallback, a / (b + c) with the residual correction); FMAX/FMIN
+ * propagate NaN. Tails go through a 4-float stack buffer (no masks). */
+#define NN__V4(c) vdupq_n_f32(c)
+NN__INTERNAL inline float32x4_t nn__exp_reduce_neon(float32x4_t x, float32x4_t *t,
+                                                    float32x4_t *n, float32x4_t *rl)
+{
+    float32x4_t s = vfmaq_f32(NN__V4(NN__EXP_SHIFT), x, NN__V4(NN__LOG2E));
+    float32x4_t k = vsubq_f32(s, NN__V4(NN__EXP_SHIFT));
+    float32x4_t rh = vfmsq_f32(x, k, NN__V4(NN__LN2_HI));
+    float32x4_t r = vfmsq_f32(rh, k, NN__V4(NN__LN2_LO));
+    if (rl) *rl = vfmsq_f32(vsubq_f32(rh, r), k, NN__V4(NN__LN2_LO));
+    *n = k;
+    *t = s;
+    return r;
+}
+NN__INTERNAL inline float32x4_t nn__exp_poly_neon(float32x4_t r, float32x4_t c)
+{
+    float32x4_t p = vfmaq_f32(NN__V4(NN__EXP_P1), NN__V4(NN__EXP_P0), r);
+    p = vfmaq_f32(NN__V4(NN__EXP_P2), p, r);
+    p = vfmaq_f32(NN__V4(NN__EXP_P3), p, r);
+    p = vfmaq_f32(NN__V4(NN__EXP_P4), p, r);
+    return vfmaq_f32(c, p, vmulq_f32(r, r));
+}
+NN__INTERNAL inline float32x4_t nn__pow2i_neon(int32x4_t n)
+{
+    return vreinterpretq_f32_s32(vshlq_n_s32(vaddq_s32(n, vdupq_n_s32(127)), 23));
+}
+NN__INTERNAL inline float32x4_t nn__scale_neon(float32x4_t y, float32x4_t t, float32x4_t n)
+{
+    int32x4_t k, h;
+    uint32x4_t out = vorrq_u32(vcltq_f32(n, NN__V4(-126.0f)), vcgtq_f32(n, NN__V4(127.0f)));
+    if (!vmaxvq_u32(out))
+        return vmulq_f32(y, vreinterpretq_f32_s32(vshlq_n_s32(vreinterpretq_s32_f32(t), 23)));
+    k = vcvtnq_s32_f32(n);
+    h = vshrq_n_s32(k, 1);
+    return vmulq_f32(vmulq_f32(y, nn__pow2i_neon(h)), nn__pow2i_neon(vsubq_s32(k, h)));
+}
+NN__INTERNAL inline float32x4_t nn__exp_neon(float32x4_t x)
+{
+    float32x4_t n, t, rl, r, q, hi, lo, one = NN__V4(1.0f);
+    x = vmaxq_f32(NN__V4(NN__EXP_LO), vminq_f32(NN__V4(NN__EXP_HI), x));
+    r = nn__exp_reduce_neon(x, &t, &n, &rl);
+    q = nn__exp_poly_neon(r, rl);
+    hi = vaddq_f32(one, r);
+    lo = vsubq_f32(r, vsubq_f32(hi, one));
+    return nn__scale_neon(vaddq_f32(hi, vaddq_f32(lo, q)), t, n);
+}
+NN__INTERNAL inline float32x4_t nn__exp_neg_neon(float32x4_t x)
+{
+    float32x4_t n, t, r;
+    r = nn__exp_reduce_neon(vmaxq_f32(NN__V4(NN__EXP_LO), x), &t, &n, NULL);
+    return nn__scale_neon(vaddq_f32(NN__V4(1.0f), nn__exp_poly_neon(r, r)), t, n);
+}
+NN__INTERNAL inline float32x4_t nn__expm1_neg_neon(float32x4_t x)
+{
+    float32x4_t n, t, p, s, d, dl;
+    p = nn__exp_reduce_neon(vmaxq_f32(NN__V4(NN__EXPM1_LO), x), &t, &n, NULL);
+    p = nn__exp_poly_neon(p, p);
+    s = vreinterpretq_f32_s32(vshlq_n_s32(vreinterpretq_s32_f32(t), 23));
+    d = vsubq_f32(s, NN__V4(1.0f));
+    dl = vsubq_f32(s, vaddq_f32(d, NN__V4(1.0f)));
+    return vaddq_f32(vfmaq_f32(dl, s, p), d);
+}
+NN__INTERNAL inline float32x4_t nn__log1p_tail_neon(float32x4_t f)
+{
+    float32x4_t z = vmulq_f32(f, f);
+    float32x4_t p = vfmaq_f32(NN__V4(NN__LOG_L1), NN__V4(NN__LOG_L0), f);
+    p = vfmaq_f32(NN__V4(NN__LOG_L2), p, f);
+    p = vfmaq_f32(NN__V4(NN__LOG_L3), p, f);
+    p = vfmaq_f32(NN__V4(NN__LOG_L4), p, f);
+    p = vfmaq_f32(NN__V4(NN__LOG_L5), p, f);
+    p = vfmaq_f32(NN__V4(NN__LOG_L6), p, f);
+    p = vfmaq_f32(NN__V4(NN__LOG_L7), p, f);
+    p = vfmaq_f32(NN__V4(NN__LOG_L8), p, f);
+    p = vmulq_f32(vmulq_f32(f, z), p);
+    return vfmsq_f32(p, NN__V4(0.5f), z);
+}
+NN__INTERNAL inline float32x4_t nn__log_join_neon(float32x4_t f, float32x4_t y, float32x4_t k)
+{
+    y = vfmaq_f32(y, k, NN__V4(NN__LOG_C2));
+    return vfmaq_f32(vaddq_f32(f, y), k, NN__V4(NN__LOG_C1));
+}
+NN__INTERNAL inline float32x4_t nn__log_neon(float32x4_t x)
+{
+    uint32x4_t den = vcltq_f32(x, NN__V4(FLT_MIN)), big;
+    float32x4_t xs = vbslq_f32(den, vmulq_f32(x, NN__V4(8388608.0f)), x), k, m, f, r;
+    int32x4_t b = vreinterpretq_s32_f32(xs);
+    k = vcvtq_f32_s32(vsubq_s32(vreinterpretq_s32_u32(vshrq_n_u32(vreinterpretq_u32_s32(b), 23)),
+                                vdupq_n_s32(127)));
+    m = vreinterpretq_f32_s32(vorrq_s32(vandq_s32(b, vdupq_n_s32(0x007fffff)),
+                                        vdupq_n_s32(0x3f800000)));
+    big = vcgtq_f32(m, NN__V4(NN__SQRT2));
+    m = vbslq_f32(big, vmulq_f32(m, NN__V4(0.5f)), m);
+    k = vaddq_f32(k, vbslq_f32(big, NN__V4(1.0f), NN__V4(0.0f)));
+    k = vsubq_f32(k, vbslq_f32(den, NN__V4(23.0f), NN__V4(0.0f)));
+    f = vsubq_f32(m, NN__V4(1.0f));
+    r = nn__log_join_neon(f, nn__log1p_tail_neon(f), k);
+    r = vbslq_f32(vceqq_f32(x, NN__V4(0.0f)), NN__V4(-INFINITY), r);
+    r = vbslq_f32(vcltq_f32(x, NN__V4(0.0f)), NN__V4(NAN), r);
+    /* +inf and NaN: themselves (x <= FLT_MAX is false for both) */
+    return vbslq_f32(vcleq_f32(x, NN__V4(FLT_MAX)), r, x);
+}
+NN__INTERNAL inline float32x4_t nn__div_sum_neon(float32x4_t a, float32x4_t b, float32x4_t c)
+{
+    float32x4_t hi = vaddq_f32(b, c);
+    float32x4_t lo = vsubq_f32(c, vsubq_f32(hi, b));
+    float32x4_t q = vdivq_f32(a, hi);
+    float32x4_t r = vfmsq_f32(vfmsq_f32(a, q, hi), q, lo);
+    return vfmaq_f32(q, r, vrecpeq_f32(hi));
+}
+NN__INTERNAL inline float32x4_t nn__negabs_neon(float32x4_t x)
+{
+    return vnegq_f32(vabsq_f32(x));
+}
+NN__INTERNAL inline float32x4_t nn__sigmoid_neon(float32x4_t x)
+{
+    float32x4_t e = nn__exp_neg_neon(nn__negabs_neon(x));
+    return nn__div_sum_neon(vbslq_f32(vcltq_f32(x, NN__V4(0.0f)), e, NN__V4(1.0f)),
+                            NN__V4(1.0f), e);
+}
+NN__INTERNAL inline float32x4_t nn__tanh_neon(float32x4_t x)
+{
+    float32x4_t e = nn__expm1_neg_neon(vmulq_f32(nn__negabs_neon(x), NN__V4(2.0f)));
+    float32x4_t t = nn__div_sum_neon(e, NN__V4(2.0f), e);
+    return vbslq_f32(vdupq_n_u32(0x80000000u), x, vabsq_f32(t));
+}
+NN__INTERNAL inline float32x4_t nn__softplus_neon(float32x4_t x)
+{
+    float32x4_t e = nn__exp_neg_neon(nn__negabs_neon(x));
+    uint32x4_t big = vcgtq_f32(e, NN__V4(NN__SQRT2 - 1.0f));
+    float32x4_t f = vbslq_f32(big, vfmaq_f32(NN__V4(-0.5f), e, NN__V4(0.5f)), e);
+    float32x4_t l = nn__log_join_neon(f, nn__log1p_tail_neon(f),
+                                      vbslq_f32(big, NN__V4(1.0f), NN__V4(0.0f)));
+    /* max(x, 0) with NaN kept: FMAX propagates it */
+    return vaddq_f32(vmaxq_f32(x, NN__V4(0.0f)), l);
+}
+NN__INTERNAL inline float32x4_t nn__relu_neon(float32x4_t x)
+{
+    return vbslq_f32(vcleq_f32(x, NN__V4(0.0f)), NN__V4(0.0f), x);
+}
+NN__INTERNAL inline float32x4_t nn__leaky_relu_neon(float32x4_t x)
+{
+    return vbslq_f32(vcgtq_f32(x, NN__V4(0.0f)), x, vmulq_f32(x, NN__V4(NN_LEAKY_RELU_SLOPE)));
+}
+NN__INTERNAL inline float32x4_t nn__step_neon(float32x4_t x)
+{
+    /* x >= 0: 1, x < 0: 0, NaN: x */
+    float32x4_t r = vbslq_f32(vcltq_f32(x, NN__V4(0.0f)), NN__V4(0.0f), x);
+    return vbslq_f32(vcgeq_f32(x, NN__V4(0.0f)), NN__V4(1.0f), r);
+}
+NN__INTERNAL inline float32x4_t nn__sigmoid_d_neon(float32x4_t y, float32x4_t dy)
+{
+    return vmulq_f32(dy, vmulq_f32(y, vsubq_f32(NN__V4(1.0f), y)));
+}
+NN__INTERNAL inline float32x4_t nn__tanh_d_neon(float32x4_t y, float32x4_t dy)
+{
+    return vmulq_f32(dy, vmulq_f32(vsubq_f32(NN__V4(1.0f), y), vaddq_f32(NN__V4(1.0f), y)));
+}
+NN__INTERNAL inline float32x4_t nn__relu_d_neon(float32x4_t y, float32x4_t dy)
+{
+    return vbslq_f32(vcgtq_f32(y, NN__V4(0.0f)), dy, NN__V4(0.0f));
+}
+NN__INTERNAL inline float32x4_t nn__leaky_relu_d_neon(float32x4_t y, float32x4_t dy)
+{
+    return vbslq_f32(vcgtq_f32(y, NN__V4(0.0f)), dy, vmulq_f32(dy, NN__V4(NN_LEAKY_RELU_SLOPE)));
+}
+NN__INTERNAL inline float32x4_t nn__softplus_d_neon(float32x4_t y, float32x4_t dy)
+{
+    return vmulq_f32(dy, vnegq_f32(nn__expm1_neg_neon(vnegq_f32(y))));
+}
+NN__INTERNAL inline float32x4_t nn__step_d_neon(float32x4_t y, float32x4_t dy)
+{
+    (void)y; (void)dy;
+    return NN__V4(0.0f);
+}
+
+/* load / store the first `left` (< 4) floats through a zeroed buffer */
+NN__INTERNAL inline float32x4_t nn__load_tail_neon(const float *p, size_t left)
+{
+    float b[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+    memcpy(b, p, left * sizeof(float));
+    return vld1q_f32(b);
+}
+NN__INTERNAL inline void nn__store_tail_neon(float *p, float32x4_t v, size_t left)
+{
+    float b[4];
+    vst1q_f32(b, v);
+    memcpy(p, b, left * sizeof(float));
+}
+#define NN__NEON_MAP(name, f)                                                 \
+    NN__INTERNAL void name(size_t n, const float *x, float *y)                \
+    {                                                                         \
+        size_t i = 0;                                                         \
+        for (; i + 4 <= n; i += 4) vst1q_f32(y + i, f(vld1q_f32(x + i)));     \
+        if (i < n)                                                            \
+            nn__store_tail_neon(y + i, f(nn__load_tail_neon(x + i, n - i)), n - i); \
+    }
+#define NN__NEON_MAP2(name, g)                                                \
+    NN__INTERNAL void name(size_t n, const float *y, const float *dy,         \
+                           float *dx)                                         \
+    {                                                                         \
+        size_t i = 0;                                                         \
+        for (; i + 4 <= n; i += 4)                                            \
+            vst1q_f32(dx + i, g(vld1q_f32(y + i), vld1q_f32(dy + i)));        \
+        if (i < n)                                                            \
+            nn__store_tail_neon(dx + i, g(nn__load_tail_neon(y + i, n - i),   \
+                                          nn__load_tail_neon(dy + i, n - i)), n - i); \
+    }
+NN__NEON_MAP(nn__exp_fwd_neon, nn__exp_neon)
+NN__NEON_MAP(nn__log_fwd_neon, nn__log_neon)
+NN__NEON_MAP(nn__sigmoid_fwd_neon, nn__sigmoid_neon)
+NN__NEON_MAP(nn__tanh_fwd_neon, nn__tanh_neon)
+NN__NEON_MAP(nn__softplus_fwd_neon, nn__softplus_neon)
+NN__NEON_MAP(nn__relu_fwd_neon, nn__relu_neon)
+NN__NEON_MAP(nn__leaky_relu_fwd_neon, nn__leaky_relu_neon)
+NN__NEON_MAP(nn__step_fwd_neon, nn__step_neon)
+NN__NEON_MAP2(nn__sigmoid_bwd_neon, nn__sigmoid_d_neon)
+NN__NEON_MAP2(nn__tanh_bwd_neon, nn__tanh_d_neon)
+NN__NEON_MAP2(nn__softplus_bwd_neon, nn__softplus_d_neon)
+NN__NEON_MAP2(nn__relu_bwd_neon, nn__relu_d_neon)
+NN__NEON_MAP2(nn__leaky_relu_bwd_neon, nn__leaky_relu_d_neon)
+NN__NEON_MAP2(nn__step_bwd_neon, nn__step_d_neon)
+
+NN__INTERNAL float nn__row_max_neon(int cols, const float *x)
+{
+    float32x4_t m = NN__V4(-INFINITY);
+    float r;
+    int j = 0;
+    for (; j + 4 <= cols; j += 4) m = vmaxq_f32(m, vld1q_f32(x + j));
+    r = vmaxvq_f32(m);
+    for (; j < cols; j++) r = x[j] > r ? x[j] : r;  /* <= 3 compares, no math */
+    return r == -INFINITY ? 0.0f : r;
+}
+NN__INTERNAL float nn__row_expsum_neon(int cols, const float *x, float mx, float *y)
+{
+    float32x4_t s = NN__V4(0.0f), vm = NN__V4(mx), e;
+    int j = 0;
+    for (; j + 4 <= cols; j += 4) {
+        e = nn__exp_neon(vsubq_f32(vld1q_f32(x + j), vm));
+        if (y) vst1q_f32(y + j, e);
+        s = vaddq_f32(s, e);
+    }
+    if (j < cols) {
+        size_t left = (size_t)(cols - j);
+        uint32x4_t m = vcltq_u32(vcombine_u32(vcreate_u32(0x100000000ull), vcreate_u32(0x300000002ull)),
+                                 vdupq_n_u32((uint32_t)left));
+        e = nn__exp_neon(vsubq_f32(nn__load_tail_neon(x + j, left), vm));
+        if (y) nn__store_tail_neon(y + j, e, left);
+        s = vaddq_f32(s, vbslq_f32(m, e, NN__V4(0.0f)));
+    }
+    return vaddvq_f32(s);
+}
+/* y = a x - b over a row (see nn__row_axmb_avx2) */
+NN__INTERNAL void nn__row_axmb_neon(int cols, const float *x, float a, float b, float *y)
+{
+    float32x4_t va = NN__V4(a), vb = NN__V4(b);
+    int j = 0;
+    for (; j + 4 <= cols; j += 4)
+        vst1q_f32(y + j, vsubq_f32(vmulq_f32(vld1q_f32(x + j), va), vb));
+    if (j < cols) {
+        size_t left = (size_t)(cols - j);
+        nn__store_tail_neon(y + j, vsubq_f32(vmulq_f32(nn__load_tail_neon(x + j, left), va), vb),
+                            left);
+    }
+}
+NN__INTERNAL void nn__softmax_rows_neon(int rows, int cols, const float *x, float *y)
+{
+    int r;
+    for (r = 0; r < rows; r++) {
+        const float *xr = x + (size_t)r * cols;
+        float *yr = y + (size_t)r * cols;
+        float s = nn__row_expsum_neon(cols, xr, nn__row_max_neon(cols, xr), yr);
+        nn__row_axmb_neon(cols, yr, 1.0f / s, 0.0f, yr);
+    }
+}
+NN__INTERNAL void nn__log_softmax_rows_neon(int rows, int cols, const float *x, float *y)
+{
+    int r;
+    for (r = 0; r < rows; r++) {
+        const float *xr = x + (size_t)r * cols;
+        float *yr = y + (size_t)r * cols;
+        float mx = nn__row_max_neon(cols, xr);
+        float ls = logf(nn__row_expsum_neon(cols, xr, mx, NULL));
+        nn__row_axmb_neon(cols, xr, 1.0f, mx, yr);
+        nn__row_axmb_neon(cols, yr, 1.0f, ls, yr);
+    }
+}
+NN__INTERNAL void nn__softmax_fwd_neon(size_t n, const float *x, float *y)
+{
+    nn__softmax_rows_neon(1, (int)n, x, y);
+}
+NN__INTERNAL void nn__softmax_bwd_neon(size_t n, const float *y, const float *dy, float *dx)
+{
+    float64x2_t a0 = vdupq_n_f64(0.0), a1 = vdupq_n_f64(0.0);
+    float32x4_t vy, vd, dot;
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        vy = vld1q_f32(y + i); vd = vld1q_f32(dy + i);
+        a0 = vfmaq_f64(a0, vcvt_f64_f32(vget_low_f32(vy)), vcvt_f64_f32(vget_low_f32(vd)));
+        a1 = vfmaq_f64(a1, vcvt_high_f64_f32(vy), vcvt_high_f64_f32(vd));
+    }
+    if (i < n) {
+        vy = nn__load_tail_neon(y + i, n - i); vd = nn__load_tail_neon(dy + i, n - i);
+        a0 = vfmaq_f64(a0, vcvt_f64_f32(vget_low_f32(vy)), vcvt_f64_f32(vget_low_f32(vd)));
+        a1 = vfmaq_f64(a1, vcvt_high_f64_f32(vy), vcvt_high_f64_f32(vd));
+    }
+    dot = NN__V4((float)vaddvq_f64(vaddq_f64(a0, a1)));
+    for (i = 0; i + 4 <= n; i += 4)
+        vst1q_f32(dx + i, vmulq_f32(vld1q_f32(y + i), vsubq_f32(vld1q_f32(dy + i), dot)));
+    if (i < n)
+        nn__store_tail_neon(dx + i, vmulq_f32(nn__load_tail_neon(y + i, n - i),
+                            vsubq_f32(nn__load_tail_neon(dy + i, n - i), dot)), n - i);
+}
+
+NN__INTERNAL inline float32x4_t nn__xent_vec_neon(float32x4_t acc, float32x4_t zv,
+    float32x4_t yv, float32x4_t e, float32x4_t vm, float32x4_t ls, float32x4_t inv,
+    float32x4_t g, float32x4_t *d)
+{
+    uint32x4_t nz = vmvnq_u32(vceqq_f32(yv, NN__V4(0.0f)));
+    float32x4_t t = vsubq_f32(ls, vsubq_f32(zv, vm));
+    *d = vmulq_f32(vsubq_f32(vfmaq_f32(NN__V4(0.0f), e, inv), yv), g);
+    return vaddq_f32(acc, vbslq_f32(nz, vmulq_f32(yv, t), NN__V4(0.0f)));
+}
+NN__INTERNAL double nn__softmax_xent_rows_neon(int rows, int cols, const float *z,
+                                               const float *y, float gscale, float *dz)
+{
+    int r, j;
+    double sum = 0.0;
+    for (r = 0; r < rows; r++) {
+        size_t o = (size_t)r * cols;
+        float *dr = dz ? dz + o : NULL;
+        float mx = nn__row_max_neon(cols, z + o);
+        float s = nn__row_expsum_neon(cols, z + o, mx, dr);
+        float32x4_t vm = NN__V4(mx), ls = NN__V4(logf(s)), inv = NN__V4(1.0f / s);
+        float32x4_t g = NN__V4(gscale), acc = NN__V4(0.0f), d;
+        for (j = 0; j + 4 <= cols; j += 4) {
+            acc = nn__xent_vec_neon(acc, vld1q_f32(z + o + j), vld1q_f32(y + o + j),
+                                    dr ? vld1q_f32(dr + j) : vm, vm, ls, inv, g, &d);
+            if (dr) vst1q_f32(dr + j, d);
+        }
+        if (j < cols) {
+            size_t left = (size_t)(cols - j);
+            acc = nn__xent_vec_neon(acc, nn__load_tail_neon(z + o + j, left),
+                                    nn__load_tail_neon(y + o + j, left),
+                                    dr ? nn__load_tail_neon(dr + j, left) : vm, vm, ls, inv, g, &d);
+            if (dr) nn__store_tail_neon(dr + j, d, left);
+        }
+        sum += vaddvq_f32(acc);
+    }
+    return sum;
+}
+NN__INTERNAL double nn__sigmoid_xent_neon(int rows, int cols, const float *z,
+                                          const float *y, float gscale, float *dz)
+{
+    size_t i, n = (size_t)rows * cols;
+    float64x2_t a0 = vdupq_n_f64(0.0), a1 = vdupq_n_f64(0.0);
+    float32x4_t g = NN__V4(gscale);
+    for (i = 0; i < n; i += 4) {
+        size_t left = n - i < 4 ? n - i : 4;
+        float32x4_t zv = nn__load_tail_neon(z + i, left), yv = nn__load_tail_neon(y + i, left);
+        float32x4_t l = vfmsq_f32(nn__softplus_neon(zv), yv, zv);
+        if (left < 4)   /* padded lanes: z = y = 0 gives log 2, drop them */
+            l = vbslq_f32(vcltq_u32(vcombine_u32(vcreate_u32(0x100000000ull),
+                                                 vcreate_u32(0x300000002ull)),
+                                    vdupq_n_u32((uint32_t)left)), l, NN__V4(0.0f));
+        a0 = vaddq_f64(a0, vcvt_f64_f32(vget_low_f32(l)));
+        a1 = vaddq_f64(a1, vcvt_high_f64_f32(l));
+        if (dz)
+            nn__store_tail_neon(dz + i, vmulq_f32(vsubq_f32(nn__sigmoid_neon(zv), yv), g), left);
+    }
+    return vaddvq_f64(vaddq_f64(a0, a1));
+}
+
+/* element losses (see the AVX-512 versions) */
+NN__INTERNAL inline float32x4_t nn__mse1_neon(float32x4_t h, float32x4_t y, float32x4_t d,
+                                              float32x4_t *l)
+{
+    float32x4_t e = vsubq_f32(h, y);
+    (void)d;
+    *l = vmulq_f32(vmulq_f32(NN__V4(0.5f), e), e);
+    return e;
+}
+NN__INTERNAL inline float32x4_t nn__sign_neon(float32x4_t e, float32x4_t one)
+{
+    return vbslq_f32(vcgtq_f32(e, NN__V4(0.0f)), one,
+                     vbslq_f32(vcltq_f32(e, NN__V4(0.0f)), vnegq_f32(one), NN__V4(0.0f)));
+}
+NN__INTERNAL inline float32x4_t nn__mae1_neon(float32x4_t h, float32x4_t y, float32x4_t d,
+                                              float32x4_t *l)
+{
+    float32x4_t e = vsubq_f32(h, y);
+    (void)d;
+    *l = vabsq_f32(e);
+    return nn__sign_neon(e, NN__V4(1.0f));
+}
+NN__INTERNAL inline float32x4_t nn__huber1_neon(float32x4_t h, float32x4_t y, float32x4_t d,
+                                                float32x4_t *l)
+{
+    float32x4_t e = vsubq_f32(h, y), a = vabsq_f32(e);
+    uint32x4_t in = vcleq_f32(a, d);
+    *l = vbslq_f32(in, vmulq_f32(vmulq_f32(NN__V4(0.5f), e), e),
+                   vmulq_f32(d, vfmsq_f32(a, NN__V4(0.5f), d)));
+    return vbslq_f32(in, e, vbslq_f32(vcgtq_f32(e, NN__V4(0.0f)), d, vnegq_f32(d)));
+}
+NN__INTERNAL inline float32x4_t nn__bce1_neon(float32x4_t h, float32x4_t y, float32x4_t d,
+                                              float32x4_t *l)
+{
+    float32x4_t one = NN__V4(1.0f);
+    float32x4_t p = vmaxq_f32(NN__V4(NN__LOSS_PMIN), vminq_f32(NN__V4(1.0f - NN__LOSS_PMIN), h));
+    float32x4_t q = vsubq_f32(one, p);
+    (void)d;
+    *l = vnegq_f32(vfmaq_f32(vmulq_f32(vsubq_f32(one, y), nn__log_neon(q)), y, nn__log_neon(p)));
+    return vdivq_f32(vsubq_f32(p, y), vmulq_f32(p, q));
+}
+NN__INTERNAL inline float32x4_t nn__ce1_neon(float32x4_t h, float32x4_t y, float32x4_t d,
+                                             float32x4_t *l)
+{
+    float32x4_t p = vmaxq_f32(NN__V4(NN__LOSS_PMIN), h), ny = vnegq_f32(y);
+    (void)d;
+    *l = vbslq_f32(vceqq_f32(y, NN__V4(0.0f)), NN__V4(0.0f), vmulq_f32(ny, nn__log_neon(p)));
+    return vdivq_f32(ny, p);
+}
+#define NN__NEON_LOSS(name, f)                                                \
+    NN__INTERNAL double name(size_t n, const float *h, const float *y,        \
+                             float delta, float gscale, float *grad)          \
+    {                                                                         \
+        float64x2_t a0 = vdupq_n_f64(0.0), a1 = vdupq_n_f64(0.0);             \
+        float32x4_t vd = NN__V4(delta), vg = NN__V4(gscale), l, g;            \
+        size_t i;                                                             \
+        for (i = 0; i < n; i += 4) {                                          \
+            size_t left = n - i < 4 ? n - i : 4;                              \
+            g = f(nn__load_tail_neon(h + i, left), nn__load_tail_neon(y + i, left), vd, &l); \
+            if (left < 4)                                                     \
+                l = vbslq_f32(vcltq_u32(vcombine_u32(vcreate_u32(0x100000000ull), \
+                                        vcreate_u32(0x300000002ull)),         \
+                              vdupq_n_u32((uint32_t)left)), l, NN__V4(0.0f)); \
+            a0 = vaddq_f64(a0, vcvt_f64_f32(vget_low_f32(l)));                \
+            a1 = vaddq_f64(a1, vcvt_high_f64_f32(l));                         \
+            if (grad) nn__store_tail_neon(grad + i, vmulq_f32(g, vg), left);  \
+        }                                                                     \
+        return vaddvq_f64(vaddq_f64(a0, a1));                                 \
+    }
+NN__NEON_LOSS(nn__mse_neon, nn__mse1_neon)
+NN__NEON_LOSS(nn__mae_neon, nn__mae1_neon)
+NN__NEON_LOSS(nn__huber_neon, nn__huber1_neon)
+NN__NEON_LOSS(nn__bce_neon, nn__bce1_neon)
+NN__NEON_LOSS(nn__ce_neon, nn__ce1_neon)
 
 NN__INTERNAL void nn__fill_neon(nn_kernels *k)
 {
-    (void)k;
+    NN__FILL_ELEMWISE(k, neon);
 }
 #endif /* NN__NEON */
 
@@ -2741,7 +4494,7 @@ NNAPI const char *nn_loss_name(nn_loss l)
 /* Probabilities are clamped to [NN__PMIN, 1 - NN__PMIN] inside the logs of
  * BCE and CE computed from h (not from logits), so a saturated output gives
  * a large finite loss instead of inf. */
-#define NN__PMIN 1e-7f
+#define NN__PMIN NN__LOSS_PMIN
 
 /* Loss summed over every element (callers divide by the batch) and
  * optionally its gradient times gscale (1/batch). No argument checks. */
@@ -2751,6 +4504,8 @@ NN__INTERNAL double nn__loss(nn_loss l, int rows, int cols, const float *h,
 {
     size_t i, n = (size_t)rows * cols;
     double sum = 0.0;
+    const nn_kernels *k = nn__k();
+    if (k->loss[l]) return k->loss[l](n, h, y, delta, gscale, grad); /* SIMD */
     for (i = 0; i < n; i++) {
         float e = h[i] - y[i], g = 0.0f, p;
         switch (l) {
@@ -2781,34 +4536,22 @@ NN__INTERNAL double nn__loss(nn_loss l, int rows, int cols, const float *h,
 }
 
 /* Summed loss from the output layer's pre-activation z where that is exact
- * and stable: softmax + CE via log-softmax, sigmoid + BCE via softplus.
+ * and stable: softmax + CE via log-softmax, sigmoid + BCE via softplus (the
+ * kernel table's fused SIMD passes, one per row / element), and in the same
+ * pass dz = (p - y) gscale when dz is not NULL.
  * Returns -1 when no logit form applies (then use nn__loss on h). */
 NN__INTERNAL int nn__loss_from_logits(nn_act act, nn_loss l, int rows,
                                       int cols, const float *z,
-                                      const float *y, double *loss)
+                                      const float *y, float gscale, float *dz,
+                                      double *loss)
 {
-    int r, j;
-    double sum = 0.0;
-    if (act == NN_ACT_SOFTMAX && l == NN_LOSS_SOFTMAX_CE) {
-        for (r = 0; r < rows; r++) {
-            const float *zr = z + (size_t)r * cols, *yr = y + (size_t)r * cols;
-            double m = zr[0], s = 0.0, lse;
-            for (j = 1; j < cols; j++) if (zr[j] > m) m = zr[j];
-            for (j = 0; j < cols; j++) s += exp((double)zr[j] - m);
-            lse = m + log(s);
-            for (j = 0; j < cols; j++)
-                if (yr[j] != 0.0f) sum -= yr[j] * ((double)zr[j] - lse);
-        }
-    } else if (act == NN_ACT_SIGMOID && l == NN_LOSS_BCE) {
-        size_t i, n = (size_t)rows * cols;
-        for (i = 0; i < n; i++) {   /* -y log s(z) - (1-y) log(1-s(z)) */
-            double v = z[i];
-            sum += (v > 0 ? v : 0) - y[i] * v + log1p(exp(-fabs(v)));
-        }
-    } else {
+    const nn_kernels *k = nn__k();
+    if (act == NN_ACT_SOFTMAX && l == NN_LOSS_SOFTMAX_CE)
+        *loss = k->softmax_xent_rows(rows, cols, z, y, gscale, dz);
+    else if (act == NN_ACT_SIGMOID && l == NN_LOSS_BCE)
+        *loss = k->sigmoid_xent(rows, cols, z, y, gscale, dz);
+    else
         return -1;
-    }
-    *loss = sum;
     return 0;
 }
 
@@ -3343,7 +5086,7 @@ NN__INTERNAL double nn__block_loss(const nn_net *net, const nn_ctx *ctx,
     int L = net->n_layers, out = net->sizes[L];
     double v;
     if (nn__loss_from_logits(net->acts[L - 1], net->loss, ctx->batch, out,
-                             ctx->z_out, y, &v) == 0)
+                             ctx->z_out, y, 0.0f, NULL, &v) == 0)
         return v;
     return nn__loss(net->loss, ctx->batch, out, ctx->act[L - 1], y,
                     net->huber_delta, NULL, 0.0f);
@@ -3380,11 +5123,17 @@ NN__INTERNAL double nn__backward_block(nn_net *net, nn_ctx *ctx,
     const nn_kernels *k = nn__k();
     int l, L = net->n_layers, B = ctx->batch, cur = 0;
     double lv;
+    int fused;
     NN_ASSERT(ctx->ready && B > 0 && B <= ctx->max_batch);
-    lv = nn__block_loss(net, ctx, y);
+    /* softmax + CE, sigmoid + BCE: loss and output delta in one pass from
+     * the logits (dz is workspace: writing it before the check loses nothing) */
+    fused = nn__loss_from_logits(net->acts[L - 1], net->loss, B, net->sizes[L],
+                                 ctx->z_out, y, gscale, ctx->delta[0], &lv) == 0;
+    if (!fused) lv = nn__block_loss(net, ctx, y);
     if (!(lv - lv == 0.0)) return lv;
-    nn__output_delta(k, net->acts[L - 1], net->loss, B, net->sizes[L],
-                     ctx->act[L - 1], y, net->huber_delta, gscale, ctx->delta[0]);
+    if (!fused)
+        nn__output_delta(k, net->acts[L - 1], net->loss, B, net->sizes[L],
+                         ctx->act[L - 1], y, net->huber_delta, gscale, ctx->delta[0]);
     nn__delta_rows(k, NN_ACT_IDENTITY, B, net->sizes[L], NULL, ctx->delta[0],
                    NULL, net->grads + net->b_off[L - 1], acc);
     for (l = L - 1; l >= 0; l--) {
@@ -3723,14 +5472,21 @@ NNAPI nn_fit_config nn_fit_defaults(void)
     return c;
 }
 
+/* Wall time: OpenMP's clock, else C11's timespec_get, else (strict C99
+ * without OpenMP) processor time, which equals wall time for the one
+ * thread of such a build on an idle machine. */
 NN__INTERNAL double nn__seconds(void)
 {
+#if NN__OMP
+    return omp_get_wtime();
+#else
 #if defined(TIME_UTC)
     struct timespec ts;
     if (timespec_get(&ts, TIME_UTC) == TIME_UTC)
         return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 #endif
     return (double)clock() / CLOCKS_PER_SEC;
+#endif
 }
 
 /* The permutation of epoch e depends on (seed, e) only, so a run resumed at
@@ -3924,9 +5680,1103 @@ NNAPI nn_status nn_perceptron_train(int n, int dims, const float *x,
 /* 2.10 data utilities                                                      */
 /* ======================================================================== */
 
+/* -- small file helpers shared with 2.11: a writer that goes to path.tmp,
+ *    keeps a CRC-32 and is renamed into place only when everything worked -- */
+typedef struct nn__wr {
+    FILE *f;
+    char *tmp;          /* path.tmp                                         */
+    uint32_t crc;
+    int err;
+} nn__wr;
+
+NN__INTERNAL nn_status nn__wr_open(nn__wr *w, const char *path)
+{
+    size_t len;
+    memset(w, 0, sizeof *w);
+    if (!path || !*path) return NN_ERR_ARG;
+    len = strlen(path);
+    w->tmp = (char *)malloc(len + 5);
+    if (!w->tmp) return NN_ERR_NOMEM;
+    memcpy(w->tmp, path, len);
+    memcpy(w->tmp + len, ".tmp", 5);
+    w->f = fopen(w->tmp, "wb");
+    if (!w->f) { free(w->tmp); w->tmp = NULL; return NN_ERR_IO; }
+    return NN_OK;
+}
+
+NN__INTERNAL void nn__wr_bytes(nn__wr *w, const void *p, size_t n)
+{
+    if (w->err || n == 0) return;
+    if (fwrite(p, 1, n, w->f) != n) w->err = 1;
+    w->crc = nn_crc32(w->crc, p, n);
+}
+
+/* Close; on success rename path.tmp to path, else remove path.tmp. The
+ * previous file at path is untouched unless the rename happens. */
+NN__INTERNAL nn_status nn__wr_close(nn__wr *w, const char *path)
+{
+    int bad = w->err;
+    if (fflush(w->f) != 0 || ferror(w->f)) bad = 1;
+    if (fclose(w->f) != 0) bad = 1;
+    if (!bad && rename(w->tmp, path) != 0) bad = 1;
+    if (bad) remove(w->tmp);
+    free(w->tmp);
+    w->tmp = NULL; w->f = NULL;
+    return bad ? NN_ERR_IO : NN_OK;
+}
+
+/* Size of an open file (rewound), or -1. */
+NN__INTERNAL long nn__file_size(FILE *f)
+{
+    long n;
+    if (fseek(f, 0, SEEK_END) != 0) return -1;
+    n = ftell(f);
+    if (fseek(f, 0, SEEK_SET) != 0) return -1;
+    return n;
+}
+
+NN__INTERNAL uint32_t nn__be32(const unsigned char *p)
+{
+    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) |
+           ((uint32_t)p[2] << 8) | (uint32_t)p[3];
+}
+
+/* CRC-32 (IEEE 802.3, reflected 0xEDB88320, zlib's crc32()): a nibble
+ * table, constant, so no init and no mutable state. */
+NNAPI uint32_t nn_crc32(uint32_t crc, const void *buf, size_t len)
+{
+    static const uint32_t t[16] = {
+        0x00000000u, 0x1DB71064u, 0x3B6E20C8u, 0x26D930ACu,
+        0x76DC4190u, 0x6B6B51F4u, 0x4DB26158u, 0x5005713Cu,
+        0xEDB88320u, 0xF00F9344u, 0xD6D6A3E8u, 0xCB61B38Cu,
+        0x9B64C2B0u, 0x86D3D2D4u, 0xA00AE278u, 0xBDBDF21Cu };
+    const unsigned char *p = (const unsigned char *)buf;
+    size_t i;
+    crc = ~crc;
+    for (i = 0; i < len; i++) {
+        crc ^= p[i];
+        crc = (crc >> 4) ^ t[crc & 15u];
+        crc = (crc >> 4) ^ t[crc & 15u];
+    }
+    return ~crc;
+}
+
+/* -- IDX -- */
+NN__INTERNAL size_t nn__idx_esize(int type)
+{
+    switch (type) {
+    case NN_IDX_U8: case NN_IDX_S8: return 1;
+    case NN_IDX_I16: return 2;
+    case NN_IDX_I32: case NN_IDX_F32: return 4;
+    case NN_IDX_F64: return 8;
+    default: return 0;
+    }
+}
+
+/* Parse the header in h[0..avail) of a file of total bytes; fills type,
+ * ndims, dims, count and the header size. Nothing is allocated. */
+NN__INTERNAL nn_status nn__idx_header(const unsigned char *h, size_t avail,
+                                      size_t total, nn_idx *out, size_t *hsize)
+{
+    size_t esz, count = 1, payload;
+    int i;
+    if (avail < 4 || h[0] != 0 || h[1] != 0) return NN_ERR_FORMAT;
+    esz = nn__idx_esize(h[2]);
+    if (!esz || h[3] < 1 || h[3] > NN_IDX_MAX_DIMS) return NN_ERR_FORMAT;
+    out->type = h[2];
+    out->ndims = h[3];
+    *hsize = 4 + 4 * (size_t)out->ndims;
+    if (avail < *hsize || total < *hsize) return NN_ERR_FORMAT;
+    for (i = 0; i < out->ndims; i++) {
+        uint32_t v = nn__be32(h + 4 + 4 * i);
+        if (v > 0x7fffffffu) return NN_ERR_FORMAT;
+        if (v != 0 && count > ((size_t)-1) / v) return NN_ERR_FORMAT;
+        out->dims[i] = (int)v;
+        count *= v;
+    }
+    payload = total - *hsize;
+    if (count > payload / esz || count * esz != payload) return NN_ERR_FORMAT;
+    if (count > ((size_t)-1) / sizeof(float) - 64) return NN_ERR_FORMAT;
+    out->count = count;
+    return NN_OK;
+}
+
+/* n big-endian elements of type at src into floats. */
+NN__INTERNAL void nn__idx_convert(int type, const unsigned char *src, size_t n,
+                                  float *dst)
+{
+    size_t i;
+    for (i = 0; i < n; i++) {
+        switch (type) {
+        case NN_IDX_U8: dst[i] = (float)src[i]; break;
+        case NN_IDX_S8: dst[i] = (float)(int)(signed char)src[i]; break;
+        case NN_IDX_I16: {
+            uint32_t u = ((uint32_t)src[2 * i] << 8) | src[2 * i + 1];
+            dst[i] = (float)(long)(u >= 0x8000u ? (long)u - 0x10000L : (long)u);
+            break; }
+        case NN_IDX_I32: {
+            uint32_t u = nn__be32(src + 4 * i);
+            dst[i] = (float)(u >= 0x80000000u ? (double)u - 4294967296.0 : (double)u);
+            break; }
+        case NN_IDX_F32: {
+            uint32_t u = nn__be32(src + 4 * i);
+            memcpy(dst + i, &u, 4);
+            break; }
+        default: {  /* NN_IDX_F64 */
+            uint64_t u = ((uint64_t)nn__be32(src + 8 * i) << 32) |
+                         nn__be32(src + 8 * i + 4);
+            double d;
+            memcpy(&d, &u, 8);
+            dst[i] = (float)d;
+            break; }
+        }
+    }
+}
+
+NNAPI nn_status nn_idx_load_mem(const void *buf, size_t len, nn_idx *out)
+{
+    const unsigned char *p = (const unsigned char *)buf;
+    size_t hsize;
+    nn_status st;
+    if (!out) return NN_ERR_ARG;
+    memset(out, 0, sizeof *out);
+    if (!buf) return NN_ERR_ARG;
+    st = nn__idx_header(p, len, len, out, &hsize);
+    if (st != NN_OK) { memset(out, 0, sizeof *out); return st; }
+    out->data = nn__alloc_floats(out->count);
+    if (!out->data) { memset(out, 0, sizeof *out); return NN_ERR_NOMEM; }
+    nn__idx_convert(out->type, p + hsize, out->count, out->data);
+    return NN_OK;
+}
+
+NNAPI nn_status nn_idx_load(const char *path, nn_idx *out)
+{
+    unsigned char h[4 + 4 * NN_IDX_MAX_DIMS];
+    unsigned char *chunk = NULL;
+    size_t hsize, avail, esz, done = 0;
+    const size_t CH = 65536;
+    long total;
+    nn_status st = NN_OK;
+    FILE *f;
+    if (!out) return NN_ERR_ARG;
+    memset(out, 0, sizeof *out);
+    if (!path) return NN_ERR_ARG;
+    f = fopen(path, "rb");
+    if (!f) return NN_ERR_IO;
+    total = nn__file_size(f);
+    if (total < 0) { fclose(f); return NN_ERR_IO; }
+    avail = fread(h, 1, (size_t)total < sizeof h ? (size_t)total : sizeof h, f);
+    st = nn__idx_header(h, avail, (size_t)total, out, &hsize);
+    if (st == NN_OK && fseek(f, (long)hsize, SEEK_SET) != 0) st = NN_ERR_IO;
+    if (st == NN_OK) {
+        out->data = nn__alloc_floats(out->count);
+        chunk = (unsigned char *)malloc(CH);
+        if (!out->data || !chunk) st = NN_ERR_NOMEM;
+    }
+    esz = nn__idx_esize(out->type);
+    while (st == NN_OK && done < out->count) {
+        size_t n = out->count - done;
+        if (n > CH / esz) n = CH / esz;
+        if (fread(chunk, esz, n, f) != n) { st = NN_ERR_IO; break; }
+        nn__idx_convert(out->type, chunk, n, out->data + done);
+        done += n;
+    }
+    free(chunk);
+    fclose(f);
+    if (st != NN_OK) nn_idx_free(out);
+    return st;
+}
+
+NNAPI void nn_idx_free(nn_idx *idx)
+{
+    if (!idx) return;
+    NN_FREE(idx->data);
+    memset(idx, 0, sizeof *idx);
+}
+
+NNAPI nn_status nn_idx_save(const char *path, int type, int ndims,
+                            const int *dims, const float *data)
+{
+    unsigned char h[4 + 4 * NN_IDX_MAX_DIMS], buf[4096];
+    size_t count = 1, i, k = 0;
+    nn__wr w;
+    nn_status st;
+    int d;
+    if (!path || !dims || (type != NN_IDX_U8 && type != NN_IDX_F32) ||
+        ndims < 1 || ndims > NN_IDX_MAX_DIMS)
+        return NN_ERR_ARG;
+    for (d = 0; d < ndims; d++) {
+        if (dims[d] < 0) return NN_ERR_ARG;
+        if (dims[d] && count > ((size_t)-1) / (size_t)dims[d]) return NN_ERR_ARG;
+        count *= (size_t)dims[d];
+    }
+    if (count && !data) return NN_ERR_ARG;
+    if (type == NN_IDX_U8)   /* integers 0..255 only: no silent rounding */
+        for (i = 0; i < count; i++)
+            if (!(data[i] >= 0.0f && data[i] <= 255.0f) ||
+                data[i] != (float)(int)data[i])
+                return NN_ERR_ARG;
+    h[0] = 0; h[1] = 0; h[2] = (unsigned char)type; h[3] = (unsigned char)ndims;
+    for (d = 0; d < ndims; d++) {
+        uint32_t v = (uint32_t)dims[d];
+        h[4 + 4 * d] = (unsigned char)(v >> 24);
+        h[5 + 4 * d] = (unsigned char)(v >> 16);
+        h[6 + 4 * d] = (unsigned char)(v >> 8);
+        h[7 + 4 * d] = (unsigned char)v;
+    }
+    st = nn__wr_open(&w, path);
+    if (st != NN_OK) return st;
+    nn__wr_bytes(&w, h, 4 + 4 * (size_t)ndims);
+    for (i = 0; i < count; i++) {
+        if (type == NN_IDX_U8) {
+            buf[k++] = (unsigned char)(int)data[i];
+        } else {
+            uint32_t u;
+            memcpy(&u, data + i, 4);
+            buf[k++] = (unsigned char)(u >> 24); buf[k++] = (unsigned char)(u >> 16);
+            buf[k++] = (unsigned char)(u >> 8);  buf[k++] = (unsigned char)u;
+        }
+        if (k + 4 > sizeof buf) { nn__wr_bytes(&w, buf, k); k = 0; }
+    }
+    nn__wr_bytes(&w, buf, k);
+    return nn__wr_close(&w, path);
+}
+
+/* -- standardization -- */
+NNAPI nn_status nn_standardize_fit(int n, int d, const float *x, float eps,
+                                   float *mean, float *std)
+{
+    double *acc;
+    int i, j;
+    if (n < 1 || d < 1 || !x || !mean || !std || !(eps >= 0.0f)) return NN_ERR_ARG;
+    if (!nn__all_finite((size_t)n * d, x)) return NN_ERR_NAN;
+    acc = (double *)NN_MALLOC(2 * (size_t)d * sizeof(double));
+    if (!acc) return NN_ERR_NOMEM;
+    /* two passes in double: mean, then sum of squared deviations */
+    for (j = 0; j < 2 * d; j++) acc[j] = 0.0;
+    for (i = 0; i < n; i++)
+        for (j = 0; j < d; j++) acc[j] += x[(size_t)i * d + j];
+    for (j = 0; j < d; j++) acc[j] /= n;
+    for (i = 0; i < n; i++)
+        for (j = 0; j < d; j++) {
+            double t = x[(size_t)i * d + j] - acc[j];
+            acc[d + j] += t * t;
+        }
+    for (j = 0; j < d; j++) {
+        double s = sqrt(acc[d + j] / n + eps);
+        mean[j] = (float)acc[j];
+        std[j] = s > 0.0 ? (float)s : 1.0f;
+    }
+    NN_FREE(acc);
+    return NN_OK;
+}
+
+NNAPI nn_status nn_standardize_apply(int n, int d, float *x,
+                                     const float *mean, const float *std)
+{
+    int i, j;
+    if (n < 0 || d < 1 || (n && !x) || !mean || !std) return NN_ERR_ARG;
+    for (j = 0; j < d; j++)
+        if (!(std[j] > 0.0f) || !nn__all_finite(1, std + j) ||
+            !nn__all_finite(1, mean + j))
+            return NN_ERR_ARG;
+    for (i = 0; i < n; i++)
+        for (j = 0; j < d; j++) {
+            float *v = x + (size_t)i * d + j;
+            *v = (*v - mean[j]) / std[j];
+        }
+    return NN_OK;
+}
+
+/* -- symmetric eigendecomposition --
+ * Householder reduction to tridiagonal form and the implicit QL method with
+ * shifts (EISPACK tred2/tql2, as in JAMA). V is stored column-major,
+ * V(r, c) = V[c * n + r], so every inner loop below runs over contiguous
+ * memory and column c ends up as the eigenvector of d[c]. */
+#define NN__V(r, c) V[(size_t)(c) * n + (r)]
+NN__INTERNAL void nn__tred2(int n, double *V, double *d, double *e)
+{
+    int i, j, k;
+    for (j = 0; j < n; j++) d[j] = NN__V(n - 1, j);
+    for (i = n - 1; i > 0; i--) {
+        double scale = 0.0, h = 0.0;
+        for (k = 0; k < i; k++) scale += fabs(d[k]);
+        if (scale == 0.0) {
+            e[i] = d[i - 1];
+            for (j = 0; j < i; j++) {
+                d[j] = NN__V(i - 1, j);
+                NN__V(i, j) = 0.0;
+                NN__V(j, i) = 0.0;
+            }
+        } else {
+            double f, g, hh;
+            for (k = 0; k < i; k++) { d[k] /= scale; h += d[k] * d[k]; }
+            f = d[i - 1];
+            g = sqrt(h);
+            if (f > 0) g = -g;
+            e[i] = scale * g;
+            h -= f * g;
+            d[i - 1] = f - g;
+            for (j = 0; j < i; j++) e[j] = 0.0;
+            for (j = 0; j < i; j++) {
+                double *vj = &NN__V(0, j);
+                f = d[j];
+                NN__V(j, i) = f;
+                g = e[j] + vj[j] * f;
+                for (k = j + 1; k <= i - 1; k++) {
+                    g += vj[k] * d[k];
+                    e[k] += vj[k] * f;
+                }
+                e[j] = g;
+            }
+            f = 0.0;
+            for (j = 0; j < i; j++) { e[j] /= h; f += e[j] * d[j]; }
+            hh = f / (h + h);
+            for (j = 0; j < i; j++) e[j] -= hh * d[j];
+            for (j = 0; j < i; j++) {
+                double *vj = &NN__V(0, j);
+                f = d[j];
+                g = e[j];
+                for (k = j; k <= i - 1; k++) vj[k] -= (f * e[k] + g * d[k]);
+                d[j] = NN__V(i - 1, j);
+                NN__V(i, j) = 0.0;
+            }
+        }
+        d[i] = h;
+    }
+    for (i = 0; i < n - 1; i++) {   /* accumulate the transformations */
+        double h;
+        NN__V(n - 1, i) = NN__V(i, i);
+        NN__V(i, i) = 1.0;
+        h = d[i + 1];
+        if (h != 0.0) {
+            double *vi1 = &NN__V(0, i + 1);
+            for (k = 0; k <= i; k++) d[k] = vi1[k] / h;
+            for (j = 0; j <= i; j++) {
+                double *vj = &NN__V(0, j), g = 0.0;
+                for (k = 0; k <= i; k++) g += vi1[k] * vj[k];
+                for (k = 0; k <= i; k++) vj[k] -= g * d[k];
+            }
+        }
+        for (k = 0; k <= i; k++) NN__V(k, i + 1) = 0.0;
+    }
+    for (j = 0; j < n; j++) { d[j] = NN__V(n - 1, j); NN__V(n - 1, j) = 0.0; }
+    NN__V(n - 1, n - 1) = 1.0;
+    e[0] = 0.0;
+}
+
+/* Returns 0 when an eigenvalue needs more than 60 QL iterations. */
+NN__INTERNAL int nn__tql2(int n, double *V, double *d, double *e)
+{
+    int i, k, l, m;
+    double f = 0.0, tst1 = 0.0, eps = DBL_EPSILON;
+    for (i = 1; i < n; i++) e[i - 1] = e[i];
+    e[n - 1] = 0.0;
+    for (l = 0; l < n; l++) {
+        double t = fabs(d[l]) + fabs(e[l]);
+        if (t > tst1) tst1 = t;
+        m = l;
+        while (m < n - 1 && fabs(e[m]) > eps * tst1) m++;
+        if (m > l) {
+            int iter = 0;
+            do {
+                double g, p, r, dl1, h, c, c2, c3, el1, s, s2;
+                if (++iter > 60) return 0;
+                g = d[l];
+                p = (d[l + 1] - g) / (2.0 * e[l]);
+                r = hypot(p, 1.0);
+                if (p < 0) r = -r;
+                d[l] = e[l] / (p + r);
+                d[l + 1] = e[l] * (p + r);
+                dl1 = d[l + 1];
+                h = g - d[l];
+                for (i = l + 2; i < n; i++) d[i] -= h;
+                f += h;
+                p = d[m];
+                c = 1.0; c2 = c; c3 = c;
+                el1 = e[l + 1];
+                s = 0.0; s2 = 0.0;
+                for (i = m - 1; i >= l; i--) {
+                    double *vi = &NN__V(0, i), *vi1 = &NN__V(0, i + 1);
+                    c3 = c2; c2 = c; s2 = s;
+                    g = c * e[i];
+                    h = c * p;
+                    r = hypot(p, e[i]);
+                    e[i + 1] = s * r;
+                    s = e[i] / r;
+                    c = p / r;
+                    p = c * d[i] - s * g;
+                    d[i + 1] = h + s * (c * g + s * d[i]);
+                    for (k = 0; k < n; k++) {
+                        h = vi1[k];
+                        vi1[k] = s * vi[k] + c * h;
+                        vi[k] = c * vi[k] - s * h;
+                    }
+                }
+                p = -s * s2 * c3 * el1 * e[l] / dl1;
+                e[l] = s * p;
+                d[l] = c * p;
+            } while (fabs(e[l]) > eps * tst1);
+        }
+        d[l] += f;
+        e[l] = 0.0;
+    }
+    return 1;
+}
+#undef NN__V
+
+NNAPI nn_status nn_eigh(int n, const double *a, double *w, double *v)
+{
+    double *e;
+    size_t i, nn2;
+    int r, c, ok;
+    if (n < 1 || !a || !w || !v) return NN_ERR_ARG;
+    nn2 = (size_t)n * n;
+    for (i = 0; i < nn2; i++)
+        if (!(a[i] - a[i] == 0.0)) return NN_ERR_NAN;
+    e = (double *)NN_MALLOC((size_t)n * sizeof(double));
+    if (!e) return NN_ERR_NOMEM;
+    /* symmetrize from the upper triangle (column-major copy of a) */
+    for (r = 0; r < n; r++)
+        for (c = r; c < n; c++)
+            v[(size_t)c * n + r] = v[(size_t)r * n + c] = a[(size_t)r * n + c];
+    nn__tred2(n, v, w, e);
+    ok = nn__tql2(n, v, w, e);
+    NN_FREE(e);
+    if (!ok) return NN_ERR_NAN;
+    /* columns of column-major V = rows of v; selection sort, descending */
+    for (r = 0; r < n; r++) {
+        int best = r;
+        for (c = r + 1; c < n; c++) if (w[c] > w[best]) best = c;
+        if (best != r) {
+            double t = w[r], *pr = v + (size_t)r * n, *pb = v + (size_t)best * n;
+            w[r] = w[best]; w[best] = t;
+            for (c = 0; c < n; c++) { t = pr[c]; pr[c] = pb[c]; pb[c] = t; }
+        }
+    }
+    return NN_OK;
+}
+
+/* -- PCA whitening -- */
+NNAPI void nn_pca_free(nn_pca *p)
+{
+    if (!p) return;
+    NN_FREE(p->mean);
+    memset(p, 0, sizeof *p);
+}
+
+NNAPI nn_status nn_pca_fit(nn_pca *p, int n, int d, const float *x, int k,
+                           float eps)
+{
+    /* Covariance in double from centered row blocks: each block's X^T X
+     * goes through nn_sgemm (float, 64 rows: relative error ~ 64 ulp of
+     * the block sum) and is accumulated in double. */
+    const int BR = 64;
+    double *cov = NULL, *vec = NULL, *val = NULL, *mu = NULL;
+    float *blk = NULL, *bc = NULL;
+    size_t dd;
+    int i, j, r0, nr;
+    nn_status st = NN_OK;
+    if (!p) return NN_ERR_ARG;
+    memset(p, 0, sizeof *p);
+    if (n < 2 || d < 1 || !x || k < 0 || k > d || !(eps >= 0.0f) ||
+        !nn__all_finite(1, &eps))
+        return NN_ERR_ARG;
+    if (d > 46340) return NN_ERR_SHAPE;      /* d*d must fit an int */
+    if (!nn__all_finite((size_t)n * d, x)) return NN_ERR_NAN;
+    if (k == 0) k = d;
+    dd = (size_t)d * d;
+    cov = (double *)NN_MALLOC(dd * sizeof(double));
+    vec = (double *)NN_MALLOC(dd * sizeof(double));
+    val = (double *)NN_MALLOC((size_t)d * sizeof(double));
+    mu = (double *)NN_MALLOC((size_t)d * sizeof(double));
+    blk = nn__alloc_floats((size_t)BR * d);
+    bc = nn__alloc_floats(dd);
+    /* one block for the result: mean d, eigval k, w k*d, shift k */
+    p->mean = nn__alloc_floats((size_t)d + k + (size_t)k * d + k);
+    if (!cov || !vec || !val || !mu || !blk || !bc || !p->mean) {
+        st = NN_ERR_NOMEM;
+        goto done;
+    }
+    p->d = d; p->k = k; p->eps = eps;
+    p->eigval = p->mean + d;
+    p->w = p->eigval + k;
+    p->shift = p->w + (size_t)k * d;
+    for (j = 0; j < d; j++) mu[j] = 0.0;
+    for (i = 0; i < n; i++)
+        for (j = 0; j < d; j++) mu[j] += x[(size_t)i * d + j];
+    for (j = 0; j < d; j++) { mu[j] /= n; p->mean[j] = (float)mu[j]; }
+    memset(cov, 0, dd * sizeof(double));
+    for (r0 = 0; r0 < n; r0 += BR) {
+        size_t t;
+        nr = n - r0 < BR ? n - r0 : BR;
+        for (i = 0; i < nr; i++)
+            for (j = 0; j < d; j++)
+                blk[(size_t)i * d + j] =
+                    (float)(x[(size_t)(r0 + i) * d + j] - mu[j]);
+        nn_sgemm(1, 0, d, d, nr, 1.0f, blk, d, blk, d, 0.0f, bc, d);
+        for (t = 0; t < dd; t++) cov[t] += bc[t];
+    }
+    for (i = 0; i < d; i++)             /* symmetric average, 1/n */
+        for (j = i; j < d; j++) {
+            double c = 0.5 * (cov[(size_t)i * d + j] + cov[(size_t)j * d + i]) / n;
+            cov[(size_t)i * d + j] = cov[(size_t)j * d + i] = c;
+        }
+    st = nn_eigh(d, cov, val, vec);
+    if (st != NN_OK) goto done;
+    for (i = 0; i < k; i++) {
+        double l = val[i] > 0.0 ? val[i] : 0.0, sc, sh = 0.0;
+        sc = l + eps > 0.0 ? 1.0 / sqrt(l + eps) : 0.0;   /* 0: dropped */
+        p->eigval[i] = (float)l;
+        for (j = 0; j < d; j++) {
+            float wv = (float)(vec[(size_t)i * d + j] * sc);
+            p->w[(size_t)i * d + j] = wv;
+            sh += (double)wv * mu[j];
+        }
+        p->shift[i] = (float)-sh;
+    }
+done:
+    NN_FREE(cov); NN_FREE(vec); NN_FREE(val); NN_FREE(mu);
+    NN_FREE(blk); NN_FREE(bc);
+    if (st != NN_OK) nn_pca_free(p);
+    return st;
+}
+
+NNAPI nn_status nn_pca_apply(const nn_pca *p, int n, const float *x, float *y)
+{
+    nn_epilogue ep;
+    if (!p || !p->mean || n < 0 || (n && (!x || !y))) return NN_ERR_ARG;
+    if (n == 0) return NN_OK;
+    ep.bias = p->shift; ep.act = NN_ACT_IDENTITY; ep.pre = NULL; ep.ldpre = 0;
+    /* y = x W^T - W mean: one GEMM with a bias epilogue */
+    return nn_sgemm_ex(0, 1, n, p->k, p->d, 1.0f, x, p->d, p->w, p->d, 0.0f,
+                       y, p->k, &ep);
+}
+
+/* -- labels, shuffling, splits -- */
+NNAPI nn_status nn_one_hot(int n, const float *labels, int classes, float *y)
+{
+    int i;
+    if (n < 0 || classes < 1 || (n && (!labels || !y))) return NN_ERR_ARG;
+    for (i = 0; i < n; i++)
+        if (!(labels[i] >= 0.0f && labels[i] < (float)classes) ||
+            labels[i] != (float)(int)labels[i])
+            return NN_ERR_ARG;
+    for (i = 0; i < n; i++) {
+        float *r = y + (size_t)i * classes;
+        int c;
+        for (c = 0; c < classes; c++) r[c] = 0.0f;
+        r[(int)labels[i]] = 1.0f;
+    }
+    return NN_OK;
+}
+
+NNAPI int nn_argmax(int n, const float *x)
+{
+    int i, best = 0;
+    if (n < 1 || !x) return -1;
+    for (i = 1; i < n; i++) if (x[i] > x[best]) best = i;
+    return best;
+}
+
+#define NN__DATA_STREAM 0xDA7AULL   /* nn_rng stream of the data utilities */
+
+NN__INTERNAL void nn__shuffle_ints(nn_rng *r, int n, int *a)
+{
+    int i;
+    for (i = n - 1; i > 0; i--) {
+        int j = (int)nn_rng_below(r, (uint32_t)i + 1u), t = a[i];
+        a[i] = a[j]; a[j] = t;
+    }
+}
+
+NNAPI nn_status nn_shuffle_index(int n, int *idx, uint64_t seed)
+{
+    nn_rng r;
+    int i;
+    if (n < 0 || (n && !idx)) return NN_ERR_ARG;
+    for (i = 0; i < n; i++) idx[i] = i;
+    nn_rng_seed(&r, seed, NN__DATA_STREAM);
+    nn__shuffle_ints(&r, n, idx);
+    return NN_OK;
+}
+
+NNAPI nn_status nn_gather_rows(int n, const int *idx, int src_rows, int cols,
+                               const float *src, float *dst)
+{
+    int i;
+    if (n < 0 || cols < 1 || src_rows < 0 || (n && (!idx || !src || !dst)))
+        return NN_ERR_ARG;
+    for (i = 0; i < n; i++)
+        if (idx[i] < 0 || idx[i] >= src_rows) return NN_ERR_ARG;
+    for (i = 0; i < n; i++)
+        memmove(dst + (size_t)i * cols, src + (size_t)idx[i] * cols,
+                (size_t)cols * sizeof(float));
+    return NN_OK;
+}
+
+/* Largest-remainder apportionment of total over classes by count[c], each
+ * capped at cap[c] (sum of caps >= total). */
+NN__INTERNAL void nn__apportion(int classes, const int *count, const int *cap,
+                                int n, int total, int *out, double *prio)
+{
+    int c, left = total;
+    for (c = 0; c < classes; c++) {
+        double q = (double)total * count[c] / n;
+        out[c] = (int)q;
+        if (out[c] > cap[c]) out[c] = cap[c];
+        prio[c] = q - out[c];
+        left -= out[c];
+    }
+    while (left > 0) {
+        int best = -1;
+        for (c = 0; c < classes; c++)
+            if (out[c] < cap[c] && (best < 0 || prio[c] > prio[best])) best = c;
+        if (best < 0) break;                 /* unreachable: caps suffice */
+        out[best]++;
+        prio[best] -= 1.0;
+        left--;
+    }
+}
+
+NNAPI nn_status nn_split(int n, const float *labels, int classes, int n_val,
+                         int n_test, uint64_t seed, int *train_idx,
+                         int *val_idx, int *test_idx)
+{
+    nn_rng r;
+    int *perm, *work, i, c, n_train = n - n_val - n_test;
+    int nv = 0, nt = 0, ntr = 0;
+    double *prio;
+    if (n < 1 || n_val < 0 || n_test < 0 || n_train < 0 ||
+        (n_train && !train_idx) || (n_val && !val_idx) || (n_test && !test_idx))
+        return NN_ERR_ARG;
+    if (labels) {
+        if (classes < 1) return NN_ERR_ARG;
+        for (i = 0; i < n; i++)
+            if (!(labels[i] >= 0.0f && labels[i] < (float)classes) ||
+                labels[i] != (float)(int)labels[i])
+                return NN_ERR_ARG;
+    } else {
+        classes = 1;
+    }
+    /* perm n | count, cap, val quota, test quota: 4 per class */
+    perm = (int *)NN_MALLOC(((size_t)n + 4 * (size_t)classes) * sizeof(int));
+    prio = (double *)NN_MALLOC((size_t)classes * sizeof(double));
+    if (!perm || !prio) { NN_FREE(perm); NN_FREE(prio); return NN_ERR_NOMEM; }
+    work = perm + n;
+    {
+        int *count = work, *cap = work + classes, *qv = work + 2 * classes,
+            *qt = work + 3 * classes;
+        for (c = 0; c < classes; c++) count[c] = 0;
+        for (i = 0; i < n; i++) count[labels ? (int)labels[i] : 0]++;
+        for (c = 0; c < classes; c++) cap[c] = count[c];
+        nn__apportion(classes, count, cap, n, n_val, qv, prio);
+        for (c = 0; c < classes; c++) cap[c] = count[c] - qv[c];
+        nn__apportion(classes, count, cap, n, n_test, qt, prio);
+        nn_rng_seed(&r, seed, NN__DATA_STREAM + 1);
+        for (i = 0; i < n; i++) {
+            int j = (int)nn_rng_below(&r, (uint32_t)i + 1u);  /* inside-out */
+            perm[i] = perm[j];
+            perm[j] = i;
+        }
+        /* walk the permutation, dealing each row to its class's quotas */
+        for (c = 0; c < classes; c++) count[c] = 0;   /* reuse: dealt so far */
+        for (i = 0; i < n; i++) {
+            int row = perm[i], k = labels ? (int)labels[row] : 0;
+            int s = count[k]++;
+            if (s < qv[k]) val_idx[nv++] = row;
+            else if (s < qv[k] + qt[k]) test_idx[nt++] = row;
+            else train_idx[ntr++] = row;
+        }
+    }
+    /* each part in random order: dealing keeps the permutation's order, but
+     * a class with a small quota fills early, so its rows would lead */
+    if (nv) nn__shuffle_ints(&r, nv, val_idx);
+    if (nt) nn__shuffle_ints(&r, nt, test_idx);
+    if (ntr) nn__shuffle_ints(&r, ntr, train_idx);
+    NN_FREE(perm);
+    NN_FREE(prio);
+    return (nv == n_val && nt == n_test && ntr == n_train) ? NN_OK : NN_ERR_STATE;
+}
+
 /* ======================================================================== */
 /* 2.11 model files                                                         */
 /* ======================================================================== */
+
+/* Layout (all integers and floats little-endian, floats IEEE binary32):
+ *   0  magic 89 'N' 'N' 'H' 0D 0A 1A 0A     8  u32 version   12 u32 flags
+ *  16  u32 n_layers  20 u32 inputs  24 u32 loss  28 f32 huber_delta
+ *  32  u64 seed  40 u32 epochs  44 f32 loss value  48 i64 date  56 i64 step
+ *  64  u64 rng state  72 u64 rng inc  80 u32 opt kind
+ *  84  f32 lr, momentum, beta1, beta2, eps, l1, l2   112 u64 n_params
+ * 120  n_layers x (u32 outputs, u32 activation, f32 dropout)
+ *      n_params f32 parameters (nn_net_params order)
+ *      flags & 1 (checkpoint): n_params f32 opt_m, n_params f32 opt_v
+ *      u32 CRC-32 of every byte before it. */
+#define NN__MODEL_HDR 120u
+#define NN__MODEL_FLAG_CKPT 1u
+
+NNAPI nn_model_info nn_model_info_default(void)
+{
+    nn_model_info i;
+    memset(&i, 0, sizeof i);
+    i.loss = NAN;
+    i.opt = nn_opt_default(NN_OPT_SGD);
+    return i;
+}
+
+/* -- little-endian encoding, byte by byte (host endianness never shows) -- */
+NN__INTERNAL void nn__put32(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char)v; p[1] = (unsigned char)(v >> 8);
+    p[2] = (unsigned char)(v >> 16); p[3] = (unsigned char)(v >> 24);
+}
+NN__INTERNAL void nn__put64(unsigned char *p, uint64_t v)
+{
+    nn__put32(p, (uint32_t)v);
+    nn__put32(p + 4, (uint32_t)(v >> 32));
+}
+NN__INTERNAL void nn__putf(unsigned char *p, float f)
+{
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    nn__put32(p, u);
+}
+NN__INTERNAL uint32_t nn__get32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) |
+           ((uint32_t)p[3] << 24);
+}
+NN__INTERNAL uint64_t nn__get64(const unsigned char *p)
+{
+    return (uint64_t)nn__get32(p) | ((uint64_t)nn__get32(p + 4) << 32);
+}
+NN__INTERNAL float nn__getf(const unsigned char *p)
+{
+    uint32_t u = nn__get32(p);
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
+
+static const unsigned char nn__model_magic[8] =
+    { 0x89, 'N', 'N', 'H', 0x0D, 0x0A, 0x1A, 0x0A };
+
+NN__INTERNAL void nn__wr_floats(nn__wr *w, const float *x, size_t n)
+{
+    unsigned char buf[4096];
+    size_t i, k = 0;
+    for (i = 0; i < n; i++) {
+        nn__putf(buf + k, x[i]);
+        k += 4;
+        if (k == sizeof buf) { nn__wr_bytes(w, buf, k); k = 0; }
+    }
+    nn__wr_bytes(w, buf, k);
+}
+
+NN__INTERNAL nn_status nn__model_save(const char *path, const nn_net *net,
+                                      const nn_model_info *info, int ckpt)
+{
+    unsigned char h[NN__MODEL_HDR], c[12];
+    nn_model_info d = nn_model_info_default();
+    nn__wr w;
+    nn_status st;
+    int l;
+    if (!path || !net || net->n_layers < 1 || !net->params) return NN_ERR_ARG;
+    if (ckpt && (!net->opt_m || !net->opt_v)) return NN_ERR_STATE;
+    if (info) d = *info;
+    if (d.seed == 0) d.seed = net->seed;
+    if (d.date == 0) d.date = (int64_t)time(NULL);
+    memcpy(h, nn__model_magic, 8);
+    nn__put32(h + 8, NN_MODEL_VERSION);
+    nn__put32(h + 12, ckpt ? NN__MODEL_FLAG_CKPT : 0u);
+    nn__put32(h + 16, (uint32_t)net->n_layers);
+    nn__put32(h + 20, (uint32_t)net->sizes[0]);
+    nn__put32(h + 24, (uint32_t)net->loss);
+    nn__putf(h + 28, net->huber_delta);
+    nn__put64(h + 32, d.seed);
+    nn__put32(h + 40, (uint32_t)(d.epochs > 0 ? d.epochs : 0));
+    nn__putf(h + 44, d.loss);
+    nn__put64(h + 48, (uint64_t)d.date);
+    nn__put64(h + 56, (uint64_t)(int64_t)net->step);
+    nn__put64(h + 64, ckpt ? d.rng.state : 0u);
+    nn__put64(h + 72, ckpt ? d.rng.inc : 0u);
+    nn__put32(h + 80, ckpt ? (uint32_t)d.opt.kind : 0u);
+    nn__putf(h + 84, ckpt ? d.opt.lr : 0.0f);
+    nn__putf(h + 88, ckpt ? d.opt.momentum : 0.0f);
+    nn__putf(h + 92, ckpt ? d.opt.beta1 : 0.0f);
+    nn__putf(h + 96, ckpt ? d.opt.beta2 : 0.0f);
+    nn__putf(h + 100, ckpt ? d.opt.eps : 0.0f);
+    nn__putf(h + 104, ckpt ? d.opt.l1 : 0.0f);
+    nn__putf(h + 108, ckpt ? d.opt.l2 : 0.0f);
+    nn__put64(h + 112, (uint64_t)net->n_params);
+    st = nn__wr_open(&w, path);
+    if (st != NN_OK) return st;
+    nn__wr_bytes(&w, h, sizeof h);
+    for (l = 0; l < net->n_layers; l++) {
+        nn__put32(c, (uint32_t)net->sizes[l + 1]);
+        nn__put32(c + 4, (uint32_t)net->acts[l]);
+        nn__putf(c + 8, net->dropout ? net->dropout[l] : 0.0f);
+        nn__wr_bytes(&w, c, 12);
+    }
+    nn__wr_floats(&w, net->params, net->n_params);
+    if (ckpt) {
+        nn__wr_floats(&w, net->opt_m, net->n_params);
+        nn__wr_floats(&w, net->opt_v, net->n_params);
+    }
+    nn__put32(c, w.crc);
+    nn__wr_bytes(&w, c, 4);
+    return nn__wr_close(&w, path);
+}
+
+NNAPI nn_status nn_model_save(const char *path, const nn_net *net,
+                              const nn_model_info *info)
+{
+    return nn__model_save(path, net, info, 0);
+}
+
+NNAPI nn_status nn_checkpoint_save(const char *path, const nn_net *net,
+                                   const nn_model_info *info)
+{
+    return nn__model_save(path, net, info, 1);
+}
+
+/* -- reading: one reader over memory or a FILE, tracking the CRC -- */
+typedef struct nn__rd {
+    const unsigned char *mem;
+    FILE *f;
+    size_t len, pos;
+    uint32_t crc;
+} nn__rd;
+
+NN__INTERNAL int nn__rd_bytes(nn__rd *r, unsigned char *dst, size_t n)
+{
+    if (n > r->len - r->pos) return 0;
+    if (r->mem) memcpy(dst, r->mem + r->pos, n);
+    else if (fread(dst, 1, n, r->f) != n) return 0;
+    r->crc = nn_crc32(r->crc, dst, n);
+    r->pos += n;
+    return 1;
+}
+
+NN__INTERNAL int nn__rd_rewind(nn__rd *r)
+{
+    r->pos = 0;
+    r->crc = 0;
+    return r->mem || fseek(r->f, 0, SEEK_SET) == 0;
+}
+
+/* n floats into dst (NULL: check only); all must be finite. */
+NN__INTERNAL int nn__rd_floats(nn__rd *r, float *dst, size_t n)
+{
+    unsigned char buf[4096];
+    size_t i, k;
+    while (n > 0) {
+        k = n < sizeof buf / 4 ? n : sizeof buf / 4;
+        if (!nn__rd_bytes(r, buf, 4 * k)) return 0;
+        for (i = 0; i < k; i++) {
+            float v = nn__getf(buf + 4 * i);
+            if (!(v - v == 0.0f)) return -1;
+            if (dst) *dst++ = v;
+        }
+        n -= k;
+    }
+    return 1;
+}
+
+#define NN__FAIL(msg) do { if (info) { \
+    snprintf(info->error, sizeof info->error, "%s", msg); } \
+    st = NN_ERR_FORMAT; goto fail; } while (0)
+
+/* The whole file through r: pass 0 checks every field, the exact length and
+ * the CRC without allocating anything; pass 1 (after pass 0 succeeded)
+ * builds the net. */
+NN__INTERNAL nn_status nn__model_read(nn__rd *r, int build, nn_net **out,
+                                      nn_model_info *info)
+{
+    unsigned char h[NN__MODEL_HDR], c[12];
+    uint32_t version, flags, nl, n0, loss_kind, opt_kind, crc;
+    uint64_t np = 0, expect;
+    int *sizes = NULL, l, rc;
+    nn_act *acts = NULL;
+    float *drop = NULL, hub, o[7];
+    nn_net *net = NULL;
+    nn_status st = NN_OK;
+    nn_model_info d = nn_model_info_default();
+    char msg[160];
+    if (!nn__rd_bytes(r, h, 8))
+        NN__FAIL("truncated: shorter than the magic number");
+    if (memcmp(h, nn__model_magic, 8) != 0)
+        NN__FAIL("not an nn.h model file (bad magic number)");
+    if (!nn__rd_bytes(r, h + 8, NN__MODEL_HDR - 8))
+        NN__FAIL("truncated inside the header");
+    version = nn__get32(h + 8);
+    if (version != NN_MODEL_VERSION) {
+        snprintf(msg, sizeof msg, "unsupported model file version %lu "
+                 "(this nn.h reads version %d)", (unsigned long)version,
+                 NN_MODEL_VERSION);
+        NN__FAIL(msg);
+    }
+    flags = nn__get32(h + 12);
+    nl = nn__get32(h + 16);
+    n0 = nn__get32(h + 20);
+    loss_kind = nn__get32(h + 24);
+    hub = nn__getf(h + 28);
+    d.seed = nn__get64(h + 32);
+    d.epochs = (int)(nn__get32(h + 40) & 0x7fffffffu);
+    d.loss = nn__getf(h + 44);
+    d.date = (int64_t)nn__get64(h + 48);
+    d.step = (long)(int64_t)nn__get64(h + 56);
+    d.rng.state = nn__get64(h + 64);
+    d.rng.inc = nn__get64(h + 72);
+    opt_kind = nn__get32(h + 80);
+    d.opt.kind = (nn_opt_kind)(opt_kind <= NN_OPT_ADAM ? opt_kind : 0);
+    for (l = 0; l < 7; l++) o[l] = nn__getf(h + 84 + 4 * l);
+    d.opt.lr = o[0]; d.opt.momentum = o[1]; d.opt.beta1 = o[2];
+    d.opt.beta2 = o[3]; d.opt.eps = o[4]; d.opt.l1 = o[5]; d.opt.l2 = o[6];
+    d.checkpoint = (flags & NN__MODEL_FLAG_CKPT) != 0;
+    if (flags & ~NN__MODEL_FLAG_CKPT) NN__FAIL("unknown flags in the header");
+    if (nl < 1 || nl > NN_MODEL_MAX_LAYERS) NN__FAIL("bad layer count");
+    if (n0 < 1 || n0 > NN_MODEL_MAX_WIDTH) NN__FAIL("bad input size");
+    if (loss_kind >= NN_LOSS_COUNT) NN__FAIL("bad loss kind");
+    if (!(hub >= 0.0f && hub - hub == 0.0f)) NN__FAIL("bad Huber delta");
+    if (nn__get32(h + 40) > 0x7fffffffu) NN__FAIL("bad epoch count");
+    if (d.step < 0) NN__FAIL("bad step count");
+    if (opt_kind > NN_OPT_ADAM) NN__FAIL("bad optimizer kind");
+    if (!nn__all_finite(7, o)) NN__FAIL("bad optimizer settings");
+    if (build) {
+        sizes = (int *)malloc((nl + 1) * sizeof(int));
+        acts = (nn_act *)malloc(nl * sizeof(nn_act));
+        drop = (float *)malloc(nl * sizeof(float));
+        if (!sizes || !acts || !drop) { st = NN_ERR_NOMEM; goto fail; }
+        sizes[0] = (int)n0;
+    }
+    {
+        uint32_t prev = n0;
+        for (l = 0; l < (int)nl; l++) {
+            uint32_t o, a;
+            float p;
+            if (!nn__rd_bytes(r, c, 12)) NN__FAIL("truncated inside the layer table");
+            o = nn__get32(c);
+            a = nn__get32(c + 4);
+            p = nn__getf(c + 8);
+            if (o < 1 || o > NN_MODEL_MAX_WIDTH) NN__FAIL("bad layer size");
+            if (a >= NN_ACT_COUNT) NN__FAIL("bad activation");
+            if (!(p >= 0.0f && p < 1.0f) || (l == (int)nl - 1 && p != 0.0f))
+                NN__FAIL("bad dropout rate");
+            np += (uint64_t)o * prev + o;   /* < 2^49 per layer, no overflow */
+            if (np > ((uint64_t)1 << 40)) NN__FAIL("bad parameter count (too large)");
+            prev = o;
+            if (build) { sizes[l + 1] = (int)o; acts[l] = (nn_act)a; drop[l] = p; }
+        }
+    }
+    if (nn__get64(h + 112) != np)
+        NN__FAIL("parameter count does not match the layer table");
+    expect = NN__MODEL_HDR + 12u * (uint64_t)nl +
+             4u * np * (d.checkpoint ? 3u : 1u) + 4u;
+    if (expect != (uint64_t)r->len) {
+        snprintf(msg, sizeof msg, "%s: the file has %lu bytes, its header "
+                 "says %llu", expect > (uint64_t)r->len ? "truncated" :
+                 "trailing bytes or oversized", (unsigned long)r->len,
+                 (unsigned long long)expect);
+        NN__FAIL(msg);
+    }
+    if (build) {
+        st = nn_net_create(&net, (int)nl, sizes, acts);
+        if (st == NN_OK) st = nn_net_set_loss(net, (nn_loss)loss_kind, hub);
+        for (l = 0; st == NN_OK && l < (int)nl; l++)
+            if (drop[l] > 0.0f) st = nn_net_set_dropout(net, l, drop[l]);
+        if (st == NN_OK && net->n_params != (size_t)np) st = NN_ERR_STATE;
+        if (st != NN_OK) goto fail;
+    }
+    rc = nn__rd_floats(r, net ? net->params : NULL, (size_t)np);
+    if (rc == 1 && d.checkpoint) {
+        rc = nn__rd_floats(r, net ? net->opt_m : NULL, (size_t)np);
+        if (rc == 1) rc = nn__rd_floats(r, net ? net->opt_v : NULL, (size_t)np);
+    }
+    if (rc == 0) { st = NN_ERR_IO; goto fail; }   /* length was checked */
+    if (rc < 0) {
+        if (info) snprintf(info->error, sizeof info->error,
+                           "NaN or infinity in the stored parameters");
+        st = NN_ERR_FORMAT;
+        goto fail;
+    }
+    crc = r->crc;
+    if (!nn__rd_bytes(r, c, 4)) { st = NN_ERR_IO; goto fail; }
+    if (nn__get32(c) != crc) {
+        if (info) snprintf(info->error, sizeof info->error,
+                           "CRC mismatch: the file is corrupted");
+        st = NN_ERR_FORMAT;
+        goto fail;
+    }
+    if (build) {
+        if (!d.checkpoint && net->opt_m && net->opt_v) {
+            memset(net->opt_m, 0, net->n_params * sizeof(float));
+            memset(net->opt_v, 0, net->n_params * sizeof(float));
+        }
+        net->seed = d.seed;
+        net->step = d.checkpoint ? d.step : 0;
+        free(sizes); free(acts); free(drop);
+        *out = net;
+    }
+    if (info) { memcpy(d.error, info->error, sizeof d.error); *info = d; }
+    return NN_OK;
+fail:
+    free(sizes); free(acts); free(drop);
+    nn_net_free(net);
+    return st;
+}
+#undef NN__FAIL
+
+NN__INTERNAL nn_status nn__model_load(nn__rd *r, nn_net **out,
+                                      nn_model_info *info)
+{
+    nn_status st;
+    if (info) { *info = nn_model_info_default(); info->error[0] = 0; }
+    st = nn__model_read(r, 0, NULL, info);
+    if (st != NN_OK) return st;
+    if (!nn__rd_rewind(r)) return NN_ERR_IO;
+    return nn__model_read(r, 1, out, info);
+}
+
+NNAPI nn_status nn_model_load_mem(const void *buf, size_t len, nn_net **out,
+                                  nn_model_info *info)
+{
+    nn__rd r;
+    if (!out) return NN_ERR_ARG;
+    *out = NULL;
+    if (!buf) return NN_ERR_ARG;
+    memset(&r, 0, sizeof r);
+    r.mem = (const unsigned char *)buf;
+    r.len = len;
+    return nn__model_load(&r, out, info);
+}
+
+NNAPI nn_status nn_model_load(const char *path, nn_net **out,
+                              nn_model_info *info)
+{
+    nn__rd r;
+    nn_status st;
+    long size;
+    if (!out) return NN_ERR_ARG;
+    *out = NULL;
+    if (!path) return NN_ERR_ARG;
+    memset(&r, 0, sizeof r);
+    r.f = fopen(path, "rb");
+    if (!r.f) {
+        if (info) {
+            *info = nn_model_info_default();
+            snprintf(info->error, sizeof info->error, "cannot open %s", path);
+        }
+        return NN_ERR_IO;
+    }
+    size = nn__file_size(r.f);
+    if (size < 0) { fclose(r.f); return NN_ERR_IO; }
+    r.len = (size_t)size;
+    st = nn__model_load(&r, out, info);
+    fclose(r.f);
+    return st;
+}
 
 #endif /* NN_IMPLEMENTATION_DONE */
 #endif /* NN_IMPLEMENTATION */

@@ -5,8 +5,10 @@ Runs the network of the nn.h network benchmarks in PyTorch on the CPU:
 784-256-128-10, ReLU, ReLU, softmax cross-entropy, SGD with momentum 0.9,
 float32, with the same batch sizes and thread count, and prints samples/s
 (median of repeats). With --nn-json FILE (Google Benchmark JSON from
-build/bench, benchmarks named like 'net/train/784-256-128-10/batch:128'),
-it prints the ratio nn.h / PyTorch per configuration.
+build/bench, e.g. build/bench/full.json; rows named
+'net/train/784-256-128-10/b128/<isa>/t<threads>'), it prints the ratio
+nn.h / PyTorch per configuration, for nn.h's best ISA at --threads, and takes
+the % of peak denominator from that file's measured peak.
 
 Run it with Debian's python3 (python3-torch) and, for PyTorch's best
 case on this machine, OPENBLAS_CORETYPE set to the best OpenBLAS kernel set:
@@ -86,18 +88,24 @@ def bench_infer(batch, seed, min_time, repeats):
     return time_it(run, min_time, repeats) * batch
 
 
-def nn_results(path):
-    """samples/s of nn.h's network benchmarks from a Google Benchmark JSON."""
+def nn_results(path, threads):
+    """samples/s of nn.h's network benchmarks (best ISA, given thread count,
+    best repetition) from a Google Benchmark JSON, and its measured peak."""
     with open(path) as f:
         data = json.load(f)
+    ctx = data.get("context", {})
+    isa = ctx.get("nn_isa_auto", "")
+    peak = float(ctx.get("peak_gflops_t%d" % threads, 0) or 0)
     out = {}
     for b in data.get("benchmarks", []):
-        if b.get("run_type") == "aggregate" and b.get("aggregate_name") != "median":
+        if b.get("run_type") == "aggregate" or "items_per_second" not in b:
             continue
-        name = b["name"].split("/threads:")[0]
-        if "items_per_second" in b:
-            out[name] = b["items_per_second"]
-    return out
+        parts = b["name"].split("/")   # net/kind/net/bN/isa/tN[/real_time]
+        if len(parts) < 6 or parts[0] != "net" or parts[4] != isa or parts[5] != "t%d" % threads:
+            continue
+        key = (parts[1], int(parts[3][1:]))
+        out[key] = max(out.get(key, 0.0), b["items_per_second"])
+    return out, peak
 
 
 def main():
@@ -118,12 +126,13 @@ def main():
         rows.append(("train", batch, bench_train(batch, a.seed, a.min_time, a.repeats), TRAIN))
     for batch in (1, 1024):
         rows.append(("infer", batch, bench_infer(batch, a.seed, a.min_time, a.repeats), FWD))
-    ours = nn_results(a.nn_json) if a.nn_json else {}
+    ours, json_peak = nn_results(a.nn_json, a.threads) if a.nn_json else ({}, 0.0)
+    if not a.peak:
+        a.peak = json_peak
     print("| what | batch | PyTorch samples/s | nn.h samples/s | nn.h / PyTorch | nn.h % of peak |")
     print("|---|---:|---:|---:|---:|---:|")
     for kind, batch, sps, flops in rows:
-        key = f"net/{kind}/784-256-128-10/batch:{batch}"
-        mine = ours.get(key)
+        mine = ours.get((kind, batch))
         ratio = f"{mine / sps:.2f}x" if mine else "-"
         pct = f"{100 * mine * flops / (a.peak * 1e9):.0f}%" if (mine and a.peak) else "-"
         mine_s = f"{mine:,.0f}" if mine else "-"

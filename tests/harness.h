@@ -56,6 +56,30 @@ static const char *th_isa_label = "auto";
         }                                                                  \
     } while (0)
 
+/* KNOWN_BUG(cond, fmt, ...): a check that fails because of a reported,
+ * not yet fixed bug in nn.h. A failure prints "KNOWN BUG ..." and is not
+ * counted (so the suite stays usable) unless NN_TEST_STRICT=1; once the
+ * bug is fixed the check passes, counts as a pass and asks for the marker
+ * to be turned back into CHECK. */
+static long th_known;
+#define KNOWN_BUG(cond, ...)                                               \
+    do {                                                                   \
+        const char *th_strict_ = getenv("NN_TEST_STRICT");                 \
+        if (cond) {                                                        \
+            th_passed++;                                                   \
+            printf("NOTE %s:%d: known bug fixed? this KNOWN_BUG check "    \
+                   "passes; make it a CHECK\n", __FILE__, __LINE__);       \
+        } else if (th_strict_ && th_strict_[0] == '1') {                   \
+            CHECK(cond, __VA_ARGS__);                                      \
+        } else {                                                           \
+            th_known++;                                                    \
+            printf("KNOWN BUG %s:%d [isa %s] ", __FILE__, __LINE__,        \
+                   th_isa_label);                                          \
+            printf(__VA_ARGS__);                                           \
+            printf("\n");                                                  \
+        }                                                                  \
+    } while (0)
+
 /* CHECK_ST(expr, expected): an nn_status comparison with both names. */
 #define CHECK_ST(expr, want)                                               \
     do {                                                                   \
@@ -82,6 +106,9 @@ static TH_UNUSED void th_begin(const char *prog)
 
 static TH_UNUSED int th_finish(void)
 {
+    if (th_known)
+        printf("%ld known-bug checks failed (not counted; NN_TEST_STRICT=1 counts "
+               "them)\n", th_known);
     printf("%ld passed, %ld failed\n", th_passed, th_failed);
     return th_failed ? 1 : 0;
 }

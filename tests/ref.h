@@ -117,31 +117,38 @@ static REF_UNUSED double ref_act_dy(int act, double y)
     }
 }
 
-/* Row-wise softmax of a rows x cols float matrix into double y. */
-static REF_UNUSED void ref_softmax(int rows, int cols, const float *x, double *y)
+/* Max m of one row and s = sum_j e^(x_j - m). */
+static REF_UNUSED double ref_row_sum_exp(int cols, const float *xr, double *m)
+{
+    int j;
+    double s = 0.0;
+    *m = -HUGE_VAL;
+    for (j = 0; j < cols; j++) if (xr[j] > *m) *m = xr[j];
+    for (j = 0; j < cols; j++) s += exp((double)xr[j] - *m);
+    return s;
+}
+/* Row-wise softmax (log = 0) or log-softmax (log = 1) of a rows x cols
+ * float matrix into double y. */
+static REF_UNUSED void ref_softmax_any(int rows, int cols, const float *x,
+                                       double *y, int log_form)
 {
     int r, j;
     for (r = 0; r < rows; r++) {
         const float *xr = x + (size_t)r * cols;
-        double m = -HUGE_VAL, s = 0.0;
-        for (j = 0; j < cols; j++) if (xr[j] > m) m = xr[j];
-        for (j = 0; j < cols; j++) s += exp((double)xr[j] - m);
+        double m, s = ref_row_sum_exp(cols, xr, &m);
         for (j = 0; j < cols; j++)
-            y[(size_t)r * cols + j] = exp((double)xr[j] - m) / s;
+            y[(size_t)r * cols + j] = log_form ? ((double)xr[j] - m) - log(s)
+                                               : exp((double)xr[j] - m) / s;
     }
+}
+static REF_UNUSED void ref_softmax(int rows, int cols, const float *x, double *y)
+{
+    ref_softmax_any(rows, cols, x, y, 0);
 }
 static REF_UNUSED void ref_log_softmax(int rows, int cols, const float *x,
                                        double *y)
 {
-    int r, j;
-    for (r = 0; r < rows; r++) {
-        const float *xr = x + (size_t)r * cols;
-        double m = -HUGE_VAL, s = 0.0;
-        for (j = 0; j < cols; j++) if (xr[j] > m) m = xr[j];
-        for (j = 0; j < cols; j++) s += exp((double)xr[j] - m);
-        for (j = 0; j < cols; j++)
-            y[(size_t)r * cols + j] = ((double)xr[j] - m) - log(s);
-    }
+    ref_softmax_any(rows, cols, x, y, 1);
 }
 /* Softmax Jacobian-vector product of one row: dx_i = sum_j dp_j/dz_i dy_j
  * = y_i (dy_i - sum_j y_j dy_j). */

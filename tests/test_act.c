@@ -191,10 +191,7 @@ static void check_softmax_rows(int rows, int cols, const float *x, const char *w
     ref_log_softmax(rows, cols, x, lr);
     for (i = 0; i < rows; i++) {
         const float *xr = x + (size_t)i * cols;
-        double m = -HUGE_VAL, s = 0.0, ls = 0.0;
-        for (j = 0; j < cols; j++) if (xr[j] > m) m = xr[j];
-        for (j = 0; j < cols; j++) ls += exp((double)xr[j] - m);
-        ls = log(ls);
+        double m, s = 0.0, ls = log(ref_row_sum_exp(cols, xr, &m));
         for (j = 0; j < cols; j++) {
             size_t k = (size_t)i * cols + j;
             double lt;
@@ -293,6 +290,13 @@ int main(void)
 {
     int a;
     th_begin("test_act");
+    /* the reference itself at hand values (test bug guard) */
+    CHECK(ref_act(NN_ACT_SIGMOID, 0.0) == 0.5 && fabs(ref_act(NN_ACT_TANH, 1.0) -
+          0.76159415595576489) < 1e-15 && fabs(ref_act(NN_ACT_SOFTPLUS, 0.0) -
+          0.69314718055994531) < 1e-15 && ref_act(NN_ACT_LEAKY_RELU, -2.0) == -0.02 &&
+          fabs(ref_act_dx(NN_ACT_SIGMOID, 0.0) - 0.25) < 1e-15 &&
+          fabs(ref_act_dy(NN_ACT_SOFTPLUS, 0.69314718055994531) - 0.5) < 1e-15,
+          "reference activations at hand values (test bug)");
     rng.s = 4242;
     build_sweep();
     for (a = 0; a < NN_ACT_COUNT; a++)

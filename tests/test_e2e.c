@@ -182,6 +182,12 @@ static void test_determinism(void)
             CHECK(n1 == n2 && memcmp(pa, pe, n1 * sizeof(float)) == 0, "clone differs");
             CHECK(nn_net_layers(e) == 2 && nn_net_act(e, 0) == NN_ACT_TANH,
                   "clone lost its shape");
+            CHECK(pe != pa, "clone shares the parameter buffer");
+            if (pe != pa) {     /* deep copy: changing the clone leaves a alone */
+                float keep = pa[0];
+                nn_net_params(e, &n2)[0] = keep + 1.0f;
+                CHECK(pa[0] == keep, "writing the clone's params changed the original");
+            }
         }
         nn_net_free(e);
     }
@@ -196,8 +202,29 @@ static void all_tests(void)
     test_determinism();
 }
 
+#ifdef _OPENMP
+#include <omp.h>
+/* The dispatch table is built once, thread-safely, by whichever call comes
+ * first: here four threads race to be first; all must see the same table. */
+static void first_calls_in_parallel(void)
+{
+    int isas[4] = {-1, -1, -1, -1}, bad = 0, i;
+#pragma omp parallel num_threads(4)
+    {
+        int t = omp_get_thread_num();
+        if (t < 4 && nn_kernels_for(NN_ISA_AUTO) != NULL) isas[t] = (int)nn_isa_get();
+    }
+    for (i = 1; i < 4; i++) if (isas[i] != -1 && isas[i] != isas[0]) bad++;
+    CHECK(isas[0] != -1 && bad == 0, "first nn.h calls from 4 threads saw different "
+          "tables: %d %d %d %d", isas[0], isas[1], isas[2], isas[3]);
+}
+#endif
+
 int main(void)
 {
+#ifdef _OPENMP
+    first_calls_in_parallel();
+#endif
     th_begin("test_e2e");
     th_for_each_isa(all_tests);
     return th_finish();

@@ -975,10 +975,257 @@ out:
     nn_net_free(net);
 }
 
+/* nn_fit without shuffling == the same mini-batches by hand through
+ * nn_train_step (the last batch partial: 22 = 8 + 8 + 6), with the lr of
+ * nn_sched_lr for each epoch: the fit applies its schedule and covers every
+ * row. The two runs may block rows differently (each their own ctx), so the
+ * weights agree to float rounding, not bits: 1e-5 of the largest weight
+ * (3 epochs x 3 steps of ~10u each); a schedule one epoch off or a dropped
+ * partial batch moves them by ~1e-2. */
+static void test_fit_equivalence(void)
+{
+    static const nn_act acts[2] = {NN_ACT_TANH, NN_ACT_IDENTITY};
+    int sizes[3] = {3, 5, 2}, i, e, n = 22, bs = 8;
+    nn_net *a = make_net(2, sizes, acts, NN_LOSS_MSE, 0.0f, NN_INIT_XAVIER, 0.0f, 17);
+    nn_net *b = make_net(2, sizes, acts, NN_LOSS_MSE, 0.0f, NN_INIT_XAVIER, 0.0f, 17);
+    nn_ctx *cb = b ? make_ctx(b, bs) : NULL;
+    float x[22 * 3], y[22 * 2];
+    nn_fit_config cfg = nn_fit_defaults();
+    nn_fit_result res;
+    nn_opt o;
+    size_t na = 0, nb = 0;
+    const float *pa, *pb;
+    double d = 0.0, m = 0.0;
+    if (!a || !cb) goto out;
+    th_fill(&rng, x, 66, -1, 1);
+    th_fill(&rng, y, 44, -1, 1);
+    cfg.epochs = 3; cfg.batch_size = bs; cfg.shuffle = 0; cfg.seed = 1;
+    cfg.opt = opt_make(NN_OPT_MOMENTUM, 0.2f, 0.0f, 0.0f);
+    cfg.sched.kind = NN_SCHED_EXP; cfg.sched.gamma = 0.5f;
+    CHECK_ST(nn_fit(a, &cfg, n, x, y, &res), NN_OK);
+    o = cfg.opt;
+    for (e = 0; e < 3; e++) {
+        o.lr = nn_sched_lr(&cfg.sched, cfg.opt.lr, e);
+        for (i = 0; i < n; i += bs) {
+            int rows = n - i < bs ? n - i : bs;
+            CHECK_ST(nn_train_step(b, cb, rows, x + 3 * i, y + 2 * i, &o, NULL), NN_OK);
+        }
+    }
+    pa = nn_net_params(a, &na);
+    pb = nn_net_params(b, &nb);
+    for (i = 0; i < (int)na && na == nb; i++) {
+        if (fabs(pa[i] - pb[i]) > d) d = fabs(pa[i] - pb[i]);
+        if (fabs(pb[i]) > m) m = fabs(pb[i]);
+    }
+    CHECK(na == nb && d <= 1e-5 * m, "nn_fit (no shuffle, exp schedule) vs the same steps "
+          "by hand: weights differ by %.3g (max |w| %.3g)", d, m);
+    CHECK(nn_net_step_count(a) == 9 && nn_net_step_count(b) == 9,
+          "step counts %ld / %ld after 3 epochs of 3 batches", nn_net_step_count(a),
+          nn_net_step_count(b));
+out:
+    nn_ctx_free(cb); nn_net_free(a); nn_net_free(b);
+}
+
+#ifdef _OPENMP
+#include <omp.h>
+/* Inference from many threads at once: one net, a ctx per thread, every
+ * thread's outputs equal (bits) to a serial prediction. */
+static void test_parallel_predict(void)
+{
+    static const nn_act acts[2] = {NN_ACT_RELU, NN_ACT_SOFTMAX};
+    int sizes[3] = {16, 32, 10}, bad = 0, t;
+    nn_net *net = make_net(2, sizes, acts, NN_LOSS_SOFTMAX_CE, 0.0f, NN_INIT_HE, 0.0f, 8);
+    nn_ctx *c0 = net ? make_ctx(net, 64) : NULL;
+    float *x = TH_NEW(float, 64 * 16), *y0 = TH_NEW(float, 64 * 10);
+    if (!c0) goto out;
+    th_fill(&rng, x, 64 * 16, -1, 1);
+    CHECK_ST(nn_predict(net, c0, 64, x, y0), NN_OK);
+#pragma omp parallel for num_threads(4) reduction(+ : bad)
+    for (t = 0; t < 8; t++) {
+        nn_ctx *c = NULL;
+        float y[64 * 10];
+        int k;
+        if (nn_ctx_create(&c, net, 64) != NN_OK) { bad++; continue; }
+        for (k = 0; k < 20; k++)
+            if (nn_predict(net, c, 64, x, y) != NN_OK || memcmp(y, y0, sizeof y) != 0) bad++;
+        nn_ctx_free(c);
+    }
+    CHECK(bad == 0, "parallel nn_predict with one net: %d of 160 runs differ", bad);
+out:
+    free(x); free(y0);
+    nn_ctx_free(c0); nn_net_free(net);
+}
+#endif
+
+/* nn_train_step takes shortcuts (momentum and single-block SGD update W in
+ * place without forming dW; a batch cut into row blocks accumulates dW
+ * block by block). Each variant must equal the plain path nn_forward +
+ * nn_backward + nn_update (whose gradients the gradient check and whose
+ * update rules the optimizer tests verified), two steps from the same
+ * start, for row blocks of 1, 3, 7 rows and the automatic choice, with and
+ * without L1/L2 and dropout (same ctx seed: the same masks).
+ * TOLERANCE: the weights after two steps agree to 1e-4 of the largest
+ * change (dW summed in another order, W -= lr dW fused or not: ~K u
+ * relative with K <= 33) plus 8 u |w|; a lost factor, a missing
+ * regularization term or a wrong block offset moves them by >= 1%. */
+static void test_train_paths(void)
+{
+    static const nn_act acts[3] = {NN_ACT_TANH, NN_ACT_RELU, NN_ACT_SOFTMAX};
+    static const int rbs[4] = {0, 1, 3, 7};
+    static const struct { nn_opt_kind k; float l1, l2, drop; } cfgs[] = {
+        {NN_OPT_SGD, 0, 0, 0}, {NN_OPT_SGD, 0, 0.01f, 0}, {NN_OPT_SGD, 0.001f, 0.01f, 0},
+        {NN_OPT_MOMENTUM, 0, 0, 0}, {NN_OPT_MOMENTUM, 0.001f, 0.01f, 0},
+        {NN_OPT_NESTEROV, 0, 0.01f, 0}, {NN_OPT_ADAM, 0, 0.01f, 0},
+        {NN_OPT_SGD, 0, 0, 0.3f}, {NN_OPT_MOMENTUM, 0, 0.01f, 0.3f}
+    };
+    int sizes[4] = {7, 33, 17, 4}, B = 20, c, r, t, i;
+    float x[20 * 7], y[20 * 4];
+    th_fill(&rng, x, 140, -1, 1);
+    make_targets(NN_ACT_SOFTMAX, NN_LOSS_SOFTMAX_CE, B, 4, y);
+    for (c = 0; c < (int)(sizeof cfgs / sizeof cfgs[0]); c++)
+        for (r = 0; r < 4; r++) {
+            nn_net *a = make_net(3, sizes, acts, NN_LOSS_SOFTMAX_CE, 0, NN_INIT_HE, 0, 40 + c);
+            nn_net *b = make_net(3, sizes, acts, NN_LOSS_SOFTMAX_CE, 0, NN_INIT_HE, 0, 40 + c);
+            nn_ctx *ca = a ? make_ctx(a, B) : NULL, *cb = b ? make_ctx(b, B) : NULL;
+            nn_opt o = opt_make(cfgs[c].k, cfgs[c].k == NN_OPT_ADAM ? 0.01f : 0.1f,
+                                cfgs[c].l1, cfgs[c].l2);
+            float *p0 = NULL, la = 0, lb = 0;
+            const float *pa, *pb;
+            size_t n = 0;
+            double d = 0, ch = 0, wm = 0;
+            if (!ca || !cb) goto next;
+            if (cfgs[c].drop > 0) {
+                CHECK_ST(nn_net_set_dropout(a, 0, cfgs[c].drop), NN_OK);
+                CHECK_ST(nn_net_set_dropout(b, 0, cfgs[c].drop), NN_OK);
+            }
+            nn_ctx_seed(ca, 5);
+            nn_ctx_seed(cb, 5);
+            (void)nn_ctx_set_row_block(cb, rbs[r]);
+            pa = nn_net_params(a, &n);
+            p0 = TH_NEW(float, n);
+            memcpy(p0, pa, n * sizeof(float));
+            for (t = 0; t < 2; t++) {
+                CHECK_ST(nn_forward(a, ca, B, x, 1), NN_OK);
+                CHECK_ST(nn_backward(a, ca, y, &la), NN_OK);
+                CHECK_ST(nn_update(a, &o), NN_OK);
+                CHECK_ST(nn_train_step(b, cb, B, x, y, &o, &lb), NN_OK);
+                CHECK(fabs(la - lb) <= 1e-5 * fabs(la), "train_step loss %.9g vs backward "
+                      "%.9g (opt %d, row block %d)", lb, la, (int)cfgs[c].k, rbs[r]);
+            }
+            pb = nn_net_params(b, &n);
+            for (i = 0; i < (int)n; i++) {
+                if (fabs(pa[i] - pb[i]) > d) d = fabs(pa[i] - pb[i]);
+                if (fabs(pa[i] - p0[i]) > ch) ch = fabs(pa[i] - p0[i]);
+                if (fabs(pa[i]) > wm) wm = fabs(pa[i]);
+            }
+            CHECK(ch > 0 && d <= 1e-4 * ch + 8 * TH_U * wm,
+                  "nn_train_step vs forward+backward+update: opt %d l1=%g l2=%g dropout=%g "
+                  "row block %d: weights differ by %.3g (largest change %.3g)",
+                  (int)cfgs[c].k, cfgs[c].l1, cfgs[c].l2, cfgs[c].drop, rbs[r], d, ch);
+            CHECK(nn_net_step_count(a) == 2 && nn_net_step_count(b) == 2,
+                  "step counts %ld / %ld after 2 steps", nn_net_step_count(a),
+                  nn_net_step_count(b));
+        next:
+            free(p0);
+            nn_ctx_free(ca); nn_ctx_free(cb); nn_net_free(a); nn_net_free(b);
+        }
+}
+
+/* Saturated outputs: sigmoid(100) is 1.0f and softmax gives the right class
+ * p = 0 in float, but the loss of the model is finite (100, 200): the
+ * training and evaluation losses must come from the logits, not from
+ * log(0). Hand values, 1e-5 relative. */
+static void test_saturated_loss(void)
+{
+    static const nn_act sg[1] = {NN_ACT_SIGMOID}, sm[1] = {NN_ACT_SOFTMAX};
+    int s1[2] = {1, 1}, s3[2] = {1, 3};
+    nn_net *a = make_net(1, s1, sg, NN_LOSS_BCE, 0, NN_INIT_UNIFORM, 0.1f, 1);
+    nn_net *b = make_net(1, s3, sm, NN_LOSS_SOFTMAX_CE, 0, NN_INIT_UNIFORM, 0.1f, 1);
+    nn_ctx *ca = a ? make_ctx(a, 1) : NULL, *cb = b ? make_ctx(b, 1) : NULL;
+    float x = 1, y0 = 0, t[3] = {1, 0, 0}, l = -1, acc;
+    if (!ca || !cb) goto out;
+    nn_net_weights(a, 0)[0] = 100; nn_net_bias(a, 0)[0] = 0;
+    nn_net_weights(b, 0)[0] = -100; nn_net_weights(b, 0)[1] = 100; nn_net_weights(b, 0)[2] = 0;
+    nn_net_bias(b, 0)[0] = nn_net_bias(b, 0)[1] = nn_net_bias(b, 0)[2] = 0;
+    CHECK_ST(nn_forward(a, ca, 1, &x, 1), NN_OK);
+    CHECK_ST(nn_backward(a, ca, &y0, &l), NN_OK);
+    CHECK(fabs(l - 100) <= 1e-3, "sigmoid+BCE at z=100, y=0: backward loss %g, want 100", l);
+    CHECK_ST(nn_evaluate(a, ca, 1, &x, &y0, &l, &acc), NN_OK);
+    CHECK(fabs(l - 100) <= 1e-3, "sigmoid+BCE at z=100, y=0: evaluate loss %g, want 100", l);
+    CHECK_ST(nn_forward(b, cb, 1, &x, 1), NN_OK);
+    CHECK_ST(nn_backward(b, cb, t, &l), NN_OK);
+    CHECK(fabs(l - 200) <= 2e-3, "softmax+CE, logits (-100, 100, 0), class 0: loss %g, "
+          "want 200", l);
+    CHECK_ST(nn_evaluate(b, cb, 1, &x, t, &l, &acc), NN_OK);
+    CHECK(fabs(l - 200) <= 2e-3, "softmax+CE evaluate loss %g, want 200", l);
+out:
+    nn_ctx_free(ca); nn_ctx_free(cb); nn_net_free(a); nn_net_free(b);
+}
+
+/* Wider nets (packed GEMM paths, SIMD tails) against the double reference's
+ * analytic backprop (itself verified against finite differences above):
+ * sizes 40-70-33-k, batch 37. TOLERANCE per gradient entry, the rounding
+ * bound of tests/test_step.c: 4 * 2 (B + L W) u S_i + 2^-126, with S_i the
+ * sum of the absolute values of the entry's terms (ref_net_backward_abs),
+ * B = 37 rows, L = 3 layers, W = 70 the widest. */
+static void test_wide_grad(void)
+{
+    static const nn_act hid[3] = {NN_ACT_TANH, NN_ACT_RELU, NN_ACT_SOFTPLUS};
+    static const struct { nn_act act; nn_loss loss; int out; } outs[3] = {
+        {NN_ACT_SOFTMAX, NN_LOSS_SOFTMAX_CE, 10}, {NN_ACT_SIGMOID, NN_LOSS_BCE, 3},
+        {NN_ACT_IDENTITY, NN_LOSS_HUBER, 5}};
+    int h, o, B = 37;
+    for (h = 0; h < 3; h++)
+        for (o = 0; o < 3; o++) {
+            int sizes[4] = {40, 70, 33, 0}, ra[3], l, bad = 0, first = -1;
+            nn_act acts[3];
+            nn_net *net;
+            nn_ctx *ctx;
+            ref_net rn;
+            float *x, *y;
+            const float *g, *p;
+            double *gr, *ga;
+            size_t np = 0, i;
+            sizes[3] = outs[o].out;
+            acts[0] = hid[h]; acts[1] = hid[(h + 1) % 3]; acts[2] = outs[o].act;
+            net = make_net(3, sizes, acts, outs[o].loss, 0.5f, NN_INIT_XAVIER, 0.0f, 60 + 3 * h + o);
+            ctx = net ? make_ctx(net, 64) : NULL;
+            if (!ctx) { nn_net_free(net); continue; }
+            x = TH_NEW(float, B * 40);
+            y = TH_NEW(float, B * sizes[3]);
+            th_fill(&rng, x, (size_t)B * 40, -1, 1);
+            make_targets(acts[2], outs[o].loss, B, sizes[3], y);
+            CHECK_ST(nn_forward(net, ctx, B, x, 1), NN_OK);
+            CHECK_ST(nn_backward(net, ctx, y, NULL), NN_OK);
+            p = nn_net_params(net, &np);
+            g = nn_net_grads(net, &np);
+            for (l = 0; l < 3; l++) ra[l] = acts[l];
+            ref_net_init(&rn, 3, sizes, ra, outs[o].loss, 0.5);
+            ref_net_set(&rn, p);
+            gr = TH_NEW(double, np);
+            ga = TH_NEW(double, np);
+            (void)ref_net_backward_abs(&rn, B, x, y, gr, ga);
+            for (i = 0; i < np; i++) {
+                double tol = 4.0 * 2.0 * (B + 3 * 70) * TH_U * ga[i] + ldexp(1.0, -126);
+                if (!(fabs(g[i] - gr[i]) <= tol)) { if (first < 0) first = (int)i; bad++; }
+            }
+            CHECK(bad == 0, "wide net %s-%s-%s + %s: %d of %lu gradients outside the "
+                  "rounding bound (first #%d: %.9g vs %.12g)", nn_act_name(acts[0]),
+                  nn_act_name(acts[1]), nn_act_name(acts[2]), nn_loss_name(outs[o].loss),
+                  bad, (unsigned long)np, first, first >= 0 ? g[first] : 0.0f,
+                  first >= 0 ? gr[first] : 0.0);
+            free(x); free(y); free(gr); free(ga);
+            ref_net_free(&rn);
+            nn_ctx_free(ctx);
+            nn_net_free(net);
+        }
+}
+
 static void all_tests(void)
 {
     rng.s = 2024;
     test_gradcheck();
+    test_wide_grad();
     test_batch_split();
     test_optimizers();
     test_layout();
@@ -991,6 +1238,12 @@ static void all_tests(void)
     test_train_step();
     test_evaluate();
     test_fp_env();
+    test_fit_equivalence();
+    test_train_paths();
+    test_saturated_loss();
+#ifdef _OPENMP
+    test_parallel_predict();
+#endif
 }
 
 int main(void)

@@ -5,7 +5,8 @@
 #                     the gcc build natively (every ISA the CPU has), under
 #                     ASan+UBSan, on aarch64 under qemu-aarch64 (NEON), and
 #                     under qemu-x86_64 -cpu max (AVX2, no AVX-512) and
-#                     -cpu Nehalem (no AVX: scalar); one final line
+#                     -cpu Nehalem (no AVX: scalar), and an OpenMP build
+#                     with 2 threads; one final line
 #                     "N passed, N failed" over all runs (tests/run.sh).
 #   make test-quick   the native gcc build only.
 #
@@ -42,9 +43,10 @@ test_cc_omp     = $(CC) $(CSTD) $(OPT) -fopenmp $(WARN) $(WERROR)
 #   qmax   : gcc build under qemu-x86_64 -cpu max (auto must pick avx2)
 #   qnhm   : gcc build under qemu-x86_64 -cpu Nehalem (auto must pick scalar)
 #   gxx, clang, clangxx: the other compilers' builds, natively, quick sizes
+#   isaenv : gcc build natively with NN_ISA=scalar (the override must win)
 #   omp    : gcc -fopenmp build with 2 threads (threaded GEMM; test_step also
 #            compares 1 and 2 threads bit for bit)
-TEST_MODES := native asan a64 qmax qnhm gxx clang clangxx omp
+TEST_MODES := native asan a64 qmax qnhm gxx clang clangxx omp isaenv
 test_bin_native = gcc
 test_bin_asan   = asan
 test_bin_a64    = a64
@@ -54,6 +56,7 @@ test_bin_gxx    = gxx
 test_bin_clang  = clang
 test_bin_clangxx = clangxx
 test_bin_omp    = omp
+test_bin_isaenv = gcc
 test_env_native =
 test_env_asan   = ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1
 test_env_a64    = NN_TEST_QUICK=1
@@ -63,6 +66,7 @@ test_env_gxx    = NN_TEST_QUICK=1
 test_env_clang  = NN_TEST_QUICK=1
 test_env_clangxx = NN_TEST_QUICK=1
 test_env_omp    = OMP_NUM_THREADS=2
+test_env_isaenv = NN_TEST_QUICK=1 NN_ISA=scalar
 test_pre_native =
 test_pre_asan   =
 test_pre_a64    = $(QEMU_A64)
@@ -72,12 +76,15 @@ test_pre_gxx    =
 test_pre_clang  =
 test_pre_clangxx =
 test_pre_omp    =
+test_pre_isaenv =
 
 TEST_BINS := $(foreach v,$(TEST_VARIANTS),$(addprefix $(TB)/$(v)/,$(TEST_NAMES)))
 TEST_LOGS := $(foreach m,$(TEST_MODES),$(addprefix $(TB)/logs/$(m)/,$(addsuffix .log,$(TEST_NAMES))))
 
 .PHONY: test test-quick test-build test-logs
-all: test-build
+# `make` builds the test programs with the four host compilers; the ASan,
+# aarch64 and OpenMP builds are made by `make test` / `make test-build`.
+all: $(foreach v,gcc gxx clang clangxx,$(addprefix $(TB)/$(v)/,$(TEST_NAMES)))
 
 test-build: $(TEST_BINS)
 
@@ -107,6 +114,6 @@ test:
 	@MAKE="$(MAKE)" TB="$(TB)" TEST_MODES="$(TEST_MODES)" \
 	 TEST_NAMES="$(TEST_NAMES)" TEST_VARIANTS="$(TEST_VARIANTS)" sh tests/run.sh
 
-test-quick: $(addprefix $(TB)/gcc/,$(TEST_NAMES))
+test-quick:
 	@MAKE="$(MAKE)" TB="$(TB)" TEST_MODES="native" TEST_NAMES="$(TEST_NAMES)" \
 	 TEST_VARIANTS="gcc" sh tests/run.sh

@@ -3881,10 +3881,12 @@ NN__INTERNAL void nn__fill_neon(nn_kernels *k)
  * stored through a local tile. The fused epilogue runs on each MC x NC
  * block of C right after its last K block, while the block is in L2.
  *
- * Threads (OpenMP) share the packing of each panel and split the MR x NR
- * tiles of the macro-kernel, i.e. the M and N loops; K is never split and
- * the blocking does not depend on the thread count, so every element of C
- * is summed in the same order for any number of threads (bit-identical).
+ * Threads (OpenMP) each take a block of whole MR-row or NR-column panels
+ * (the M or the N loop, whichever has more tiles) and run the five loops on
+ * it with their own packed panels, without barriers (spinning barriers
+ * collapse on an oversubscribed machine). K is never split and the blocking
+ * does not depend on the thread count, so every element of C is summed in
+ * the same order for any number of threads (bit-identical).
  *
  * Thin problems skip packing: M*N*K <= NN__GEMM_TINY goes to a plain loop;
  * batch-1 style shapes (M or N <= 4 with A and B rows along K, or M or
@@ -4020,12 +4022,6 @@ typedef struct nn__gemm_job {
     float *ap, *bp;             /* shared packed A block and B block       */
 } nn__gemm_job;
 
-#if NN__OMP
-#define NN__BARRIER() _Pragma("omp barrier")
-#else
-#define NN__BARRIER()
-#endif
-
 /* Part `part` of `parts` of n items: [*lo, *hi). */
 NN__INTERNAL void nn__split(int n, int part, int parts, int *lo, int *hi)
 {
@@ -4033,13 +4029,13 @@ NN__INTERNAL void nn__split(int n, int part, int parts, int *lo, int *hi)
     *hi = (int)((long)n * (part + 1) / parts);
 }
 
-/* The five loops, run by every thread of the team (tid of nt). */
-NN__INTERNAL void nn__gemm_worker(const nn__gemm_job *g, int tid, int nt)
+/* The five loops over one job (a thread's part: nn__gemm_part). */
+NN__INTERNAL void nn__gemm_worker(const nn__gemm_job *g)
 {
     const nn_kernels *k = g->k;
     const int MR = k->mr, NR = k->nr;
     const nn_epilogue *ep = g->swapped ? NULL : g->ep;
-    int jc, pc, ic, q, q0, q1;
+    int jc, pc, ic, q;
     for (jc = 0; jc < g->N; jc += g->nc) {
         int ncur = g->N - jc < g->nc ? g->N - jc : g->nc;
         int npan = (ncur + NR - 1) / NR;
@@ -4047,8 +4043,7 @@ NN__INTERNAL void nn__gemm_worker(const nn__gemm_job *g, int tid, int nt)
             int kcur = g->K - pc < g->kc ? g->K - pc : g->kc;
             float beta = pc == 0 ? g->beta : 1.0f;
             int last = pc + kcur >= g->K;
-            nn__split(npan, tid, nt, &q0, &q1);
-            for (q = q0; q < q1; q++) {
+            for (q = 0; q < npan; q++) {
                 int j = jc + q * NR;
                 if (g->direct_b && g->N - j >= NR) continue;
                 k->gemm_pack(g->N - j < NR ? g->N - j : NR, kcur,
@@ -4056,25 +4051,21 @@ NN__INTERNAL void nn__gemm_worker(const nn__gemm_job *g, int tid, int nt)
                              1.0f, NR,
                              g->bp + (g->direct_b ? 0 : (size_t)q * NR * kcur));
             }
-            NN__BARRIER();
             for (ic = 0; ic < g->M; ic += g->mc) {
                 int mcur = g->M - ic < g->mc ? g->M - ic : g->mc;
-                int mpan = (mcur + MR - 1) / MR, t, t0, t1;
+                int mpan = (mcur + MR - 1) / MR, t;
                 if (!g->direct_a) {
-                    nn__split(mpan, tid, nt, &q0, &q1);
-                    for (q = q0; q < q1; q++) {
+                    for (q = 0; q < mpan; q++) {
                         int i = ic + q * MR;
                         k->gemm_pack(g->M - i < MR ? g->M - i : MR, kcur,
                                      g->A + i * g->rsa + pc * g->csa, g->rsa,
                                      g->csa, 1.0f, MR,
                                      g->ap + (size_t)q * MR * kcur);
                     }
-                    NN__BARRIER();
                 }
-                /* tiles in column-panel-major order: consecutive tiles of a
-                 * thread reuse the B micro-panel in L1 */
-                nn__split(npan * mpan, tid, nt, &t0, &t1);
-                for (t = t0; t < t1; t++) {
+                /* tiles in column-panel-major order: consecutive tiles
+                 * reuse the B micro-panel in L1 */
+                for (t = 0; t < npan * mpan; t++) {
                     int jp = t / mpan, ip = t - jp * mpan;
                     int i = ic + ip * MR, j = jc + jp * NR;
                     int m = g->M - i < MR ? g->M - i : MR;
@@ -4104,23 +4095,16 @@ NN__INTERNAL void nn__gemm_worker(const nn__gemm_job *g, int tid, int nt)
                                 g->C + i * g->rsc + j * g->csc, g->rsc, g->csc,
                                 m, n, beta);
                 }
-                NN__BARRIER();
-                if (last && ep) {
-                    int i0, i1;
-                    nn__split(mcur, tid, nt, &i0, &i1);
-                    nn__gemm_epilogue_rows(k, ep, g->C, g->rsc, ic + i0,
-                                           ic + i1, jc, ncur, ncur == g->N, 0);
-                }
+                if (last && ep)
+                    nn__gemm_epilogue_rows(k, ep, g->C, g->rsc, ic, ic + mcur,
+                                           jc, ncur, ncur == g->N, 0);
             }
         }
     }
     if (g->ep && (g->swapped || (g->ep->act == NN_ACT_SOFTMAX && g->nc < g->N))) {
         /* whole rows of the user's C: after every block is done */
-        int rows = g->swapped ? g->N : g->M, i0, i1;
-        ptrdiff_t ldc = g->swapped ? g->csc : g->rsc;
-        NN__BARRIER();
-        nn__split(rows, tid, nt, &i0, &i1);
-        nn__gemm_epilogue_rows(k, g->ep, g->C, ldc, i0, i1, 0,
+        nn__gemm_epilogue_rows(k, g->ep, g->C, g->swapped ? g->csc : g->rsc, 0,
+                               g->swapped ? g->N : g->M, 0,
                                g->swapped ? g->M : g->N, 1, !g->swapped);
     }
 }
@@ -4242,6 +4226,42 @@ NN__INTERNAL size_t nn__gemm_plan(nn__gemm_job *g)
     return g->na + nb;
 }
 
+#if NN__OMP
+/* Thread `part` of `parts` of a planned job: its own block of whole
+ * MR-row panels (split_m) or NR-column panels, its own packed panels, no
+ * barriers (a spinning barrier on an oversubscribed machine costs a whole
+ * time slice). The summation order of every element is the serial one. */
+NN__INTERNAL void nn__gemm_part(const nn__gemm_job *g, int split_m, int part,
+                                int parts)
+{
+    nn__gemm_job s = *g;
+    const nn_kernels *k = g->k;
+    int unit = split_m ? k->mr : k->nr, total = split_m ? g->M : g->N;
+    int lo, hi, kc = g->K < g->kc ? g->K : g->kc;
+    size_t nb;
+    float *buf;
+    nn__split((total + unit - 1) / unit, part, parts, &lo, &hi);
+    lo *= unit;
+    hi = hi * unit < total ? hi * unit : total;
+    if (lo >= hi) return;
+    if (split_m) { s.A += lo * s.rsa; s.C += lo * s.rsc; s.M = hi - lo; }
+    else { s.B += lo * s.csb; s.C += lo * s.csc; s.N = hi - lo; }
+    if (!split_m || g->swapped) s.ep = NULL;    /* whole rows: the caller */
+    nb = (size_t)(s.direct_b ? k->nr : ((s.N < s.nc ? s.N : s.nc) + k->nr - 1) / k->nr * k->nr) *
+         (size_t)kc;
+    buf = nn__alloc_floats(g->na + nb);
+    if (!buf) {                                 /* slow, but the answer   */
+        nn__gemm_small(&s);
+        if (s.ep) nn__gemm_epilogue_rows(k, s.ep, s.C, s.rsc, 0, s.M, 0, s.N, 1, 0);
+        return;
+    }
+    s.ap = buf;
+    s.bp = buf + g->na;
+    nn__gemm_worker(&s);
+    NN_FREE(buf);
+}
+#endif
+
 /* Packed five-loop path; the epilogue is applied inside. Panels go to ws
  * when it holds ws_n >= the plan's floats, else the stack (small), else
  * the heap; returns 0 (having done nothing) when that allocation fails. */
@@ -4252,22 +4272,27 @@ NN__INTERNAL int nn__gemm_packed(const nn__gemm_job *in, float *ws,
     const nn_kernels *k = g->k;
     float stackbuf[NN__GEMM_STACK], *buf;
     size_t need = nn__gemm_plan(g);
-    int nt;
+    int mt = (g->M + k->mr - 1) / k->mr, ntl = (g->N + k->nr - 1) / k->nr;
+    int nt = nn__gemm_threads(2.0 * g->M * g->N * g->K, mt > ntl ? mt : ntl);
+#if NN__OMP
+    if (nt > 1) {
+        int split_m = mt > ntl;
+#pragma omp parallel num_threads(nt)
+        nn__gemm_part(g, split_m, omp_get_thread_num(), omp_get_num_threads());
+        if (g->ep && (!split_m || g->swapped))
+            nn__gemm_epilogue_rows(k, g->ep, g->C, g->swapped ? g->csc : g->rsc,
+                                   0, g->swapped ? g->N : g->M, 0,
+                                   g->swapped ? g->M : g->N, 1, 0);
+        return 1;
+    }
+#endif
+    (void)nt;
     if (ws && ws_n >= need) buf = ws;
     else if (need <= NN__GEMM_STACK) buf = stackbuf;
     else if (!(buf = nn__alloc_floats(need))) return 0;
     g->ap = buf;
     g->bp = buf + g->na;
-    nt = nn__gemm_threads(2.0 * g->M * g->N * g->K,
-                          ((g->M + k->mr - 1) / k->mr) * ((g->N + k->nr - 1) / k->nr));
-#if NN__OMP
-    if (nt > 1) {
-#pragma omp parallel num_threads(nt)
-        nn__gemm_worker(g, omp_get_thread_num(), omp_get_num_threads());
-    } else
-#endif
-    nn__gemm_worker(g, 0, 1);
-    (void)nt;
+    nn__gemm_worker(g);
     if (buf != ws && buf != stackbuf) NN_FREE(buf);
     return 1;
 }

@@ -650,6 +650,44 @@ NN__INTERNAL int nn__all_finite_scalar(size_t n, const float *x)
     return 1;
 }
 
+/* Denormal operands can slow floating point by large factors on some CPUs;
+ * training never needs them. A step sets flush-to-zero / denormals-are-zero
+ * on the calling thread (GEMM worker threads adopt the caller's mode for
+ * the parallel region) and restores the caller's mode on return. */
+NN__INTERNAL uint64_t nn__fp_read(void)
+{
+#if NN__X86
+    return _mm_getcsr();
+#elif NN__NEON && defined(__aarch64__)
+    uint64_t v;
+    __asm__ __volatile__("mrs %0, fpcr" : "=r"(v));
+    return v;
+#else
+    return 0;
+#endif
+}
+NN__INTERNAL void nn__fp_write(uint64_t mode)
+{
+#if NN__X86
+    _mm_setcsr((unsigned)mode);
+#elif NN__NEON && defined(__aarch64__)
+    __asm__ __volatile__("msr fpcr, %0" : : "r"(mode));
+#else
+    (void)mode;
+#endif
+}
+typedef struct nn__fpmode { uint64_t saved; } nn__fpmode;
+NN__INTERNAL void nn__fp_enter(nn__fpmode *m)
+{
+    m->saved = nn__fp_read();
+#if NN__X86
+    nn__fp_write(m->saved | 0x8040u);                 /* FTZ | DAZ      */
+#elif NN__NEON && defined(__aarch64__)
+    nn__fp_write(m->saved | (uint64_t)1 << 24);       /* FZ             */
+#endif
+}
+NN__INTERNAL void nn__fp_leave(const nn__fpmode *m) { nn__fp_write(m->saved); }
+
 /* PCG32 (O'Neill 2014): small state, good statistics, reproducible. */
 NNAPI void nn_rng_seed(nn_rng *r, uint64_t seed, uint64_t stream)
 {
@@ -4179,8 +4217,14 @@ NN__INTERNAL void nn__gemm_direct(const nn__gemm_job *g, int dot)
     int nt = nn__gemm_threads(2.0 * g->M * g->N * g->K, cols > g->M ? cols : g->M);
 #if NN__OMP
     if (nt > 1) {
+        uint64_t mode = nn__fp_read();
 #pragma omp parallel num_threads(nt)
-        nn__gemm_direct_part(g, dot, omp_get_thread_num(), omp_get_num_threads());
+        {
+            uint64_t own = nn__fp_read();       /* workers adopt the caller's */
+            nn__fp_write(mode);                 /* FTZ/DAZ for this region    */
+            nn__gemm_direct_part(g, dot, omp_get_thread_num(), omp_get_num_threads());
+            nn__fp_write(own);
+        }
         return;
     }
 #endif
@@ -4232,7 +4276,7 @@ NN__INTERNAL size_t nn__gemm_plan(nn__gemm_job *g)
  * barriers (a spinning barrier on an oversubscribed machine costs a whole
  * time slice). The summation order of every element is the serial one. */
 NN__INTERNAL void nn__gemm_part(const nn__gemm_job *g, int split_m, int part,
-                                int parts)
+                                int parts, float *ws, size_t per)
 {
     nn__gemm_job s = *g;
     const nn_kernels *k = g->k;
@@ -4249,7 +4293,7 @@ NN__INTERNAL void nn__gemm_part(const nn__gemm_job *g, int split_m, int part,
     if (!split_m || g->swapped) s.ep = NULL;    /* whole rows: the caller */
     nb = (size_t)(s.direct_b ? k->nr : ((s.N < s.nc ? s.N : s.nc) + k->nr - 1) / k->nr * k->nr) *
          (size_t)kc;
-    buf = nn__alloc_floats(g->na + nb);
+    buf = ws ? ws + (size_t)part * per : nn__alloc_floats(g->na + nb);
     if (!buf) {                                 /* slow, but the answer   */
         nn__gemm_small(&s);
         if (s.ep) nn__gemm_epilogue_rows(k, s.ep, s.C, s.rsc, 0, s.M, 0, s.N, 1, 0);
@@ -4258,7 +4302,7 @@ NN__INTERNAL void nn__gemm_part(const nn__gemm_job *g, int split_m, int part,
     s.ap = buf;
     s.bp = buf + g->na;
     nn__gemm_worker(&s);
-    NN_FREE(buf);
+    if (!ws) NN_FREE(buf);
 }
 #endif
 
@@ -4277,8 +4321,18 @@ NN__INTERNAL int nn__gemm_packed(const nn__gemm_job *in, float *ws,
 #if NN__OMP
     if (nt > 1) {
         int split_m = mt > ntl;
+        uint64_t mode = nn__fp_read();
+        /* each thread its own panels: a slice of ws when it holds them all */
+        size_t per = (need + 15) & ~(size_t)15;
+        float *tws = ws && ws_n >= per * (size_t)nt ? ws : NULL;
 #pragma omp parallel num_threads(nt)
-        nn__gemm_part(g, split_m, omp_get_thread_num(), omp_get_num_threads());
+        {
+            uint64_t own = nn__fp_read();
+            nn__fp_write(mode);
+            nn__gemm_part(g, split_m, omp_get_thread_num(), omp_get_num_threads(),
+                          tws, per);
+            nn__fp_write(own);
+        }
         if (g->ep && (!split_m || g->swapped))
             nn__gemm_epilogue_rows(k, g->ep, g->C, g->swapped ? g->csc : g->rsc,
                                    0, g->swapped ? g->N : g->M, 0,
@@ -4863,7 +4917,8 @@ NNAPI float *nn_net_bias(nn_net *net, int layer)
 
 /* GEMM packing space for every product of a step with up to max_batch rows
  * (forward NT, dX NN, dW TN per layer; fewer rows never need more), over
- * every kernel table this CPU runs, so that no step allocates. */
+ * every kernel table this CPU runs and for as many threads as OpenMP may
+ * start now, so that no step allocates. */
 NN__INTERNAL size_t nn__step_gemm_ws(const nn_net *net, int max_batch)
 {
     size_t need = 0, w;
@@ -4881,7 +4936,11 @@ NN__INTERNAL size_t nn__step_gemm_ws(const nn_net *net, int max_batch)
             if (w > need) need = w;
         }
     }
-    return nn__round16(need);
+    need = nn__round16(need);
+#if NN__OMP
+    need *= (size_t)omp_get_max_threads();      /* panels per thread */
+#endif
+    return need;
 }
 
 /* The step's GEMM: nn__gemm_run on the active table with the ctx's panels. */
@@ -5061,37 +5120,6 @@ NN__INTERNAL void nn__forward(const nn_net *net, nn_ctx *ctx, int rows,
         }
     }
     ctx->ready = 1;
-}
-
-/* Denormal operands can slow floating point by large factors on some CPUs;
- * training never needs them. A step sets flush-to-zero / denormals-are-zero
- * on the calling thread (GEMM worker threads copy it) and restores the
- * caller's mode on return. */
-typedef struct nn__fpmode { uint64_t saved; } nn__fpmode;
-NN__INTERNAL void nn__fp_enter(nn__fpmode *m)
-{
-#if NN__X86
-    m->saved = _mm_getcsr();
-    _mm_setcsr((unsigned)m->saved | 0x8040u);          /* FTZ | DAZ      */
-#elif NN__NEON && defined(__aarch64__)
-    uint64_t v;
-    __asm__ __volatile__("mrs %0, fpcr" : "=r"(v));
-    m->saved = v;
-    v |= (uint64_t)1 << 24;                            /* FZ             */
-    __asm__ __volatile__("msr fpcr, %0" : : "r"(v));
-#else
-    m->saved = 0;
-#endif
-}
-NN__INTERNAL void nn__fp_leave(const nn__fpmode *m)
-{
-#if NN__X86
-    _mm_setcsr((unsigned)m->saved);
-#elif NN__NEON && defined(__aarch64__)
-    __asm__ __volatile__("msr fpcr, %0" : : "r"(m->saved));
-#else
-    (void)m;
-#endif
 }
 
 NN__INTERNAL nn_status nn__forward_args(const nn_net *net, const nn_ctx *ctx,

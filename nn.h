@@ -34,7 +34,12 @@
  *                       for user input, which gets an nn_status instead)
  *   NN_NO_SIMD          compile the scalar kernels only
  *   NN_NO_THREADS       ignore OpenMP even when compiled with -fopenmp
- *   Environment NN_ISA=scalar|avx2|avx512|neon forces a kernel table.
+ *   Environment (read once, at first use):
+ *     NN_ISA=scalar|avx2|avx512|neon   force a kernel table
+ *     NN_GEMM_MC / NN_GEMM_KC / NN_GEMM_NC   GEMM cache blocks (floats)
+ *     NN_CACHE_L1 / NN_CACHE_L2        cache sizes in bytes, if cpuid lies
+ *     NN_ROW_BLOCK                     rows per cache block of a training
+ *                                      step (also nn_ctx_set_row_block)
  *
  * CONVENTIONS
  *   Row-major, batch-major: a batch is B x features; a dense layer's weights

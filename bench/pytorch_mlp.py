@@ -22,6 +22,16 @@ import statistics
 import sys
 import time
 
+# The thread count must reach the BLAS before it loads: OpenBLAS keeps its
+# own pthread pool that torch.set_num_threads does not limit.
+for _i, _a in enumerate(sys.argv):
+    if _a == "--threads" and _i + 1 < len(sys.argv):
+        for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+            os.environ[_v] = sys.argv[_i + 1]
+    elif _a.startswith("--threads="):
+        for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+            os.environ[_v] = _a.split("=", 1)[1]
+
 try:
     import torch
 except ImportError:
@@ -103,6 +113,8 @@ def nn_results(path, threads):
         parts = b["name"].split("/")   # net/kind/net/bN/isa/tN[/real_time]
         if len(parts) < 6 or parts[0] != "net" or parts[4] != isa or parts[5] != "t%d" % threads:
             continue
+        if parts[2] != "-".join(str(s) for s in SIZES):   # the same network only
+            continue
         key = (parts[1], int(parts[3][1:]))
         out[key] = max(out.get(key, 0.0), b["items_per_second"])
     return out, peak
@@ -110,7 +122,7 @@ def nn_results(path, threads):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--threads", type=int, default=1)  # also read before torch loads
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--min-time", type=float, default=0.5)
     ap.add_argument("--repeats", type=int, default=5)

@@ -33,8 +33,15 @@ NNB_RUN       = $(NNB_BIN) --benchmark_min_time=$(NNB_MIN_TIME) --benchmark_out_
 bench: bench-quick-run
 bench-full: bench-full-run
 
+# Checked when the target runs (not when make parses), so an install here
+# serves this same run; Debian's headers need no extra flags.
+NNB_HAVE_GB = pkg-config --exists benchmark 2>/dev/null || test -f /usr/include/benchmark/benchmark.h
 bench-check-deps:
-	@if [ -z "$(NNB_GBENCH)" ]; then \
+	@if ! { $(NNB_HAVE_GB); } && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "bench: installing Google Benchmark (libbenchmark-dev)"; \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q libbenchmark-dev pkg-config || \
+	  { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q libbenchmark-dev pkg-config; }; fi
+	@if ! { $(NNB_HAVE_GB); }; then \
 	  echo "make bench needs Google Benchmark (C++ library, >= 1.6)."; \
 	  echo "  Debian/Ubuntu: sudo apt-get install libbenchmark-dev pkg-config"; \
 	  echo "  Fedora:        sudo dnf install google-benchmark-devel"; \

@@ -1390,6 +1390,57 @@ NN__INTERNAL double nn__sigmoid_xent_scalar(int rows, int cols, const float *z,
     return sum;
 }
 
+/* -- scalar element losses (nn__loss_fn): probabilities are clamped to
+ * [PMIN, 1 - PMIN] inside the logs of BCE and CE computed from h (not from
+ * logits), so a saturated output gives a large finite loss, not inf -- */
+NN__INTERNAL double nn__loss_scalar(nn_loss l, size_t n, const float *h,
+                                    const float *y, float delta, float gscale,
+                                    float *grad)
+{
+    size_t i;
+    double sum = 0.0;
+    const float pmin = NN__LOSS_PMIN;
+    for (i = 0; i < n; i++) {
+        float e = h[i] - y[i], g = 0.0f, p;
+        switch (l) {
+        case NN_LOSS_MSE:
+            sum += 0.5 * (double)e * e; g = e; break;
+        case NN_LOSS_MAE:
+            sum += fabs((double)e); g = e > 0.0f ? 1.0f : (e < 0.0f ? -1.0f : 0.0f); break;
+        case NN_LOSS_HUBER:
+            if (fabsf(e) <= delta) { sum += 0.5 * (double)e * e; g = e; }
+            else { sum += (double)delta * (fabs((double)e) - 0.5 * delta);
+                   g = e > 0.0f ? delta : -delta; }
+            break;
+        case NN_LOSS_BCE:
+            p = h[i] < pmin ? pmin : (h[i] > 1.0f - pmin ? 1.0f - pmin : h[i]);
+            sum -= y[i] * log((double)p) + (1.0 - y[i]) * log(1.0 - (double)p);
+            g = (p - y[i]) / (p * (1.0f - p));
+            break;
+        case NN_LOSS_SOFTMAX_CE:
+            p = h[i] < pmin ? pmin : h[i];
+            if (y[i] != 0.0f) sum -= y[i] * log((double)p);
+            g = -y[i] / p;
+            break;
+        default: break;
+        }
+        if (grad) grad[i] = g * gscale;
+    }
+    return sum;
+}
+#define NN__SCALAR_LOSS(name, which)                                          \
+    NN__INTERNAL double nn__##name##_scalar(size_t n, const float *h,         \
+                                            const float *y, float delta,      \
+                                            float gscale, float *grad)        \
+    {                                                                         \
+        return nn__loss_scalar(which, n, h, y, delta, gscale, grad);          \
+    }
+NN__SCALAR_LOSS(mse, NN_LOSS_MSE)
+NN__SCALAR_LOSS(mae, NN_LOSS_MAE)
+NN__SCALAR_LOSS(huber, NN_LOSS_HUBER)
+NN__SCALAR_LOSS(bce, NN_LOSS_BCE)
+NN__SCALAR_LOSS(ce, NN_LOSS_SOFTMAX_CE)
+
 NN__INTERNAL void nn__fill_scalar(nn_kernels *k)
 {
     memset(k, 0, sizeof *k);
@@ -1415,6 +1466,11 @@ NN__INTERNAL void nn__fill_scalar(nn_kernels *k)
     k->log = nn__log_scalar;
     k->softmax_xent_rows = nn__softmax_xent_rows_scalar;
     k->sigmoid_xent = nn__sigmoid_xent_scalar;
+    k->loss[NN_LOSS_MSE] = nn__mse_scalar;
+    k->loss[NN_LOSS_MAE] = nn__mae_scalar;
+    k->loss[NN_LOSS_HUBER] = nn__huber_scalar;
+    k->loss[NN_LOSS_BCE] = nn__bce_scalar;
+    k->loss[NN_LOSS_SOFTMAX_CE] = nn__ce_scalar;
 }
 
 /* -- scalar GEMM micro-kernel -- */
@@ -4550,48 +4606,13 @@ NNAPI const char *nn_loss_name(nn_loss l)
     }
 }
 
-/* Probabilities are clamped to [NN__PMIN, 1 - NN__PMIN] inside the logs of
- * BCE and CE computed from h (not from logits), so a saturated output gives
- * a large finite loss instead of inf. */
-#define NN__PMIN NN__LOSS_PMIN
-
 /* Loss summed over every element (callers divide by the batch) and
- * optionally its gradient times gscale (1/batch). No argument checks. */
+ * optionally its gradient times gscale (1/batch): the table's kernel. */
 NN__INTERNAL double nn__loss(nn_loss l, int rows, int cols, const float *h,
                              const float *y, float delta, float *grad,
                              float gscale)
 {
-    size_t i, n = (size_t)rows * cols;
-    double sum = 0.0;
-    const nn_kernels *k = nn__k();
-    if (k->loss[l]) return k->loss[l](n, h, y, delta, gscale, grad); /* SIMD */
-    for (i = 0; i < n; i++) {
-        float e = h[i] - y[i], g = 0.0f, p;
-        switch (l) {
-        case NN_LOSS_MSE:
-            sum += 0.5 * (double)e * e; g = e; break;
-        case NN_LOSS_MAE:
-            sum += fabs((double)e); g = e > 0.0f ? 1.0f : (e < 0.0f ? -1.0f : 0.0f); break;
-        case NN_LOSS_HUBER:
-            if (fabsf(e) <= delta) { sum += 0.5 * (double)e * e; g = e; }
-            else { sum += (double)delta * (fabs((double)e) - 0.5 * delta);
-                   g = e > 0.0f ? delta : -delta; }
-            break;
-        case NN_LOSS_BCE:
-            p = h[i] < NN__PMIN ? NN__PMIN : (h[i] > 1.0f - NN__PMIN ? 1.0f - NN__PMIN : h[i]);
-            sum -= y[i] * log((double)p) + (1.0 - y[i]) * log(1.0 - (double)p);
-            g = (p - y[i]) / (p * (1.0f - p));
-            break;
-        case NN_LOSS_SOFTMAX_CE:
-            p = h[i] < NN__PMIN ? NN__PMIN : h[i];
-            if (y[i] != 0.0f) sum -= y[i] * log((double)p);
-            g = -y[i] / p;
-            break;
-        default: break;
-        }
-        if (grad) grad[i] = g * gscale;
-    }
-    return sum;
+    return nn__k()->loss[l]((size_t)rows * cols, h, y, delta, gscale, grad);
 }
 
 /* Summed loss from the output layer's pre-activation z where that is exact
@@ -5093,6 +5114,14 @@ NN__INTERNAL float nn__dropout_u01(uint64_t key, int layer, size_t index)
     return (float)(z >> 40) * (1.0f / 16777216.0f);
 }
 
+/* A step's dropout key: two draws, in sequence (one expression with both
+ * calls would leave their order to the compiler). */
+NN__INTERNAL uint64_t nn__draw_key(nn_ctx *ctx)
+{
+    uint64_t hi = nn_rng_u32(&ctx->rng);
+    return hi << 32 | nn_rng_u32(&ctx->rng);
+}
+
 /* Forward of rows [row0, row0 + rows) of a batch whose input block is x. */
 NN__INTERNAL void nn__forward(const nn_net *net, nn_ctx *ctx, int rows,
                               const float *x, int train, uint64_t key,
@@ -5144,7 +5173,7 @@ NNAPI nn_status nn_forward(nn_net *net, nn_ctx *ctx, int batch,
     if (st != NN_OK) return st;
     nn__fp_enter(&fp);
     nn__forward(net, ctx, batch, x, train != 0,
-                train ? (uint64_t)nn_rng_u32(&ctx->rng) << 32 | nn_rng_u32(&ctx->rng) : 0, 0);
+                train ? nn__draw_key(ctx) : 0, 0);
     nn__fp_leave(&fp);
     return nn__all_finite((size_t)batch * net->sizes[net->n_layers],
                           ctx->act[net->n_layers - 1]) ? NN_OK : NN_ERR_NAN;
@@ -5200,11 +5229,13 @@ NN__INTERNAL double nn__backward_block(nn_net *net, nn_ctx *ctx,
      * the logits (dz is workspace: writing it before the check loses nothing) */
     fused = nn__loss_from_logits(net->acts[L - 1], net->loss, B, net->sizes[L],
                                  ctx->z_out, y, gscale, ctx->delta[0], &lv) == 0;
-    if (!fused) lv = nn__block_loss(net, ctx, y);
+    if (!fused)     /* loss and dL/dh in one pass, then through f' */
+        lv = nn__loss(net->loss, B, net->sizes[L], ctx->act[L - 1], y,
+                      net->huber_delta, ctx->delta[0], gscale);
     if (!(lv - lv == 0.0)) return lv;
     if (!fused)
-        nn__output_delta(k, net->acts[L - 1], net->loss, B, net->sizes[L],
-                         ctx->act[L - 1], y, net->huber_delta, gscale, ctx->delta[0]);
+        nn__act_backward_rows(k, net->acts[L - 1], B, net->sizes[L],
+                              ctx->act[L - 1], ctx->delta[0], ctx->delta[0]);
     nn__delta_rows(k, NN_ACT_IDENTITY, B, net->sizes[L], NULL, ctx->delta[0],
                    NULL, net->grads + net->b_off[L - 1], acc);
     for (l = L - 1; l >= 0; l--) {
@@ -5405,7 +5436,7 @@ NN__INTERNAL nn_status nn__train_step(nn_net *net, nn_ctx *ctx, int batch,
 {
     int in = net->sizes[0], out = net->sizes[net->n_layers], r0;
     int rb = ctx->row_block > 0 ? ctx->row_block : batch;
-    uint64_t key = (uint64_t)nn_rng_u32(&ctx->rng) << 32 | nn_rng_u32(&ctx->rng);
+    uint64_t key = nn__draw_key(ctx);
     const nn_opt *direct = opt->kind == NN_OPT_MOMENTUM ||
         (batch <= rb && opt->kind == NN_OPT_SGD && opt->l1 == 0.0f) ? opt : NULL;
     float gscale = 1.0f / (float)batch;

@@ -735,6 +735,16 @@ NNAPI float nn_rng_normal(nn_rng *r)
     return (float)(sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2));
 }
 
+/* Fisher-Yates over a[0..n) with r (training order, splits, nn_shuffle_index). */
+NN__INTERNAL void nn__shuffle_ints(nn_rng *r, int n, int *a)
+{
+    int i;
+    for (i = n - 1; i > 0; i--) {
+        int j = (int)nn_rng_below(r, (uint32_t)i + 1u), t = a[i];
+        a[i] = a[j]; a[j] = t;
+    }
+}
+
 /* ======================================================================== */
 /* 2.2 CPU detection and dispatch                                           */
 /* ======================================================================== */
@@ -1815,12 +1825,13 @@ NN__TARGET_AVX2 NN__INTERNAL void nn__gemm_pack_avx2(int mn, int k,
     }
 }
 
-NN__TARGET_AVX2 static inline float nn__hsum_avx2(__m256 v)
+/* Horizontal sum of 8 lanes, fixed order (no reduce intrinsics: some of
+ * gcc's use undefined vectors that -Wuninitialized flags in C++). */
+NN__TARGET_AVX2 static inline float nn__hsum8_avx2(__m256 a)
 {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
+    __m128 b = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
+    b = _mm_add_ps(b, _mm_movehl_ps(b, b));
+    return _mm_cvtss_f32(_mm_add_ss(b, _mm_movehdup_ps(b)));
 }
 
 /* Dot-product path (batch-1 forward x W^T): up to 4 rows of B share each
@@ -1851,8 +1862,8 @@ NN__TARGET_AVX2 NN__INTERNAL void nn__gemm_dot_avx2(int M, int N, int K,
                 s2 = _mm256_fmadd_ps(va, _mm256_loadu_ps(b[2] + p), s2);
                 s3 = _mm256_fmadd_ps(va, _mm256_loadu_ps(b[3] + p), s3);
             }
-            r[0] = nn__hsum_avx2(s0); r[1] = nn__hsum_avx2(s1);
-            r[2] = nn__hsum_avx2(s2); r[3] = nn__hsum_avx2(s3);
+            r[0] = nn__hsum8_avx2(s0); r[1] = nn__hsum8_avx2(s1);
+            r[2] = nn__hsum8_avx2(s2); r[3] = nn__hsum8_avx2(s3);
             for (q = 0; q < nb; q++) {
                 float *c = C + i * ldc + j + q;
                 for (pp = p; pp < K; pp++) r[q] += a[pp] * b[q][pp];
@@ -1907,14 +1918,7 @@ NN__TARGET_AVX2 NN__INTERNAL void nn__gemm_axpy_avx2(
 }
 
 /* -- AVX2 element-wise kernels -- */
-/* horizontal sum / max of 8 lanes, fixed order (no reduce intrinsics: some
- * of gcc's use undefined vectors that -Wuninitialized flags in C++) */
-NN__TARGET_AVX2 static inline float nn__hsum8_avx2(__m256 a)
-{
-    __m128 b = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
-    b = _mm_add_ps(b, _mm_movehl_ps(b, b));
-    return _mm_cvtss_f32(_mm_add_ss(b, _mm_movehdup_ps(b)));
-}
+/* horizontal max of 8 lanes, fixed order (the sum is nn__hsum8_avx2) */
 NN__TARGET_AVX2 static inline float nn__hmax8_avx2(__m256 a)
 {
     __m128 b = _mm_max_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
@@ -2531,14 +2535,6 @@ NN__TARGET_AVX512 NN__INTERNAL void nn__gemm_ukr_avx512(
     }
 }
 
-/* Fixed-order horizontal sum, through memory: gcc 12's C++ mode warns
- * (-Wmaybe-uninitialized) inside the shuffle and extract intrinsics. */
-NN__TARGET_AVX512 static inline float nn__hsum_avx512(__m512 v)
-{
-    float t[16];
-    _mm512_storeu_ps(t, v);
-    return nn__hsum_avx2(_mm256_add_ps(_mm256_loadu_ps(t), _mm256_loadu_ps(t + 8)));
-}
 
 /* Sums of four vectors, each over its 16 lanes, in a fixed order. */
 NN__TARGET_AVX512 static inline __m128 nn__hsum4_avx512(__m512 s0, __m512 s1,
@@ -4344,7 +4340,7 @@ NN__INTERNAL void nn__gemm_part(const nn__gemm_job *g, int split_m, int part,
     int unit = split_m ? k->mr : k->nr, total = split_m ? g->M : g->N;
     int lo, hi, kc = g->K < g->kc ? g->K : g->kc;
     size_t nb;
-    float *buf;
+    float stackbuf[NN__GEMM_STACK], *buf;
     nn__split((total + unit - 1) / unit, part, parts, &lo, &hi);
     lo *= unit;
     hi = hi * unit < total ? hi * unit : total;
@@ -4354,7 +4350,8 @@ NN__INTERNAL void nn__gemm_part(const nn__gemm_job *g, int split_m, int part,
     if (!split_m || g->swapped) s.ep = NULL;    /* whole rows: the caller */
     nb = (size_t)(s.direct_b ? k->nr : ((s.N < s.nc ? s.N : s.nc) + k->nr - 1) / k->nr * k->nr) *
          (size_t)kc;
-    buf = ws ? ws + (size_t)part * per : nn__alloc_floats(g->na + nb);
+    buf = ws ? ws + (size_t)part * per
+             : g->na + nb <= NN__GEMM_STACK ? stackbuf : nn__alloc_floats(g->na + nb);
     if (!buf) {                                 /* slow, but the answer   */
         nn__gemm_small(&s);
         if (s.ep) nn__gemm_epilogue_rows(k, s.ep, s.C, s.rsc, 0, s.M, 0, s.N, 1, 0);
@@ -4363,7 +4360,7 @@ NN__INTERNAL void nn__gemm_part(const nn__gemm_job *g, int split_m, int part,
     s.ap = buf;
     s.bp = buf + g->na;
     nn__gemm_worker(&s);
-    if (!ws) NN_FREE(buf);
+    if (!ws && buf != stackbuf) NN_FREE(buf);
 }
 #endif
 
@@ -4615,6 +4612,14 @@ NN__INTERNAL double nn__loss(nn_loss l, int rows, int cols, const float *h,
     return nn__k()->loss[l]((size_t)rows * cols, h, y, delta, gscale, grad);
 }
 
+/* The (output activation, loss) pairs whose gradient dL/dz simplifies to
+ * p - y and whose loss has a stable form in the logits. */
+NN__INTERNAL int nn__logit_pair(nn_act act, nn_loss l)
+{
+    return (act == NN_ACT_SIGMOID && l == NN_LOSS_BCE) ||
+           (act == NN_ACT_SOFTMAX && l == NN_LOSS_SOFTMAX_CE);
+}
+
 /* Summed loss from the output layer's pre-activation z where that is exact
  * and stable: softmax + CE via log-softmax, sigmoid + BCE via softplus (the
  * kernel table's fused SIMD passes, one per row / element), and in the same
@@ -4626,12 +4631,9 @@ NN__INTERNAL int nn__loss_from_logits(nn_act act, nn_loss l, int rows,
                                       double *loss)
 {
     const nn_kernels *k = nn__k();
-    if (act == NN_ACT_SOFTMAX && l == NN_LOSS_SOFTMAX_CE)
-        *loss = k->softmax_xent_rows(rows, cols, z, y, gscale, dz);
-    else if (act == NN_ACT_SIGMOID && l == NN_LOSS_BCE)
-        *loss = k->sigmoid_xent(rows, cols, z, y, gscale, dz);
-    else
-        return -1;
+    if (!nn__logit_pair(act, l)) return -1;
+    *loss = act == NN_ACT_SOFTMAX ? k->softmax_xent_rows(rows, cols, z, y, gscale, dz)
+                                  : k->sigmoid_xent(rows, cols, z, y, gscale, dz);
     return 0;
 }
 
@@ -4641,8 +4643,7 @@ NN__INTERNAL void nn__output_delta(const nn_kernels *k, nn_act act, nn_loss l,
                                    const float *y, float delta, float gscale,
                                    float *dz)
 {
-    if ((act == NN_ACT_SIGMOID && l == NN_LOSS_BCE) ||
-        (act == NN_ACT_SOFTMAX && l == NN_LOSS_SOFTMAX_CE)) {
+    if (nn__logit_pair(act, l)) {
         size_t i, n = (size_t)rows * cols;
         for (i = 0; i < n; i++) dz[i] = (h[i] - y[i]) * gscale;
         return;
@@ -5602,11 +5603,7 @@ NN__INTERNAL void nn__epoch_order(int *perm, int n, uint64_t seed, int epoch,
     for (i = 0; i < n; i++) perm[i] = i;
     if (!shuffle) return;
     nn_rng_seed(&rng, seed, 1 + 2 * (uint64_t)epoch);
-    for (i = n - 1; i > 0; i--) {
-        int j = (int)nn_rng_below(&rng, (uint32_t)i + 1), t = perm[i];
-        perm[i] = perm[j];
-        perm[j] = t;
-    }
+    nn__shuffle_ints(&rng, n, perm);
 }
 
 NN__INTERNAL nn_status nn__fit_args(const nn_net *net, const nn_fit_config *c,
@@ -6079,10 +6076,10 @@ NNAPI nn_status nn_standardize_apply(int n, int d, float *x,
 {
     int i, j;
     if (n < 0 || d < 1 || (n && !x) || !mean || !std) return NN_ERR_ARG;
+    if (!nn__all_finite((size_t)d, std) || !nn__all_finite((size_t)d, mean))
+        return NN_ERR_ARG;
     for (j = 0; j < d; j++)
-        if (!(std[j] > 0.0f) || !nn__all_finite(1, std + j) ||
-            !nn__all_finite(1, mean + j))
-            return NN_ERR_ARG;
+        if (!(std[j] > 0.0f)) return NN_ERR_ARG;
     for (i = 0; i < n; i++)
         for (j = 0; j < d; j++) {
             float *v = x + (size_t)i * d + j;
@@ -6384,14 +6381,6 @@ NNAPI int nn_argmax(int n, const float *x)
 
 #define NN__DATA_STREAM 0xDA7AULL   /* nn_rng stream of the data utilities */
 
-NN__INTERNAL void nn__shuffle_ints(nn_rng *r, int n, int *a)
-{
-    int i;
-    for (i = n - 1; i > 0; i--) {
-        int j = (int)nn_rng_below(r, (uint32_t)i + 1u), t = a[i];
-        a[i] = a[j]; a[j] = t;
-    }
-}
 
 NNAPI nn_status nn_shuffle_index(int n, int *idx, uint64_t seed)
 {
@@ -6798,20 +6787,10 @@ NN__INTERNAL nn_status nn__model_read(nn__rd *r, int build, nn_net **out,
         if (rc == 1) rc = nn__rd_floats(r, net ? net->opt_v : NULL, (size_t)np);
     }
     if (rc == 0) { st = NN_ERR_IO; goto fail; }   /* length was checked */
-    if (rc < 0) {
-        if (info) snprintf(info->error, sizeof info->error,
-                           "NaN or infinity in the stored parameters");
-        st = NN_ERR_FORMAT;
-        goto fail;
-    }
+    if (rc < 0) NN__FAIL("NaN or infinity in the stored parameters");
     crc = r->crc;
     if (!nn__rd_bytes(r, c, 4)) { st = NN_ERR_IO; goto fail; }
-    if (nn__get32(c) != crc) {
-        if (info) snprintf(info->error, sizeof info->error,
-                           "CRC mismatch: the file is corrupted");
-        st = NN_ERR_FORMAT;
-        goto fail;
-    }
+    if (nn__get32(c) != crc) NN__FAIL("CRC mismatch: the file is corrupted");
     if (build) {
         if (!d.checkpoint && net->opt_m && net->opt_v) {
             memset(net->opt_m, 0, net->n_params * sizeof(float));

@@ -84,6 +84,8 @@ for m in $TEST_MODES; do
             tail -n 15 "$log" | sed 's/^/    /'
         elif [ "$f" != 0 ]; then
             grep -E '^FAIL' "$log" | head -n 10 | sed "s|^|    $m/$n: |"
+        elif [ "$p" = 0 ]; then
+            fail "$m/$n ran no checks"
         fi
         grep -E '^KNOWN BUG' "$log" | head -n 3 | sed "s|^|    $m/$n: |"
         known=$((known + $(grep -c '^KNOWN BUG' "$log")))

@@ -88,9 +88,11 @@ static void test_idx_mem(void)
     CHECK(nn_idx_load_mem(c, len, &idx) == NN_ERR_FORMAT, "oversized dimension");
     memcpy(c, b, len); c[4] = 0x80;
     CHECK(nn_idx_load_mem(c, len, &idx) == NN_ERR_FORMAT, "dimension >= 2^31");
-    /* dims whose product overflows size_t on 64-bit: 2^31-1 cubed */
+    /* dims whose product overflows size_t on 64-bit: (2^30)^3 = 2^90 wraps
+     * to exactly 0, which the payload-size check alone would accept (a
+     * 0-element file), so only the overflow guard can refuse it */
     memcpy(c, b, 16);
-    for (i = 0; i < 3; i++) { c[4 + 4 * i] = 0x7f; c[5 + 4 * i] = 0xff; c[6 + 4 * i] = 0xff; c[7 + 4 * i] = 0xff; }
+    for (i = 0; i < 3; i++) { c[4 + 4 * i] = 0x40; c[5 + 4 * i] = 0; c[6 + 4 * i] = 0; c[7 + 4 * i] = 0; }
     CHECK(nn_idx_load_mem(c, 16, &idx) == NN_ERR_FORMAT, "dimension product overflow");
     CHECK(nn_idx_load_mem(NULL, 10, &idx) == NN_ERR_ARG, "NULL buffer");
     CHECK(nn_idx_load_mem(b, len, NULL) == NN_ERR_ARG, "NULL out");
@@ -214,13 +216,14 @@ static void test_standardize(void)
         s[j] = sqrt(s[j] / N);
     }
     /* both sides accumulate in double from the same floats; the only
-     * difference is the final rounding to float: 1 ulp (2^-23 relative) */
+     * difference is the final rounding to float: half an ulp (2^-24
+     * relative; the double sums agree far below that) */
     ok = 1;
     for (j = 0; j < D; j++) {
-        ok &= fabs(mean[j] - m[j]) <= fabs(m[j]) * FLT_EPSILON + 1e-30;
-        if (j != 3) ok &= fabs(sd[j] - s[j]) <= s[j] * FLT_EPSILON;
+        ok &= fabs(mean[j] - m[j]) <= fabs(m[j]) * 0.5 * FLT_EPSILON + 1e-30;
+        if (j != 3) ok &= fabs(sd[j] - s[j]) <= s[j] * 0.5 * FLT_EPSILON;
     }
-    CHECK(ok, "mean and population std match a double reference to 1 ulp");
+    CHECK(ok, "mean and population std match a double reference to half an ulp");
     CHECK(sd[3] == 1.0f && mean[3] == 4.0f, "constant feature: std 1 (no division by 0)");
     memcpy(t, x, sizeof t);
     CHECK(nn_standardize_apply(N, D, x, mean, sd) == NN_OK, "apply");
@@ -375,8 +378,8 @@ static void test_pca(void)
      * each, ~1e-6 of |x|^2 ~ 200) and the float projection of |x| ~ 20
      * through weights ~1 over D terms give absolute errors ~1e-5 in whitened
      * units; amplified by the covariance condition number (~10 here) this
-     * stays below 1e-3. Observed: about 1e-5. */
-    CHECK(err < 1e-3, "whitened training covariance = identity (max err %.3g)", err);
+     * stays below 1e-4. Observed: about 8e-7. */
+    CHECK(err < 1e-4, "whitened training covariance = identity (max err %.3g)", err);
     nn_pca_free(&p);
     /* k < d with eps: covariance diag(lambda / (lambda + eps)) */
     st = nn_pca_fit(&p, N, D, x, 4, 0.5f);
@@ -391,7 +394,7 @@ static void test_pca(void)
                 double e = fabs(cov[i * 4 + j] - want);
                 if (e > err) err = e;
             }
-        CHECK(err < 1e-3, "k=4, eps: covariance diag(l/(l+eps)) (max err %.3g, same budget)", err);
+        CHECK(err < 1e-4, "k=4, eps: covariance diag(l/(l+eps)) (max err %.3g, same budget)", err);
         nn_pca_free(&p);
     }
     CHECK(nn_pca_fit(&p, 1, D, x, 0, 0.0f) == NN_ERR_ARG, "n = 1 refused");

@@ -113,7 +113,7 @@ static void check_step(nn_act hidden, const outcfg *oc, int opt_i, int B, int rb
     y = TH_NEW(float, B * SIZES[NL]);
     make_batch(&r, B, oc, x, y);
     CHECK_ST(nn_net_create(&base, NL, sizes, acts), NN_OK);
-    if (!base) return;
+    if (!base) { free(x); free(y); return; }
     CHECK_ST(nn_net_init(base, NN_INIT_XAVIER, 0.0f, seed), NN_OK);
     nn_net_set_loss(base, oc->loss, 0.5f);
     for (l = 0; l < NL - 1; l++) nn_net_set_dropout(base, l, dropout);

@@ -16,7 +16,7 @@
 
 TEST_SRCS  := $(wildcard tests/test_*.c)
 TEST_NAMES := $(basename $(notdir $(TEST_SRCS)))
-TEST_DEPS  := nn.h tests/harness.h tests/ref.h
+TEST_DEPS  := nn.h tests/harness.h tests/ref.h tests/act_ref.h
 TB         := $(BUILD)/tests
 
 TEST_A64CC   ?= aarch64-linux-gnu-gcc

@@ -348,6 +348,11 @@ NNDEF nn_status nn_backward(nn_net *net, nn_ctx *ctx, const float *y,
 /* One optimizer step from the gradient buffer (callers may reduce the
  * gradients, e.g. MPI_Allreduce, between backward and update). */
 NNDEF nn_status nn_update(nn_net *net, const nn_opt *opt);
+/* forward + backward + update, cache-blocked by rows. Plain SGD (one row
+ * block) and momentum update without forming dW, so the gradient buffer's
+ * weight segments are not written by them; a NaN loss in a later row block
+ * returns NN_ERR_NAN with the weights untouched but the momentum velocity
+ * holding the earlier blocks' part (nn_fit restores the last good epoch). */
 NNDEF nn_status nn_train_step(nn_net *net, nn_ctx *ctx, int batch,
                               const float *x, const float *y,
                               const nn_opt *opt, float *loss);

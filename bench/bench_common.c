@@ -244,7 +244,7 @@ static void nnb_load_openblas(int mode)
     if (!nnb_sym(h, "cblas_sgemm", &p->sgemm, sizeof p->sgemm) ||
         !nnb_sym(h, "openblas_set_num_threads", &nnb_openblas_threads_fn,
                  sizeof nnb_openblas_threads_fn)) {
-        fprintf(stderr, "nn_bench: notice: %s lacks cblas_sgemm; skipping it\n", path);
+        fprintf(stderr, "nn_bench: notice: %s lacks a required symbol; skipping it\n", path);
         return;
     }
     (void)nnb_sym(h, "openblas_get_corename", &corename, sizeof corename);
@@ -302,7 +302,7 @@ static void nnb_load_blis(int mode)
         !nnb_sym(h, "bli_thread_set_num_threads", &nnb_blis_threads_fn,
                  sizeof nnb_blis_threads_fn) ||
         !nnb_sym(h, "bli_init", &init, sizeof init)) {
-        fprintf(stderr, "nn_bench: notice: %s lacks cblas_sgemm; skipping it\n", path);
+        fprintf(stderr, "nn_bench: notice: %s lacks a required symbol; skipping it\n", path);
         return;
     }
     (void)nnb_sym(h, "bli_arch_string", &arch_string, sizeof arch_string);

@@ -414,6 +414,9 @@ static void test_layout(void)
     CHECK(np == 4 * 7 + 7 + 7 * 3 + 3 + 3 * 2 + 2, "param count %lu", (unsigned long)np);
     CHECK(nn_net_grads(net, &ng) != NULL && ng == np, "grad count %lu", (unsigned long)ng);
     CHECK(nn_net_params_const(net, &nc) == p && nc == np, "nn_net_params_const differs");
+    /* nn.h's own allocator (test_alloc checks the hook path): 64-byte aligned */
+    CHECK(((uintptr_t)p & 63) == 0 && ((uintptr_t)nn_net_grads(net, NULL) & 63) == 0 &&
+          ((uintptr_t)nn_ctx_output(ctx) & 63) == 0, "default allocation not 64-byte aligned");
     CHECK(nn_net_layers(net) == 3, "nn_net_layers = %d", nn_net_layers(net));
     for (l = 0; l < 3; l++) {
         CHECK(nn_net_weights(net, l) == p + off, "nn_net_weights(%d) not at offset %lu",

@@ -1306,6 +1306,39 @@ NN__INTERNAL void nn__softmax_bwd(size_t n, const float *y, const float *dy,
 #define NN__EXP_HI 88.8f      /* e^x = +inf above (scaling overflows cleanly) */
 #define NN__EXP_LO -104.0f    /* e^x rounds to +0 below                     */
 #define NN__EXPM1_LO -30.0f   /* e^x - 1 rounds to -1 below                 */
+/* exp with a table (AVX-512: one permute of 16 lanes): x = (k/16) ln2 + r,
+ * |r| <= ln2/32, e^x = 2^floor(k/16) 2^((k mod 16)/16) e^r, the table entry
+ * as hi + lo (hi rounded, lo its error), e^r - 1 = r + r^2 (C2 + C3 r)
+ * (Remez for the least maximum relative error of e^r: 2^-28.7). */
+#define NN__EXP16_LOG2E  23.0831203f        /* 16 / ln2                    */
+#define NN__EXP16_LN2_HI 4.33216989e-2f     /* ln2/16, hi + lo             */
+#define NN__EXP16_LN2_LO -1.19040888e-10f
+#define NN__EXP16_C2 0.500019550f
+#define NN__EXP16_C3 0.166670576f
+#define NN__EXP16_SHIFT 12582912.0f         /* 1.5 2^23: k in the low bits */
+/* AVX2 (one 8-lane permute): the same with 8 entries, |r| <= ln2/16 and
+ * e^r - 1 = r + r^2 (C2 + C3 r + C4 r^2) (2^-32.4) */
+#define NN__EXP8_LOG2E  11.5415602f         /* 8 / ln2                     */
+#define NN__EXP8_LN2_HI 8.66433978e-2f      /* ln2/8, hi + lo              */
+#define NN__EXP8_LN2_LO -2.38081777e-10f
+#define NN__EXP8_C3 0.166680530f
+#define NN__EXP8_C4 0.0416603088f
+#define NN__EXP8_HI                                                           \
+    1.000000000e+00f, 1.090507746e+00f, 1.189207077e+00f, 1.296839595e+00f,  \
+    1.414213538e+00f, 1.542210817e+00f, 1.681792855e+00f, 1.834008098e+00f
+#define NN__EXP8_LO                                                           \
+    0.000000000e+00f, -1.307753994e-08f, 3.797635273e-08f, -4.018999533e-08f, \
+    2.420323497e-08f, 8.070904833e-09f, -2.475532668e-08f, -1.123927795e-08f
+#define NN__EXP16_HI                                                          \
+    1.000000000e+00f, 1.044273734e+00f, 1.090507746e+00f, 1.138788581e+00f,  \
+    1.189207077e+00f, 1.241857767e+00f, 1.296839595e+00f, 1.354255557e+00f,  \
+    1.414213538e+00f, 1.476826191e+00f, 1.542210817e+00f, 1.610490322e+00f,  \
+    1.681792855e+00f, 1.756252170e+00f, 1.834008098e+00f, 1.915206552e+00f
+#define NN__EXP16_LO                                                          \
+    0.000000000e+00f, 4.833470157e-08f, -1.307753994e-08f, 5.386222313e-08f,  \
+    3.797635273e-08f, 4.496838102e-08f, -4.018999533e-08f, -1.012334927e-08f, \
+    2.420323497e-08f, -4.500898854e-08f, 8.070904833e-09f, 9.836217174e-09f,  \
+    -2.475532668e-08f, -9.235770371e-09f, -1.123927795e-08f, 9.845328108e-09f
 /* log: x = 2^k m, m in [sqrt(1/2), sqrt(2)), f = m - 1 (exact),
  * log(1 + f) = f - f^2/2 + f^3 L(f) with Cephes' logf minimax L (degree 8);
  * k ln2 added as k * C1 (exact, 9 bits) + k * C2. */
@@ -1979,15 +2012,40 @@ NN__TARGET_AVX2 static inline __m256 nn__scale_avx2(__m256 y, __m256 t, __m256 n
     return _mm256_mul_ps(_mm256_mul_ps(y, nn__pow2i_avx2(h)),
                          nn__pow2i_avx2(_mm256_sub_epi32(k, h)));
 }
+/* e * 2^m for e in [0.95, 2) and integer m in [-151, 128], rounding once:
+ * usually m in [-125, 127] and m is added to e's exponent bits; otherwise
+ * two factors 2^(m/2) 2^(m - m/2) (the first product is exact). */
+NN__TARGET_AVX2 static inline __m256 nn__scale_i_avx2(__m256 e, __m256i m)
+{
+    __m256i h, out = _mm256_or_si256(_mm256_cmpgt_epi32(m, NN__V8I(127)),
+                                     _mm256_cmpgt_epi32(NN__V8I(-125), m));
+    if (!_mm256_movemask_epi8(out))
+        return _mm256_castsi256_ps(_mm256_add_epi32(_mm256_castps_si256(e),
+                                                    _mm256_slli_epi32(m, 23)));
+    h = _mm256_srai_epi32(m, 1);
+    return _mm256_mul_ps(_mm256_mul_ps(e, nn__pow2i_avx2(h)),
+                         nn__pow2i_avx2(_mm256_sub_epi32(m, h)));
+}
+/* e^x by the 8-entry table (section 2.3; see nn__exp_avx512): k's low 3
+ * bits index the permute, m = floor(k/8) from the bits above */
 NN__TARGET_AVX2 static inline __m256 nn__exp_avx2(__m256 x)
 {
-    __m256 n, t, rl, r, q, hi, lo;
+    static const float hi[8] = { NN__EXP8_HI }, lo[8] = { NN__EXP8_LO };
+    __m256 s, k, r, p, t;
+    __m256i si;
     x = _mm256_max_ps(NN__V8(NN__EXP_LO), _mm256_min_ps(NN__V8(NN__EXP_HI), x));
-    r = nn__exp_reduce_avx2(x, &t, &n, &rl);
-    q = nn__exp_poly_avx2(r, rl);
-    hi = _mm256_add_ps(NN__V8(1.0f), r);
-    lo = _mm256_sub_ps(r, _mm256_sub_ps(hi, NN__V8(1.0f)));
-    return nn__scale_avx2(_mm256_add_ps(hi, _mm256_add_ps(lo, q)), t, n);
+    s = _mm256_fmadd_ps(x, NN__V8(NN__EXP8_LOG2E), NN__V8(NN__EXP16_SHIFT));
+    k = _mm256_sub_ps(s, NN__V8(NN__EXP16_SHIFT));
+    r = _mm256_fnmadd_ps(k, NN__V8(NN__EXP8_LN2_HI), x);
+    r = _mm256_fnmadd_ps(k, NN__V8(NN__EXP8_LN2_LO), r);
+    p = _mm256_fmadd_ps(NN__V8(NN__EXP8_C4), r, NN__V8(NN__EXP8_C3));
+    p = _mm256_fmadd_ps(p, r, NN__V8(0.5f));
+    p = _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), r);
+    si = _mm256_castps_si256(s);
+    t = _mm256_permutevar8x32_ps(_mm256_loadu_ps(hi), si);
+    p = _mm256_fmadd_ps(t, p, _mm256_permutevar8x32_ps(_mm256_loadu_ps(lo), si));
+    return nn__scale_i_avx2(_mm256_add_ps(t, p),
+                            _mm256_srai_epi32(_mm256_slli_epi32(si, 20), 23));
 }
 NN__TARGET_AVX2 static inline __m256 nn__exp_neg_avx2(__m256 x)
 {
@@ -2790,25 +2848,56 @@ NN__TARGET_AVX512 static inline __m512 nn__exp_poly_avx512(__m512 r, __m512 c)
     p = _mm512_fmadd_ps(p, r, NN__V16(NN__EXP_P4));
     return _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), c);
 }
-/* e^x: r's rounding error carried into t, 1 + r split exactly into
- * hi + lo, one rounding in hi + (lo + t) (what keeps it below 1 ulp);
- * scalef then rounds once, into denormals too, and overflows to +inf. */
+/* The 16-entry table exp (section 2.3): k = round(16 x / ln2) from the
+ * shifted fma, whose low bits index the permute (*s keeps them); returns
+ * r = x - k ln2/16 in two parts (the hi product is exact). */
+NN__TARGET_AVX512 static inline __m512 nn__exp16_reduce_avx512(__m512 x, __m512 *s,
+                                                               __m512 *k)
+{
+    *s = _mm512_fmadd_ps(x, NN__V16(NN__EXP16_LOG2E), NN__V16(NN__EXP16_SHIFT));
+    *k = _mm512_sub_ps(*s, NN__V16(NN__EXP16_SHIFT));
+    return _mm512_fnmadd_ps(*k, NN__V16(NN__EXP16_LN2_LO),
+                            _mm512_fnmadd_ps(*k, NN__V16(NN__EXP16_LN2_HI), x));
+}
+/* e^r - 1 for |r| <= ln2/32 */
+NN__TARGET_AVX512 static inline __m512 nn__exp16_poly_avx512(__m512 r)
+{
+    __m512 p = _mm512_fmadd_ps(NN__V16(NN__EXP16_C3), r, NN__V16(NN__EXP16_C2));
+    return _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), r);
+}
+/* 2^(j/16) (lo = 0: its rounded value; lo = 1: that rounding error) */
+NN__TARGET_AVX512 static inline __m512 nn__exp16_tab_avx512(__m512 s, int lo)
+{
+    static const float tab[32] = { NN__EXP16_HI, NN__EXP16_LO };
+    return _mm512_permutexvar_ps(_mm512_castps_si512(s), _mm512_loadu_ps(tab + 16 * lo));
+}
+/* e^x: e = hi + (hi p + lo) rounds once, and scalef (2^floor(k/16)) rounds
+ * once more only into denormals, overflowing to +inf. */
 NN__TARGET_AVX512 static inline __m512 nn__exp_avx512(__m512 x)
 {
-    __m512 n, rl, r, t, hi, lo;
+    __m512 s, k, p, t;
     x = _mm512_max_ps(NN__V16(NN__EXP_LO), _mm512_min_ps(NN__V16(NN__EXP_HI), x));
-    r = nn__exp_reduce_avx512(x, &n, &rl);
-    t = nn__exp_poly_avx512(r, rl);
-    hi = _mm512_add_ps(NN__V16(1.0f), r);
-    lo = _mm512_sub_ps(r, _mm512_sub_ps(hi, NN__V16(1.0f)));
-    return _mm512_scalef_ps(_mm512_add_ps(hi, _mm512_add_ps(lo, t)), n);
+    p = nn__exp16_poly_avx512(nn__exp16_reduce_avx512(x, &s, &k));
+    t = nn__exp16_tab_avx512(s, 0);
+    p = _mm512_fmadd_ps(t, p, nn__exp16_tab_avx512(s, 1));
+    return _mm512_scalef_ps(_mm512_add_ps(t, p), _mm512_mul_ps(k, NN__V16(0.0625f)));
 }
-/* e^x for x <= 0 where about 1 ulp is enough (sigmoid, softplus) */
+/* e^x for x <= 0 where about 1 ulp is enough (sigmoid, softplus): hi (1 +
+ * p) in one rounding. When every lane is >= -86 (no NaN, no denormal
+ * result) 2^m is added to the exponent bits: no clamp, no scalef. */
 NN__TARGET_AVX512 static inline __m512 nn__exp_neg_avx512(__m512 x)
 {
-    __m512 n, r;
-    r = nn__exp_reduce_avx512(_mm512_max_ps(NN__V16(NN__EXP_LO), x), &n, NULL);
-    return _mm512_scalef_ps(_mm512_add_ps(NN__V16(1.0f), nn__exp_poly_avx512(r, r)), n);
+    __m512 s, k, t, r;
+    int fast = _mm512_cmp_ps_mask(x, NN__V16(-86.0f), _CMP_GE_OQ) == 0xFFFF;
+    if (!fast) x = _mm512_max_ps(NN__V16(NN__EXP_LO), x);
+    r = nn__exp16_reduce_avx512(x, &s, &k);
+    t = nn__exp16_tab_avx512(s, 0);
+    t = _mm512_add_ps(t, _mm512_fmadd_ps(t, nn__exp16_poly_avx512(r), nn__exp16_tab_avx512(s, 1)));
+    if (fast)   /* (k << 19) keeps floor(k/16) << 23 above the mask */
+        return _mm512_castsi512_ps(_mm512_add_epi32(_mm512_castps_si512(t),
+            _mm512_and_si512(_mm512_slli_epi32(_mm512_castps_si512(s), 19),
+                             _mm512_set1_epi32((int)0xFF800000u))));
+    return _mm512_scalef_ps(t, _mm512_mul_ps(k, NN__V16(0.0625f)));
 }
 /* e^x - 1 for x <= 0 = 2^n p + (2^n - 1), p = e^r - 1, with 2^n - 1 = d + dl
  * exactly (dl = 0 down to n = -24, dl = 2^n below, where d rounds to -1):
@@ -2862,17 +2951,17 @@ NN__TARGET_AVX512 static inline __m512 nn__log_avx512(__m512 x)
                            NN__V16(-INFINITY));
     return _mm512_mask_mov_ps(r, _mm512_cmp_ps_mask(x, NN__V16(INFINITY), _CMP_EQ_OQ), x);
 }
-/* a / (b + c) for b > 0, |c| <= b: b + c = hi + lo exactly; q from a
- * 14-bit reciprocal, one correction with the residual a - q (hi + lo)
- * (exact to 2^-38): relative error 2^-28 before the last rounding, and the
- * rounding of b + c does not count (what keeps sigmoid/tanh <= 2 ulp). */
+/* a / (b + c) for a in {1, c} (sigmoid: b = 1) or a = c (tanh: b = 2),
+ * 0 < c <= b or -1 < c <= 0: q0 = a rcp14(b + c) (14 bits), then one
+ * Newton step on the exact denominator, never rounding b + c: the residual
+ * a - q0 (b + c) = (a - b q0) - q0 c, where a - b q0 is exact (Sterbenz:
+ * b q0 is within a factor 2 of a), so q0 + res rcp rounds once with a
+ * relative error of 2^-28 before it. */
 NN__TARGET_AVX512 static inline __m512 nn__div_sum_avx512(__m512 a, __m512 b, __m512 c)
 {
-    __m512 hi = _mm512_add_ps(b, c);
-    __m512 lo = _mm512_sub_ps(c, _mm512_sub_ps(hi, b));
-    __m512 rc = _mm512_rcp14_ps(hi);
-    __m512 q = _mm512_mul_ps(a, rc);                /* 14 bits          */
-    __m512 r = _mm512_fnmadd_ps(q, lo, _mm512_fnmadd_ps(q, hi, a));
+    __m512 rc = _mm512_rcp14_ps(_mm512_add_ps(b, c));
+    __m512 q = _mm512_mul_ps(a, rc);
+    __m512 r = _mm512_fnmadd_ps(q, c, _mm512_fnmadd_ps(q, b, a));
     return _mm512_fmadd_ps(r, rc, q);
 }
 NN__TARGET_AVX512 static inline __m512 nn__sigmoid_avx512(__m512 x)

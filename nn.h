@@ -2905,13 +2905,22 @@ NN__TARGET_AVX512 static inline __m512 nn__exp_neg_avx512(__m512 x)
  * cancellation near 0 and tanh reaches 1 where it should (|x| > 9.01). */
 NN__TARGET_AVX512 static inline __m512 nn__expm1_neg_avx512(__m512 x)
 {
-    __m512 n, p, s, d, dl;
-    p = nn__exp_reduce_avx512(_mm512_max_ps(NN__V16(NN__EXPM1_LO), x), &n, NULL);
-    p = nn__exp_poly_avx512(p, p);
-    s = _mm512_scalef_ps(NN__V16(1.0f), n);
+    /* n from the shifted fma (its low bits hold n + 127, so 2^n is one
+     * shift: n >= -44 here); P by Estrin (a shorter dependency chain) */
+    __m512 s, n, r, r2, a, b, d, dl;
+    x = _mm512_max_ps(NN__V16(NN__EXPM1_LO), x);
+    s = _mm512_fmadd_ps(x, NN__V16(NN__LOG2E), NN__V16(NN__EXP_SHIFT));
+    n = _mm512_sub_ps(s, NN__V16(NN__EXP_SHIFT));
+    r = _mm512_fnmadd_ps(n, NN__V16(NN__LN2_LO), _mm512_fnmadd_ps(n, NN__V16(NN__LN2_HI), x));
+    r2 = _mm512_mul_ps(r, r);
+    a = _mm512_fmadd_ps(NN__V16(NN__EXP_P3), r, NN__V16(NN__EXP_P4));
+    b = _mm512_fmadd_ps(NN__V16(NN__EXP_P1), r, NN__V16(NN__EXP_P2));
+    a = _mm512_fmadd_ps(_mm512_fmadd_ps(NN__V16(NN__EXP_P0), r2, b), r2, a);
+    a = _mm512_fmadd_ps(a, r2, r);                          /* e^r - 1 */
+    s = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_castps_si512(s), 23));
     d = _mm512_sub_ps(s, NN__V16(1.0f));
     dl = _mm512_sub_ps(s, _mm512_add_ps(d, NN__V16(1.0f)));
-    return _mm512_add_ps(_mm512_fmadd_ps(s, p, dl), d);
+    return _mm512_add_ps(_mm512_fmadd_ps(s, a, dl), d);
 }
 /* log(1 + f), f in [sqrt(1/2) - 1, sqrt(2) - 1], without the f term:
  * returns y with log(1 + f) = f + y. */

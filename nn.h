@@ -1321,6 +1321,7 @@ NN__INTERNAL void nn__softmax_bwd(size_t n, const float *y, const float *dy,
 #define NN__EXP8_LOG2E  11.5415602f         /* 8 / ln2                     */
 #define NN__EXP8_LN2_HI 8.66433978e-2f      /* ln2/8, hi + lo              */
 #define NN__EXP8_LN2_LO -2.38081777e-10f
+#define NN__EXP8_SHIFT 12583928.0f          /* 1.5 2^23 + 8 127            */
 #define NN__EXP8_C3 0.166680530f
 #define NN__EXP8_C4 0.0416603088f
 #define NN__EXP8_HI                                                           \
@@ -2012,30 +2013,32 @@ NN__TARGET_AVX2 static inline __m256 nn__scale_avx2(__m256 y, __m256 t, __m256 n
     return _mm256_mul_ps(_mm256_mul_ps(y, nn__pow2i_avx2(h)),
                          nn__pow2i_avx2(_mm256_sub_epi32(k, h)));
 }
-/* e * 2^m for e in [0.95, 2) and integer m in [-151, 128], rounding once:
- * usually m in [-125, 127] and m is added to e's exponent bits; otherwise
- * two factors 2^(m/2) 2^(m - m/2) (the first product is exact). */
-NN__TARGET_AVX2 static inline __m256 nn__scale_i_avx2(__m256 e, __m256i m)
+/* e * 2^(b - 127) for e in [0.95, 2) and integer b in [-24, 255],
+ * rounding once: usually b in [2, 254] and 2^(b - 127) is b shifted into
+ * the exponent field (a product, so NaN stays NaN); otherwise two factors
+ * 2^(m/2) 2^(m - m/2), m = b - 127 (the first product is exact). */
+NN__TARGET_AVX2 static inline __m256 nn__scale_b_avx2(__m256 e, __m256i b)
 {
-    __m256i h, out = _mm256_or_si256(_mm256_cmpgt_epi32(m, NN__V8I(127)),
-                                     _mm256_cmpgt_epi32(NN__V8I(-125), m));
+    __m256i h, out = _mm256_or_si256(_mm256_cmpgt_epi32(b, NN__V8I(254)),
+                                     _mm256_cmpgt_epi32(NN__V8I(2), b));
     if (!_mm256_movemask_epi8(out))
-        return _mm256_castsi256_ps(_mm256_add_epi32(_mm256_castps_si256(e),
-                                                    _mm256_slli_epi32(m, 23)));
-    h = _mm256_srai_epi32(m, 1);
+        return _mm256_mul_ps(e, _mm256_castsi256_ps(_mm256_slli_epi32(b, 23)));
+    b = _mm256_sub_epi32(b, NN__V8I(127));
+    h = _mm256_srai_epi32(b, 1);
     return _mm256_mul_ps(_mm256_mul_ps(e, nn__pow2i_avx2(h)),
-                         nn__pow2i_avx2(_mm256_sub_epi32(m, h)));
+                         nn__pow2i_avx2(_mm256_sub_epi32(b, h)));
 }
-/* e^x by the 8-entry table (section 2.3; see nn__exp_avx512): k's low 3
- * bits index the permute, m = floor(k/8) from the bits above */
+/* e^x by the 8-entry table (section 2.3; see nn__exp_avx512): s's low bits
+ * hold k + 1016, so the low 3 index the permute and the bits above are
+ * floor(k/8) + 127 */
 NN__TARGET_AVX2 static inline __m256 nn__exp_avx2(__m256 x)
 {
     static const float hi[8] = { NN__EXP8_HI }, lo[8] = { NN__EXP8_LO };
     __m256 s, k, r, p, t;
     __m256i si;
     x = _mm256_max_ps(NN__V8(NN__EXP_LO), _mm256_min_ps(NN__V8(NN__EXP_HI), x));
-    s = _mm256_fmadd_ps(x, NN__V8(NN__EXP8_LOG2E), NN__V8(NN__EXP16_SHIFT));
-    k = _mm256_sub_ps(s, NN__V8(NN__EXP16_SHIFT));
+    s = _mm256_fmadd_ps(x, NN__V8(NN__EXP8_LOG2E), NN__V8(NN__EXP8_SHIFT));
+    k = _mm256_sub_ps(s, NN__V8(NN__EXP8_SHIFT));
     r = _mm256_fnmadd_ps(k, NN__V8(NN__EXP8_LN2_HI), x);
     r = _mm256_fnmadd_ps(k, NN__V8(NN__EXP8_LN2_LO), r);
     p = _mm256_fmadd_ps(NN__V8(NN__EXP8_C4), r, NN__V8(NN__EXP8_C3));
@@ -2044,7 +2047,7 @@ NN__TARGET_AVX2 static inline __m256 nn__exp_avx2(__m256 x)
     si = _mm256_castps_si256(s);
     t = _mm256_permutevar8x32_ps(_mm256_loadu_ps(hi), si);
     p = _mm256_fmadd_ps(t, p, _mm256_permutevar8x32_ps(_mm256_loadu_ps(lo), si));
-    return nn__scale_i_avx2(_mm256_add_ps(t, p),
+    return nn__scale_b_avx2(_mm256_add_ps(t, p),
                             _mm256_srai_epi32(_mm256_slli_epi32(si, 20), 23));
 }
 NN__TARGET_AVX2 static inline __m256 nn__exp_neg_avx2(__m256 x)
@@ -2169,8 +2172,10 @@ NN__TARGET_AVX2 static inline __m256 nn__leaky_relu_d_avx2(__m256 y, __m256 dy)
 }
 NN__TARGET_AVX2 static inline __m256 nn__softplus_d_avx2(__m256 y, __m256 dy)
 {
+    /* -expm1(-y) = |expm1(-y)| with y's sign (so +-0 -> +-0, as libm) */
     __m256 sg = NN__V8(-0.0f);
-    return _mm256_mul_ps(dy, _mm256_xor_ps(sg, nn__expm1_neg_avx2(_mm256_xor_ps(sg, y))));
+    __m256 e = nn__expm1_neg_avx2(_mm256_xor_ps(sg, y));
+    return _mm256_mul_ps(dy, _mm256_or_ps(_mm256_andnot_ps(sg, e), _mm256_and_ps(sg, y)));
 }
 NN__TARGET_AVX2 static inline __m256 nn__step_d_avx2(__m256 y, __m256 dy)
 {
@@ -2960,6 +2965,13 @@ NN__TARGET_AVX512 static inline __m512 nn__log_avx512(__m512 x)
                            NN__V16(-INFINITY));
     return _mm512_mask_mov_ps(r, _mm512_cmp_ps_mask(x, NN__V16(INFINITY), _CMP_EQ_OQ), x);
 }
+/* |t| with the sign of x */
+NN__TARGET_AVX512 static inline __m512 nn__copysign_avx512(__m512 t, __m512 x)
+{
+    return _mm512_castsi512_ps(_mm512_ternarylogic_epi32(
+        _mm512_set1_epi32((int)0x80000000u), _mm512_castps_si512(x),
+        _mm512_castps_si512(t), 0xCA));
+}
 /* a / (b + c) for a in {1, c} (sigmoid: b = 1) or a = c (tanh: b = 2),
  * 0 < c <= b or -1 < c <= 0: q0 = a rcp14(b + c) (14 bits), then one
  * Newton step on the exact denominator, never rounding b + c: the residual
@@ -2986,10 +2998,7 @@ NN__TARGET_AVX512 static inline __m512 nn__tanh_avx512(__m512 x)
     /* E = e^(-2|x|) - 1 in (-1, 0]; tanh|x| = -E / (2 + E), sign from x */
     __m512 e = nn__expm1_neg_avx512(_mm512_mul_ps(_mm512_or_ps(x, NN__V16(-0.0f)),
                                                   NN__V16(2.0f)));
-    __m512 t = nn__div_sum_avx512(e, NN__V16(2.0f), e);
-    return _mm512_castsi512_ps(_mm512_ternarylogic_epi32(
-        _mm512_set1_epi32((int)0x80000000u), _mm512_castps_si512(x),
-        _mm512_castps_si512(t), 0xCA));          /* sign of x, |t|  */
+    return nn__copysign_avx512(nn__div_sum_avx512(e, NN__V16(2.0f), e), x);
 }
 NN__TARGET_AVX512 static inline __m512 nn__softplus_avx512(__m512 x)
 {
@@ -3040,9 +3049,10 @@ NN__TARGET_AVX512 static inline __m512 nn__leaky_relu_d_avx512(__m512 y, __m512 
 }
 NN__TARGET_AVX512 static inline __m512 nn__softplus_d_avx512(__m512 y, __m512 dy)
 {
-    /* softplus' = sigmoid(x) = 1 - e^-y = -expm1(-y) */
-    return _mm512_mul_ps(dy, _mm512_xor_ps(NN__V16(-0.0f),
-                         nn__expm1_neg_avx512(_mm512_xor_ps(NN__V16(-0.0f), y))));
+    /* softplus' = sigmoid(x) = 1 - e^-y = -expm1(-y) = |expm1(-y)| with
+     * y's sign (+-0 -> +-0, as libm) */
+    return _mm512_mul_ps(dy, nn__copysign_avx512(
+        nn__expm1_neg_avx512(_mm512_xor_ps(NN__V16(-0.0f), y)), y));
 }
 NN__TARGET_AVX512 static inline __m512 nn__step_d_avx512(__m512 y, __m512 dy)
 {
@@ -3779,7 +3789,9 @@ NN__INTERNAL inline float32x4_t nn__leaky_relu_d_neon(float32x4_t y, float32x4_t
 }
 NN__INTERNAL inline float32x4_t nn__softplus_d_neon(float32x4_t y, float32x4_t dy)
 {
-    return vmulq_f32(dy, vnegq_f32(nn__expm1_neg_neon(vnegq_f32(y))));
+    /* |expm1(-y)| with y's sign: +-0 -> +-0, as libm */
+    return vmulq_f32(dy, vbslq_f32(vdupq_n_u32(0x80000000u), y,
+                                   nn__expm1_neg_neon(vnegq_f32(y))));
 }
 NN__INTERNAL inline float32x4_t nn__step_d_neon(float32x4_t y, float32x4_t dy)
 {

@@ -1246,6 +1246,27 @@ NN__INTERNAL void nn__softplus_bwd(size_t n, const float *y, const float *dy,
     for (i = 0; i < n; i++) dx[i] = dy[i] * -expm1f(-y[i]);
 }
 
+/* Row max, 0 when every entry is -inf (so x - max never computes
+ * inf - inf); the sum of e^(x - m) over the row, storing the terms to y
+ * unless y is NULL. Shared by softmax, log-softmax and softmax + CE. */
+NN__INTERNAL float nn__row_max_scalar(int cols, const float *x)
+{
+    float m = -INFINITY;
+    int j;
+    for (j = 0; j < cols; j++) m = x[j] > m ? x[j] : m;
+    return m == -INFINITY ? 0.0f : m;
+}
+NN__INTERNAL float nn__row_expsum_scalar(int cols, const float *x, float m, float *y)
+{
+    float s = 0.0f, e;
+    int j;
+    for (j = 0; j < cols; j++) {
+        e = expf(x[j] - m);
+        s += e;
+        if (y) y[j] = e;
+    }
+    return s;
+}
 NN__INTERNAL void nn__softmax_rows_scalar(int rows, int cols, const float *x,
                                           float *y)
 {
@@ -1253,11 +1274,7 @@ NN__INTERNAL void nn__softmax_rows_scalar(int rows, int cols, const float *x,
     for (r = 0; r < rows; r++) {
         const float *xr = x + (size_t)r * cols;
         float *yr = y + (size_t)r * cols;
-        float m = -INFINITY, s = 0.0f, inv;
-        for (j = 0; j < cols; j++) m = xr[j] > m ? xr[j] : m;
-        if (m == -INFINITY) m = 0.0f;           /* all -inf: avoid inf-inf */
-        for (j = 0; j < cols; j++) { yr[j] = expf(xr[j] - m); s += yr[j]; }
-        inv = 1.0f / s;
+        float inv = 1.0f / nn__row_expsum_scalar(cols, xr, nn__row_max_scalar(cols, xr), yr);
         for (j = 0; j < cols; j++) yr[j] *= inv;
     }
 }
@@ -1268,11 +1285,8 @@ NN__INTERNAL void nn__log_softmax_rows_scalar(int rows, int cols,
     for (r = 0; r < rows; r++) {
         const float *xr = x + (size_t)r * cols;
         float *yr = y + (size_t)r * cols;
-        float m = -INFINITY, s = 0.0f, ls;
-        for (j = 0; j < cols; j++) m = xr[j] > m ? xr[j] : m;
-        if (m == -INFINITY) m = 0.0f;
-        for (j = 0; j < cols; j++) s += expf(xr[j] - m);
-        ls = logf(s);
+        float m = nn__row_max_scalar(cols, xr);
+        float ls = logf(nn__row_expsum_scalar(cols, xr, m, NULL));
         for (j = 0; j < cols; j++) yr[j] = (xr[j] - m) - ls;
     }
 }
@@ -1408,16 +1422,8 @@ NN__INTERNAL double nn__softmax_xent_rows_scalar(int rows, int cols, const float
     for (r = 0; r < rows; r++) {
         const float *zr = z + (size_t)r * cols, *yr = y + (size_t)r * cols;
         float *dr = dz ? dz + (size_t)r * cols : NULL;
-        float m = -INFINITY, s = 0.0f, inv, ls;
-        for (j = 0; j < cols; j++) m = zr[j] > m ? zr[j] : m;
-        if (m == -INFINITY) m = 0.0f;
-        for (j = 0; j < cols; j++) {
-            float e = expf(zr[j] - m);
-            s += e;
-            if (dr) dr[j] = e;
-        }
-        inv = 1.0f / s;
-        ls = logf(s);
+        float m = nn__row_max_scalar(cols, zr);
+        float s = nn__row_expsum_scalar(cols, zr, m, dr), inv = 1.0f / s, ls = logf(s);
         for (j = 0; j < cols; j++) {
             if (yr[j] != 0.0f) sum += (double)(yr[j] * (ls - (zr[j] - m)));
             if (dr) dr[j] = (dr[j] * inv - yr[j]) * gscale;
@@ -2115,9 +2121,9 @@ NN__TARGET_AVX2 static inline __m256 nn__div_sum_avx2(__m256 a, __m256 b, __m256
     __m256 r = _mm256_fnmadd_ps(q, lo, _mm256_fnmadd_ps(q, hi, a));
     return _mm256_fmadd_ps(r, _mm256_rcp_ps(hi), q);
 }
-NN__TARGET_AVX2 static inline __m256 nn__sigmoid_avx2(__m256 x)
+/* sigmoid and softplus of x from e = e^-|x| (sigmoid + BCE shares it) */
+NN__TARGET_AVX2 static inline __m256 nn__sigmoid_e_avx2(__m256 x, __m256 e)
 {
-    __m256 e = nn__exp_neg_avx2(_mm256_or_ps(x, NN__V8(-0.0f)));
     __m256 neg = _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_LT_OQ);
     return nn__div_sum_avx2(_mm256_blendv_ps(NN__V8(1.0f), e, neg), NN__V8(1.0f), e);
 }
@@ -2128,13 +2134,20 @@ NN__TARGET_AVX2 static inline __m256 nn__tanh_avx2(__m256 x)
     __m256 t = nn__div_sum_avx2(e, NN__V8(2.0f), e);
     return _mm256_or_ps(_mm256_andnot_ps(sg, t), _mm256_and_ps(sg, x));
 }
-NN__TARGET_AVX2 static inline __m256 nn__softplus_avx2(__m256 x)
+NN__TARGET_AVX2 static inline __m256 nn__softplus_e_avx2(__m256 x, __m256 e)
 {
-    __m256 e = nn__exp_neg_avx2(_mm256_or_ps(x, NN__V8(-0.0f)));
     __m256 big = _mm256_cmp_ps(e, NN__V8(NN__SQRT2 - 1.0f), _CMP_GT_OQ);
     __m256 f = _mm256_blendv_ps(e, _mm256_fmadd_ps(e, NN__V8(0.5f), NN__V8(-0.5f)), big);
     __m256 l = nn__log_join_avx2(f, nn__log1p_tail_avx2(f), _mm256_and_ps(big, NN__V8(1.0f)));
     return _mm256_add_ps(_mm256_max_ps(x, _mm256_setzero_ps()), l);
+}
+NN__TARGET_AVX2 static inline __m256 nn__sigmoid_avx2(__m256 x)
+{
+    return nn__sigmoid_e_avx2(x, nn__exp_neg_avx2(_mm256_or_ps(x, NN__V8(-0.0f))));
+}
+NN__TARGET_AVX2 static inline __m256 nn__softplus_avx2(__m256 x)
+{
+    return nn__softplus_e_avx2(x, nn__exp_neg_avx2(_mm256_or_ps(x, NN__V8(-0.0f))));
 }
 NN__TARGET_AVX2 static inline __m256 nn__relu_avx2(__m256 x)
 {
@@ -2261,18 +2274,19 @@ NN__TARGET_AVX2 static inline float nn__row_expsum_avx2(int cols, const float *x
     }
     return nn__hsum8_avx2(s);
 }
-/* y = a x - b over a row: softmax's scaling (b = 0), log-softmax's
- * (x - max) - log(sum) (a = 1: the product is exact, one rounding less) */
+/* y = (a x - b) - c over a row, one pass: softmax's scaling (a = 1/sum),
+ * log-softmax's (x - max) - log(sum) (a = 1: the product is exact) */
 NN__TARGET_AVX2 static inline void nn__row_axmb_avx2(int cols, const float *x, float a,
-                                                     float b, float *y)
+                                                     float b, float c, float *y)
 {
-    __m256 va = NN__V8(a), vb = NN__V8(b);
+    __m256 va = NN__V8(a), vb = NN__V8(b), vc = NN__V8(c);
     int j = 0;
     for (; j + 8 <= cols; j += 8)
-        _mm256_storeu_ps(y + j, _mm256_fmsub_ps(_mm256_loadu_ps(x + j), va, vb));
+        _mm256_storeu_ps(y + j, _mm256_sub_ps(_mm256_fmsub_ps(_mm256_loadu_ps(x + j), va, vb), vc));
     if (j < cols) {
         __m256i m = nn__tail8((size_t)(cols - j));
-        _mm256_maskstore_ps(y + j, m, _mm256_fmsub_ps(_mm256_maskload_ps(x + j, m), va, vb));
+        _mm256_maskstore_ps(y + j, m, _mm256_sub_ps(_mm256_fmsub_ps(_mm256_maskload_ps(x + j, m),
+                                                                    va, vb), vc));
     }
 }
 NN__TARGET_AVX2 NN__INTERNAL void nn__softmax_rows_avx2(int rows, int cols,
@@ -2283,7 +2297,7 @@ NN__TARGET_AVX2 NN__INTERNAL void nn__softmax_rows_avx2(int rows, int cols,
         const float *xr = x + (size_t)r * cols;
         float *yr = y + (size_t)r * cols;
         float s = nn__row_expsum_avx2(cols, xr, nn__row_max_avx2(cols, xr), yr);
-        nn__row_axmb_avx2(cols, yr, 1.0f / s, 0.0f, yr);
+        nn__row_axmb_avx2(cols, yr, 1.0f / s, 0.0f, 0.0f, yr);
     }
 }
 NN__TARGET_AVX2 NN__INTERNAL void nn__log_softmax_rows_avx2(int rows, int cols,
@@ -2295,8 +2309,7 @@ NN__TARGET_AVX2 NN__INTERNAL void nn__log_softmax_rows_avx2(int rows, int cols,
         float mx = nn__row_max_avx2(cols, xr);
         float ls = logf(nn__row_expsum_avx2(cols, xr, mx, NULL));
         /* (x - mx) - ls: x - mx rounded first, as in the scalar kernel */
-        nn__row_axmb_avx2(cols, xr, 1.0f, mx, y + (size_t)r * cols);
-        nn__row_axmb_avx2(cols, y + (size_t)r * cols, 1.0f, ls, y + (size_t)r * cols);
+        nn__row_axmb_avx2(cols, xr, 1.0f, mx, ls, y + (size_t)r * cols);
     }
 }
 NN__TARGET_AVX2 NN__INTERNAL void nn__softmax_fwd_avx2(size_t n, const float *x, float *y)
@@ -2338,16 +2351,15 @@ NN__TARGET_AVX2 NN__INTERNAL void nn__softmax_bwd_avx2(size_t n, const float *y,
     }
 }
 
-NN__TARGET_AVX2 static inline __m256 nn__xent_vec_avx2(__m256 acc, __m256i m,
-    const float *z, const float *y, float *dz, __m256 vm, __m256 ls, __m256 inv, __m256 g)
+/* one vector of softmax + CE (see nn__xent_vec_avx512): the loss terms
+ * y (ls - (z - m)) where y != 0, *d = (e inv - y) g from the stored e */
+NN__TARGET_AVX2 static inline __m256 nn__xent_vec_avx2(__m256 zv, __m256 yv, __m256 e,
+    __m256 vm, __m256 ls, __m256 inv, __m256 g, __m256 *d)
 {
-    __m256 zv = _mm256_maskload_ps(z, m), yv = _mm256_maskload_ps(y, m);
     __m256 nz = _mm256_cmp_ps(yv, _mm256_setzero_ps(), _CMP_NEQ_UQ);
     __m256 t = _mm256_sub_ps(ls, _mm256_sub_ps(zv, vm));
-    if (dz)
-        _mm256_maskstore_ps(dz, m, _mm256_mul_ps(_mm256_sub_ps(_mm256_fmadd_ps(
-            _mm256_maskload_ps(dz, m), inv, _mm256_setzero_ps()), yv), g));
-    return _mm256_add_ps(acc, _mm256_and_ps(nz, _mm256_mul_ps(yv, t)));
+    *d = _mm256_mul_ps(_mm256_sub_ps(_mm256_fmadd_ps(e, inv, _mm256_setzero_ps()), yv), g);
+    return _mm256_and_ps(nz, _mm256_mul_ps(yv, t));
 }
 NN__TARGET_AVX2 NN__INTERNAL double nn__softmax_xent_rows_avx2(int rows, int cols,
     const float *z, const float *y, float gscale, float *dz)
@@ -2360,34 +2372,61 @@ NN__TARGET_AVX2 NN__INTERNAL double nn__softmax_xent_rows_avx2(int rows, int col
         float mx = nn__row_max_avx2(cols, z + o);
         float s = nn__row_expsum_avx2(cols, z + o, mx, dr);
         __m256 vm = NN__V8(mx), ls = NN__V8(logf(s)), inv = NN__V8(1.0f / s);
-        __m256 g = NN__V8(gscale), acc = _mm256_setzero_ps();
-        for (j = 0; j < cols; j += 8)
-            acc = nn__xent_vec_avx2(acc, nn__tail8((size_t)(cols - j)), z + o + j, y + o + j,
-                                    dr ? dr + j : NULL, vm, ls, inv, g);
+        __m256 g = NN__V8(gscale), acc = _mm256_setzero_ps(), d;
+        for (j = 0; j + 8 <= cols; j += 8) {
+            acc = _mm256_add_ps(acc, nn__xent_vec_avx2(_mm256_loadu_ps(z + o + j),
+                _mm256_loadu_ps(y + o + j), dr ? _mm256_loadu_ps(dr + j) : vm, vm, ls, inv, g, &d));
+            if (dr) _mm256_storeu_ps(dr + j, d);
+        }
+        if (j < cols) {
+            __m256i m = nn__tail8((size_t)(cols - j));
+            acc = _mm256_add_ps(acc, nn__xent_vec_avx2(_mm256_maskload_ps(z + o + j, m),
+                _mm256_maskload_ps(y + o + j, m), dr ? _mm256_maskload_ps(dr + j, m) : vm,
+                vm, ls, inv, g, &d));
+            if (dr) _mm256_maskstore_ps(dr + j, m, d);
+        }
         sum += nn__hsum8_avx2(acc);
     }
     return sum;
 }
+/* one vector of sigmoid + BCE from the logits: returns the loss
+ * softplus(z) - y z, *d = (sigmoid(z) - y) g, e^-|z| computed once */
+NN__TARGET_AVX2 static inline __m256 nn__sxent_vec_avx2(__m256 z, __m256 y, __m256 g, __m256 *d)
+{
+    __m256 e = nn__exp_neg_avx2(_mm256_or_ps(z, NN__V8(-0.0f)));
+    *d = _mm256_mul_ps(_mm256_sub_ps(nn__sigmoid_e_avx2(z, e), y), g);
+    return _mm256_fnmadd_ps(y, z, nn__softplus_e_avx2(z, e));
+}
+/* 8 float losses into two double accumulators; their sum, fixed order */
+NN__TARGET_AVX2 static inline void nn__acc8d_avx2(__m256d *a0, __m256d *a1, __m256 l)
+{
+    *a0 = _mm256_add_pd(*a0, _mm256_cvtps_pd(_mm256_castps256_ps128(l)));
+    *a1 = _mm256_add_pd(*a1, _mm256_cvtps_pd(_mm256_extractf128_ps(l, 1)));
+}
+NN__TARGET_AVX2 static inline double nn__sum8d_avx2(__m256d a0, __m256d a1)
+{
+    double t[4];
+    _mm256_storeu_pd(t, _mm256_add_pd(a0, a1));
+    return ((t[0] + t[1]) + t[2]) + t[3];
+}
 NN__TARGET_AVX2 NN__INTERNAL double nn__sigmoid_xent_avx2(int rows, int cols,
     const float *z, const float *y, float gscale, float *dz)
 {
-    size_t i, n = (size_t)rows * cols;
+    size_t i = 0, n = (size_t)rows * cols;
     __m256d a0 = _mm256_setzero_pd(), a1 = _mm256_setzero_pd();
-    __m256 g = NN__V8(gscale), l;
-    double t[4];
-    for (i = 0; i < n; i += 8) {
-        __m256i m = nn__tail8(n - i < 8 ? n - i : 8);
-        __m256 zv = _mm256_maskload_ps(z + i, m), yv = _mm256_maskload_ps(y + i, m);
-        l = _mm256_and_ps(_mm256_castsi256_ps(m),
-                          _mm256_fnmadd_ps(yv, zv, nn__softplus_avx2(zv)));
-        a0 = _mm256_add_pd(a0, _mm256_cvtps_pd(_mm256_castps256_ps128(l)));
-        a1 = _mm256_add_pd(a1, _mm256_cvtps_pd(_mm256_extractf128_ps(l, 1)));
-        if (dz)
-            _mm256_maskstore_ps(dz + i, m, _mm256_mul_ps(_mm256_sub_ps(nn__sigmoid_avx2(zv),
-                                                                       yv), g));
+    __m256 g = NN__V8(gscale), d;
+    for (; i + 8 <= n; i += 8) {
+        nn__acc8d_avx2(&a0, &a1, nn__sxent_vec_avx2(_mm256_loadu_ps(z + i),
+                                                    _mm256_loadu_ps(y + i), g, &d));
+        if (dz) _mm256_storeu_ps(dz + i, d);
     }
-    _mm256_storeu_pd(t, _mm256_add_pd(a0, a1));
-    return ((t[0] + t[1]) + t[2]) + t[3];
+    if (i < n) {
+        __m256i m = nn__tail8(n - i);
+        nn__acc8d_avx2(&a0, &a1, _mm256_and_ps(_mm256_castsi256_ps(m), nn__sxent_vec_avx2(
+            _mm256_maskload_ps(z + i, m), _mm256_maskload_ps(y + i, m), g, &d)));
+        if (dz) _mm256_maskstore_ps(dz + i, m, d);
+    }
+    return nn__sum8d_avx2(a0, a1);
 }
 
 /* element losses (see the AVX-512 versions) */
@@ -2440,24 +2479,26 @@ NN__TARGET_AVX2 static inline __m256 nn__ce1_avx2(__m256 h, __m256 y, __m256 d, 
                        _mm256_mul_ps(ny, nn__log_avx2(p)));
     return _mm256_div_ps(ny, p);
 }
+/* full vectors, then one masked vector (its loss lanes past n zeroed) */
 #define NN__AVX2_LOSS(name, f)                                                \
     NN__TARGET_AVX2 NN__INTERNAL double name(size_t n, const float *h,        \
         const float *y, float delta, float gscale, float *grad)               \
     {                                                                         \
         __m256d a0 = _mm256_setzero_pd(), a1 = _mm256_setzero_pd();          \
         __m256 vd = NN__V8(delta), vg = NN__V8(gscale), l, g;                 \
-        double t[4];                                                          \
-        size_t i;                                                             \
-        for (i = 0; i < n; i += 8) {                                          \
-            __m256i m = nn__tail8(n - i < 8 ? n - i : 8);                     \
+        size_t i = 0;                                                         \
+        for (; i + 8 <= n; i += 8) {                                          \
+            g = f(_mm256_loadu_ps(h + i), _mm256_loadu_ps(y + i), vd, &l);    \
+            nn__acc8d_avx2(&a0, &a1, l);                                      \
+            if (grad) _mm256_storeu_ps(grad + i, _mm256_mul_ps(g, vg));       \
+        }                                                                     \
+        if (i < n) {                                                          \
+            __m256i m = nn__tail8(n - i);                                     \
             g = f(_mm256_maskload_ps(h + i, m), _mm256_maskload_ps(y + i, m), vd, &l); \
-            l = _mm256_and_ps(_mm256_castsi256_ps(m), l);                     \
-            a0 = _mm256_add_pd(a0, _mm256_cvtps_pd(_mm256_castps256_ps128(l))); \
-            a1 = _mm256_add_pd(a1, _mm256_cvtps_pd(_mm256_extractf128_ps(l, 1))); \
+            nn__acc8d_avx2(&a0, &a1, _mm256_and_ps(_mm256_castsi256_ps(m), l)); \
             if (grad) _mm256_maskstore_ps(grad + i, m, _mm256_mul_ps(g, vg)); \
         }                                                                     \
-        _mm256_storeu_pd(t, _mm256_add_pd(a0, a1));                           \
-        return ((t[0] + t[1]) + t[2]) + t[3];                                 \
+        return nn__sum8d_avx2(a0, a1);                                        \
     }
 NN__AVX2_LOSS(nn__mse_avx2, nn__mse1_avx2)
 NN__AVX2_LOSS(nn__mae_avx2, nn__mae1_avx2)
@@ -2985,10 +3026,10 @@ NN__TARGET_AVX512 static inline __m512 nn__div_sum_avx512(__m512 a, __m512 b, __
     __m512 r = _mm512_fnmadd_ps(q, c, _mm512_fnmadd_ps(q, b, a));
     return _mm512_fmadd_ps(r, rc, q);
 }
-NN__TARGET_AVX512 static inline __m512 nn__sigmoid_avx512(__m512 x)
+/* sigmoid and softplus of x from e = e^-|x| (sigmoid + BCE shares it) */
+NN__TARGET_AVX512 static inline __m512 nn__sigmoid_e_avx512(__m512 x, __m512 e)
 {
     /* e = e^-|x| <= 1 never overflows; x < 0: e / (1 + e), else 1 / (1 + e) */
-    __m512 e = nn__exp_neg_avx512(_mm512_or_ps(x, NN__V16(-0.0f)));
     __mmask16 neg = _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_LT_OQ);
     return nn__div_sum_avx512(_mm512_mask_blend_ps(neg, NN__V16(1.0f), e),
                               NN__V16(1.0f), e);
@@ -3000,16 +3041,23 @@ NN__TARGET_AVX512 static inline __m512 nn__tanh_avx512(__m512 x)
                                                   NN__V16(2.0f)));
     return nn__copysign_avx512(nn__div_sum_avx512(e, NN__V16(2.0f), e), x);
 }
-NN__TARGET_AVX512 static inline __m512 nn__softplus_avx512(__m512 x)
+NN__TARGET_AVX512 static inline __m512 nn__softplus_e_avx512(__m512 x, __m512 e)
 {
     /* max(x, 0) + log1p(e), e = e^-|x| in (0, 1]: f = e when 1 + e <= sqrt2,
      * else log1p(e) = ln2 + log1p(f), f = (1 + e)/2 - 1 = fma(e, .5, -.5) */
-    __m512 e = nn__exp_neg_avx512(_mm512_or_ps(x, NN__V16(-0.0f)));
     __mmask16 big = _mm512_cmp_ps_mask(e, NN__V16(NN__SQRT2 - 1.0f), _CMP_GT_OQ);
     __m512 f = _mm512_mask_blend_ps(big, e, _mm512_fmadd_ps(e, NN__V16(0.5f), NN__V16(-0.5f)));
     __m512 k = _mm512_maskz_mov_ps(big, NN__V16(1.0f));
     __m512 l = nn__log_join_avx512(f, nn__log1p_tail_avx512(f), k);
     return _mm512_add_ps(_mm512_max_ps(x, _mm512_setzero_ps()), l);
+}
+NN__TARGET_AVX512 static inline __m512 nn__sigmoid_avx512(__m512 x)
+{
+    return nn__sigmoid_e_avx512(x, nn__exp_neg_avx512(_mm512_or_ps(x, NN__V16(-0.0f))));
+}
+NN__TARGET_AVX512 static inline __m512 nn__softplus_avx512(__m512 x)
+{
+    return nn__softplus_e_avx512(x, nn__exp_neg_avx512(_mm512_or_ps(x, NN__V16(-0.0f))));
 }
 NN__TARGET_AVX512 static inline __m512 nn__relu_avx512(__m512 x)
 {
@@ -3267,22 +3315,29 @@ NN__TARGET_AVX512 NN__INTERNAL double nn__softmax_xent_rows_avx512(int rows, int
     }
     return sum;
 }
+/* one vector of sigmoid + BCE from the logits: returns the loss
+ * softplus(z) - y z, *d = (sigmoid(z) - y) g, e^-|z| computed once */
+NN__TARGET_AVX512 static inline __m512 nn__sxent_vec_avx512(__m512 z, __m512 y, __m512 g,
+                                                            __m512 *d)
+{
+    __m512 e = nn__exp_neg_avx512(_mm512_or_ps(z, NN__V16(-0.0f)));
+    *d = _mm512_mul_ps(_mm512_sub_ps(nn__sigmoid_e_avx512(z, e), y), g);
+    return _mm512_fnmadd_ps(y, z, nn__softplus_e_avx512(z, e));
+}
 NN__TARGET_AVX512 NN__INTERNAL double nn__sigmoid_xent_avx512(int rows, int cols,
     const float *z, const float *y, float gscale, float *dz)
 {
     size_t i, n = (size_t)rows * cols;
     __m512d a0 = _mm512_setzero_pd(), a1 = _mm512_setzero_pd();
-    __m512 g = NN__V16(gscale), l;
+    __m512 g = NN__V16(gscale), l, d;
     double t[8], sum = 0.0;
-    for (i = 0; i < n; i += 16) {
+    for (i = 0; i < n; i += 16) {   /* masked loads cost nothing extra here */
         __mmask16 m = nn__tail16(n - i < 16 ? n - i : 16);
-        __m512 zv = _mm512_maskz_loadu_ps(m, z + i), yv = _mm512_maskz_loadu_ps(m, y + i);
-        l = _mm512_maskz_mov_ps(m, _mm512_fnmadd_ps(yv, zv, nn__softplus_avx512(zv)));
+        l = _mm512_maskz_mov_ps(m, nn__sxent_vec_avx512(_mm512_maskz_loadu_ps(m, z + i),
+                                                        _mm512_maskz_loadu_ps(m, y + i), g, &d));
         a0 = _mm512_add_pd(a0, _mm512_maskz_cvtps_pd(0xFF, _mm512_extractf32x8_ps(l, 0)));
         a1 = _mm512_add_pd(a1, _mm512_maskz_cvtps_pd(0xFF, _mm512_extractf32x8_ps(l, 1)));
-        if (dz)
-            _mm512_mask_storeu_ps(dz + i, m, _mm512_mul_ps(_mm512_sub_ps(
-                nn__sigmoid_avx512(zv), yv), g));
+        if (dz) _mm512_mask_storeu_ps(dz + i, m, d);
     }
     _mm512_storeu_pd(t, _mm512_add_pd(a0, a1));
     for (i = 0; i < 8; i++) sum += t[i];
@@ -3735,9 +3790,9 @@ NN__INTERNAL inline float32x4_t nn__negabs_neon(float32x4_t x)
 {
     return vnegq_f32(vabsq_f32(x));
 }
-NN__INTERNAL inline float32x4_t nn__sigmoid_neon(float32x4_t x)
+/* sigmoid and softplus of x from e = e^-|x| (sigmoid + BCE shares it) */
+NN__INTERNAL inline float32x4_t nn__sigmoid_e_neon(float32x4_t x, float32x4_t e)
 {
-    float32x4_t e = nn__exp_neg_neon(nn__negabs_neon(x));
     return nn__div_sum_neon(vbslq_f32(vcltq_f32(x, NN__V4(0.0f)), e, NN__V4(1.0f)),
                             NN__V4(1.0f), e);
 }
@@ -3747,15 +3802,22 @@ NN__INTERNAL inline float32x4_t nn__tanh_neon(float32x4_t x)
     float32x4_t t = nn__div_sum_neon(e, NN__V4(2.0f), e);
     return vbslq_f32(vdupq_n_u32(0x80000000u), x, vabsq_f32(t));
 }
-NN__INTERNAL inline float32x4_t nn__softplus_neon(float32x4_t x)
+NN__INTERNAL inline float32x4_t nn__softplus_e_neon(float32x4_t x, float32x4_t e)
 {
-    float32x4_t e = nn__exp_neg_neon(nn__negabs_neon(x));
     uint32x4_t big = vcgtq_f32(e, NN__V4(NN__SQRT2 - 1.0f));
     float32x4_t f = vbslq_f32(big, vfmaq_f32(NN__V4(-0.5f), e, NN__V4(0.5f)), e);
     float32x4_t l = nn__log_join_neon(f, nn__log1p_tail_neon(f),
                                       vbslq_f32(big, NN__V4(1.0f), NN__V4(0.0f)));
     /* max(x, 0) with NaN kept: FMAX propagates it */
     return vaddq_f32(vmaxq_f32(x, NN__V4(0.0f)), l);
+}
+NN__INTERNAL inline float32x4_t nn__sigmoid_neon(float32x4_t x)
+{
+    return nn__sigmoid_e_neon(x, nn__exp_neg_neon(nn__negabs_neon(x)));
+}
+NN__INTERNAL inline float32x4_t nn__softplus_neon(float32x4_t x)
+{
+    return nn__softplus_e_neon(x, nn__exp_neg_neon(nn__negabs_neon(x)));
 }
 NN__INTERNAL inline float32x4_t nn__relu_neon(float32x4_t x)
 {
@@ -3846,6 +3908,12 @@ NN__NEON_MAP2(nn__relu_bwd_neon, nn__relu_d_neon)
 NN__NEON_MAP2(nn__leaky_relu_bwd_neon, nn__leaky_relu_d_neon)
 NN__NEON_MAP2(nn__step_bwd_neon, nn__step_d_neon)
 
+/* lanes [0, left) set */
+NN__INTERNAL inline uint32x4_t nn__lanes_neon(size_t left)
+{
+    return vcltq_u32(vcombine_u32(vcreate_u32(0x100000000ull), vcreate_u32(0x300000002ull)),
+                     vdupq_n_u32((uint32_t)left));
+}
 NN__INTERNAL float nn__row_max_neon(int cols, const float *x)
 {
     float32x4_t m = NN__V4(-INFINITY);
@@ -3867,25 +3935,25 @@ NN__INTERNAL float nn__row_expsum_neon(int cols, const float *x, float mx, float
     }
     if (j < cols) {
         size_t left = (size_t)(cols - j);
-        uint32x4_t m = vcltq_u32(vcombine_u32(vcreate_u32(0x100000000ull), vcreate_u32(0x300000002ull)),
-                                 vdupq_n_u32((uint32_t)left));
+        uint32x4_t m = nn__lanes_neon(left);
         e = nn__exp_neon(vsubq_f32(nn__load_tail_neon(x + j, left), vm));
         if (y) nn__store_tail_neon(y + j, e, left);
         s = vaddq_f32(s, vbslq_f32(m, e, NN__V4(0.0f)));
     }
     return vaddvq_f32(s);
 }
-/* y = a x - b over a row (see nn__row_axmb_avx2) */
-NN__INTERNAL void nn__row_axmb_neon(int cols, const float *x, float a, float b, float *y)
+/* y = (a x - b) - c over a row, one pass (see nn__row_axmb_avx2) */
+NN__INTERNAL void nn__row_axmb_neon(int cols, const float *x, float a, float b, float c,
+                                    float *y)
 {
-    float32x4_t va = NN__V4(a), vb = NN__V4(b);
+    float32x4_t va = NN__V4(a), vb = NN__V4(b), vc = NN__V4(c);
     int j = 0;
     for (; j + 4 <= cols; j += 4)
-        vst1q_f32(y + j, vsubq_f32(vmulq_f32(vld1q_f32(x + j), va), vb));
+        vst1q_f32(y + j, vsubq_f32(vsubq_f32(vmulq_f32(vld1q_f32(x + j), va), vb), vc));
     if (j < cols) {
         size_t left = (size_t)(cols - j);
-        nn__store_tail_neon(y + j, vsubq_f32(vmulq_f32(nn__load_tail_neon(x + j, left), va), vb),
-                            left);
+        nn__store_tail_neon(y + j, vsubq_f32(vsubq_f32(vmulq_f32(nn__load_tail_neon(x + j, left),
+                                                                 va), vb), vc), left);
     }
 }
 NN__INTERNAL void nn__softmax_rows_neon(int rows, int cols, const float *x, float *y)
@@ -3895,7 +3963,7 @@ NN__INTERNAL void nn__softmax_rows_neon(int rows, int cols, const float *x, floa
         const float *xr = x + (size_t)r * cols;
         float *yr = y + (size_t)r * cols;
         float s = nn__row_expsum_neon(cols, xr, nn__row_max_neon(cols, xr), yr);
-        nn__row_axmb_neon(cols, yr, 1.0f / s, 0.0f, yr);
+        nn__row_axmb_neon(cols, yr, 1.0f / s, 0.0f, 0.0f, yr);
     }
 }
 NN__INTERNAL void nn__log_softmax_rows_neon(int rows, int cols, const float *x, float *y)
@@ -3906,8 +3974,7 @@ NN__INTERNAL void nn__log_softmax_rows_neon(int rows, int cols, const float *x, 
         float *yr = y + (size_t)r * cols;
         float mx = nn__row_max_neon(cols, xr);
         float ls = logf(nn__row_expsum_neon(cols, xr, mx, NULL));
-        nn__row_axmb_neon(cols, xr, 1.0f, mx, yr);
-        nn__row_axmb_neon(cols, yr, 1.0f, ls, yr);
+        nn__row_axmb_neon(cols, xr, 1.0f, mx, ls, yr);
     }
 }
 NN__INTERNAL void nn__softmax_fwd_neon(size_t n, const float *x, float *y)
@@ -3974,24 +4041,37 @@ NN__INTERNAL double nn__softmax_xent_rows_neon(int rows, int cols, const float *
     }
     return sum;
 }
+/* one vector of sigmoid + BCE from the logits: returns the loss
+ * softplus(z) - y z, *d = (sigmoid(z) - y) g, e^-|z| computed once */
+NN__INTERNAL inline float32x4_t nn__sxent_vec_neon(float32x4_t z, float32x4_t y, float32x4_t g,
+                                                   float32x4_t *d)
+{
+    float32x4_t e = nn__exp_neg_neon(nn__negabs_neon(z));
+    *d = vmulq_f32(vsubq_f32(nn__sigmoid_e_neon(z, e), y), g);
+    return vfmsq_f32(nn__softplus_e_neon(z, e), y, z);
+}
+/* 4 float losses into two double accumulators */
+NN__INTERNAL inline void nn__acc4d_neon(float64x2_t *a0, float64x2_t *a1, float32x4_t l)
+{
+    *a0 = vaddq_f64(*a0, vcvt_f64_f32(vget_low_f32(l)));
+    *a1 = vaddq_f64(*a1, vcvt_high_f64_f32(l));
+}
 NN__INTERNAL double nn__sigmoid_xent_neon(int rows, int cols, const float *z,
                                           const float *y, float gscale, float *dz)
 {
-    size_t i, n = (size_t)rows * cols;
+    size_t i = 0, n = (size_t)rows * cols;
     float64x2_t a0 = vdupq_n_f64(0.0), a1 = vdupq_n_f64(0.0);
-    float32x4_t g = NN__V4(gscale);
-    for (i = 0; i < n; i += 4) {
-        size_t left = n - i < 4 ? n - i : 4;
-        float32x4_t zv = nn__load_tail_neon(z + i, left), yv = nn__load_tail_neon(y + i, left);
-        float32x4_t l = vfmsq_f32(nn__softplus_neon(zv), yv, zv);
-        if (left < 4)   /* padded lanes: z = y = 0 gives log 2, drop them */
-            l = vbslq_f32(vcltq_u32(vcombine_u32(vcreate_u32(0x100000000ull),
-                                                 vcreate_u32(0x300000002ull)),
-                                    vdupq_n_u32((uint32_t)left)), l, NN__V4(0.0f));
-        a0 = vaddq_f64(a0, vcvt_f64_f32(vget_low_f32(l)));
-        a1 = vaddq_f64(a1, vcvt_high_f64_f32(l));
-        if (dz)
-            nn__store_tail_neon(dz + i, vmulq_f32(vsubq_f32(nn__sigmoid_neon(zv), yv), g), left);
+    float32x4_t g = NN__V4(gscale), d;
+    for (; i + 4 <= n; i += 4) {
+        nn__acc4d_neon(&a0, &a1, nn__sxent_vec_neon(vld1q_f32(z + i), vld1q_f32(y + i), g, &d));
+        if (dz) vst1q_f32(dz + i, d);
+    }
+    if (i < n) {    /* padded lanes: z = y = 0 gives log 2, drop them */
+        size_t left = n - i;
+        float32x4_t l = nn__sxent_vec_neon(nn__load_tail_neon(z + i, left),
+                                           nn__load_tail_neon(y + i, left), g, &d);
+        nn__acc4d_neon(&a0, &a1, vbslq_f32(nn__lanes_neon(left), l, NN__V4(0.0f)));
+        if (dz) nn__store_tail_neon(dz + i, d, left);
     }
     return vaddvq_f64(vaddq_f64(a0, a1));
 }
@@ -4045,22 +4125,23 @@ NN__INTERNAL inline float32x4_t nn__ce1_neon(float32x4_t h, float32x4_t y, float
     *l = vbslq_f32(vceqq_f32(y, NN__V4(0.0f)), NN__V4(0.0f), vmulq_f32(ny, nn__log_neon(p)));
     return vdivq_f32(ny, p);
 }
+/* full vectors, then one padded vector (its loss lanes past n zeroed) */
 #define NN__NEON_LOSS(name, f)                                                \
     NN__INTERNAL double name(size_t n, const float *h, const float *y,        \
                              float delta, float gscale, float *grad)          \
     {                                                                         \
         float64x2_t a0 = vdupq_n_f64(0.0), a1 = vdupq_n_f64(0.0);             \
         float32x4_t vd = NN__V4(delta), vg = NN__V4(gscale), l, g;            \
-        size_t i;                                                             \
-        for (i = 0; i < n; i += 4) {                                          \
-            size_t left = n - i < 4 ? n - i : 4;                              \
+        size_t i = 0;                                                         \
+        for (; i + 4 <= n; i += 4) {                                          \
+            g = f(vld1q_f32(h + i), vld1q_f32(y + i), vd, &l);                \
+            nn__acc4d_neon(&a0, &a1, l);                                      \
+            if (grad) vst1q_f32(grad + i, vmulq_f32(g, vg));                  \
+        }                                                                     \
+        if (i < n) {                                                          \
+            size_t left = n - i;                                              \
             g = f(nn__load_tail_neon(h + i, left), nn__load_tail_neon(y + i, left), vd, &l); \
-            if (left < 4)                                                     \
-                l = vbslq_f32(vcltq_u32(vcombine_u32(vcreate_u32(0x100000000ull), \
-                                        vcreate_u32(0x300000002ull)),         \
-                              vdupq_n_u32((uint32_t)left)), l, NN__V4(0.0f)); \
-            a0 = vaddq_f64(a0, vcvt_f64_f32(vget_low_f32(l)));                \
-            a1 = vaddq_f64(a1, vcvt_high_f64_f32(l));                         \
+            nn__acc4d_neon(&a0, &a1, vbslq_f32(nn__lanes_neon(left), l, NN__V4(0.0f))); \
             if (grad) nn__store_tail_neon(grad + i, vmulq_f32(g, vg), left);  \
         }                                                                     \
         return vaddvq_f64(vaddq_f64(a0, a1));                                 \

@@ -2928,22 +2928,16 @@ NN__TARGET_AVX512 static inline __m512 nn__exp_avx512(__m512 x)
     p = _mm512_fmadd_ps(t, p, nn__exp16_tab_avx512(s, 1));
     return _mm512_scalef_ps(_mm512_add_ps(t, p), _mm512_mul_ps(k, NN__V16(0.0625f)));
 }
-/* e^x for x <= 0 where about 1 ulp is enough (sigmoid, softplus): hi (1 +
- * p) in one rounding. When every lane is >= -86 (no NaN, no denormal
- * result) 2^m is added to the exponent bits: no clamp, no scalef. */
+/* e^x for x <= 0 (sigmoid, softplus): as nn__exp_avx512 without the
+ * upper clamp (each clamp costs as much as an fma here) */
 NN__TARGET_AVX512 static inline __m512 nn__exp_neg_avx512(__m512 x)
 {
-    __m512 s, k, t, r;
-    int fast = _mm512_cmp_ps_mask(x, NN__V16(-86.0f), _CMP_GE_OQ) == 0xFFFF;
-    if (!fast) x = _mm512_max_ps(NN__V16(NN__EXP_LO), x);
-    r = nn__exp16_reduce_avx512(x, &s, &k);
+    __m512 s, k, p, t;
+    p = nn__exp16_poly_avx512(nn__exp16_reduce_avx512(_mm512_max_ps(NN__V16(NN__EXP_LO), x),
+                                                      &s, &k));
     t = nn__exp16_tab_avx512(s, 0);
-    t = _mm512_add_ps(t, _mm512_fmadd_ps(t, nn__exp16_poly_avx512(r), nn__exp16_tab_avx512(s, 1)));
-    if (fast)   /* (k << 19) keeps floor(k/16) << 23 above the mask */
-        return _mm512_castsi512_ps(_mm512_add_epi32(_mm512_castps_si512(t),
-            _mm512_and_si512(_mm512_slli_epi32(_mm512_castps_si512(s), 19),
-                             _mm512_set1_epi32((int)0xFF800000u))));
-    return _mm512_scalef_ps(t, _mm512_mul_ps(k, NN__V16(0.0625f)));
+    p = _mm512_fmadd_ps(t, p, nn__exp16_tab_avx512(s, 1));
+    return _mm512_scalef_ps(_mm512_add_ps(t, p), _mm512_mul_ps(k, NN__V16(0.0625f)));
 }
 /* e^x - 1 for x <= 0 = 2^n p + (2^n - 1), p = e^r - 1, with 2^n - 1 = d + dl
  * exactly (dl = 0 down to n = -24, dl = 2^n below, where d rounds to -1):

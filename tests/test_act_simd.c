@@ -126,6 +126,33 @@ static void check_specials(const nn_kernels *k)
             CHECK(ar_ulp_err(y[i], ar_sigmoid(x[i])) <= AR_ULP_SIGMOID,
                   "sigmoid(%g) = %g, want %g (denormal)", x[i], y[i], ar_sigmoid(x[i]));
     }
+    /* NaN stays NaN whatever its payload (kernels that build 2^n from bits
+     * of a NaN-derived value must not turn it into a number), one vector of
+     * 16 different NaNs per function */
+    {
+        static const uint32_t pay[16] = {
+            0x7fc00000u, 0xffc00000u, 0x7f800001u, 0xff800001u, 0x7fffffffu, 0xffffffffu,
+            0x7fa12345u, 0xffb54321u, 0x7fc7ffffu, 0x7fe00001u, 0x7f80ff00u, 0xff87654fu,
+            0x7fc00800u, 0x7ff00000u, 0x7f900000u, 0xffc01000u };
+        float x[16], y[16], ones[16];
+        int f, j;
+        for (j = 0; j < 16; j++) { x[j] = bits_f(pay[j]); ones[j] = 1.0f; }
+        for (f = 0; f < 8; f++) {
+            fs[f](16, x, y);
+            for (j = 0; j < 16; j++)
+                CHECK(y[j] != y[j], "fn %d of NaN 0x%08x: got %g", f, (unsigned)pay[j], y[j]);
+        }
+        k->act_bwd[NN_ACT_SOFTPLUS](16, x, ones, y);
+        for (j = 0; j < 16; j++)
+            CHECK(y[j] != y[j], "softplus' of NaN 0x%08x: got %g", (unsigned)pay[j], y[j]);
+    }
+    /* softplus' = -expm1(-y) keeps the sign of a zero y, as libm */
+    {
+        float yv[2] = {0.0f, -0.0f}, ones[2] = {1.0f, 1.0f}, d[2];
+        k->act_bwd[NN_ACT_SOFTPLUS](2, yv, ones, d);
+        CHECK(same(d[0], 0.0f) && same(d[1], -0.0f), "softplus'(+-0) = (%g, %g), want (0, -0)",
+              d[0], d[1]);
+    }
 }
 
 /* element-wise exact kernels, bit for bit against the written-out formula */

@@ -163,14 +163,14 @@ NNDEF void nn_sgemm(int transA, int transB, int M, int N, int K, float alpha,
  * below (the scalar table, libm, to 3 ulp for sigmoid and tanh).
  *
  *   function            AVX-512  AVX2   NEON*  bound  scalar (libm)*
- *   exp                  0.78    0.78   0.75   1      0.50 (expf)
+ *   exp                  0.77    0.77   0.75   1      0.50 (expf)
  *   log                  0.89    0.89   0.82   1      0.80 (logf)
  *   sigmoid              1.50    1.48   1.43   2      2.25 (1/(1+expf))
- *   tanh                 1.95    1.95   1.82   2      2.10 (tanhf)
- *   softplus             1.71    1.71   1.63   2      1.45 (log1pf(expf))
+ *   tanh                 1.96    1.96   1.82   2      2.10 (tanhf)
+ *   softplus             1.74    1.71   1.63   2      1.45 (log1pf(expf))
  *   sigmoid' y(1-y)      1.50    1.50   1.50   2      same ops, bit-identical
  *   tanh' (1-y)(1+y)     1.50    1.50   1.50   2      same ops, bit-identical
- *   softplus' -expm1(-y) 0.95    0.95   0.92   2      0.75 (expm1f)
+ *   softplus' -expm1(-y) 0.99    0.96   0.92   2      0.75 (expm1f)
  *   (* NEON and scalar: every 257th float.) Derivatives are then multiplied
  *   by dy: + 0.5 ulp. ReLU, leaky ReLU, step, identity and their
  *   derivatives are exact (leaky: one rounding of 0.01f * x), bit-identical
@@ -182,13 +182,18 @@ NNDEF void nn_sgemm(int transA, int transB, int M, int N, int K, float alpha,
  *   summed in double. Fused softmax + CE and sigmoid + BCE from the logits:
  *   dz = (p - y) / B bit-identical to the forward output's, the loss from
  *   log-softmax / softplus, so saturated outputs give finite losses.
- * How: exp by x = n ln2 + r (Cody-Waite, ln2 in two parts, the rounding
- * error of r carried), e^r = 1 + r + r^2 P(r) with a degree-4 Remez P, the
- * final 1 + r + t summed in two parts, 2^n by scalef (AVX-512) or exponent
- * bits (two factors near under/overflow); sigmoid/tanh divide with the
- * rounding of the denominator corrected, tanh through expm1 (no
- * cancellation near 0). No libm call in any SIMD loop (log-softmax calls
- * logf once per row).
+ * How: exp (also e^-|x| inside sigmoid and softplus) on AVX-512 and AVX2
+ * by a table: x = (k/N) ln2 + r (N = 16: one permute of a zmm; AVX2: 8),
+ * ln2/N in two parts, e^x = 2^floor(k/N) T[k mod N] e^r with T as hi + lo
+ * and a degree-3 (AVX2: 4) Remez polynomial for e^r - 1, hi + (hi p + lo)
+ * rounded once, 2^m by scalef (AVX-512) or exponent bits (AVX2: two
+ * factors near under/overflow). NEON, and expm1 (tanh, softplus') on every
+ * ISA: x = n ln2 + r, e^r - 1 = r + r^2 P(r), P of degree 4, 2^n from the
+ * bits of the shifted rounding constant. sigmoid/tanh divide by 1 + e or
+ * 2 + E without rounding the denominator (AVX-512: rcp14 and one Newton
+ * step on the exact residual; AVX2/NEON: a division corrected by that
+ * residual), tanh through expm1 (no cancellation near 0). No libm call in
+ * any SIMD loop (log-softmax calls logf once per row).
  * Special values (every ISA; tests/test_act_simd.c checks each):
  *   exp:      e^+-0 = 1, e^+inf = +inf, e^-inf = +0, NaN -> NaN; +inf above
  *             88.7228 (overflow), +0 below -103.97; results in the denormal
@@ -207,7 +212,8 @@ NNDEF void nn_sgemm(int transA, int transB, int M, int N, int K, float alpha,
  *             below -103.97.
  *   ReLU(NaN) = NaN, ReLU(-0) = +0; leaky(NaN) = NaN; step(x) = 1 for
  *   x >= 0 (-0 included), 0 for x < 0, NaN -> NaN; step' = 0; softplus'
- *   at y = +0 is -0 (times dy), the one zero whose sign differs from libm.
+ *   of +-0 is +-0 (times dy), as libm's -expm1f(-y). NaN stays NaN,
+ *   whatever its payload, through every function and derivative.
  *   softmax:  max-subtracted, so +-1e4 cannot overflow: softmax(1e4, -1e4, 0)
  *             = (1, 0, 0) exactly (log-softmax: (0, -2e4, -1e4)); a row of
  *             all -inf gives NaN (0/0, as the scalar kernel, without ever
@@ -1974,21 +1980,20 @@ NN__TARGET_AVX2 static inline float nn__hmax8_avx2(__m256 a)
 #define NN__V8(c) _mm256_set1_ps(c)
 #define NN__V8I(c) _mm256_set1_epi32(c)
 /* Same algorithms as the AVX-512 kernels below (see there), with vector
- * masks instead of mask registers, 2^n built from exponent bits instead of
- * scalef, a real division where AVX-512 uses rcp14. */
+ * masks instead of mask registers, an 8-entry exp table (one 8-lane
+ * permute) with a degree-4 polynomial, 2^n built from exponent bits instead
+ * of scalef, a real division corrected by the residual where AVX-512 uses
+ * rcp14 (a 12-bit rcp and one Newton step would not reach 2^-28). */
 /* x = n ln2 + r: n rounded by adding 1.5 2^23 + 127, so the low bits of
  * *t hold n + 127 (2^n is then one shift for n in [-126, 127]) */
-NN__TARGET_AVX2 static inline __m256 nn__exp_reduce_avx2(__m256 x, __m256 *t, __m256 *n,
-                                                         __m256 *rl)
+NN__TARGET_AVX2 static inline __m256 nn__exp_reduce_avx2(__m256 x, __m256 *t, __m256 *n)
 {
     __m256 s = _mm256_fmadd_ps(x, NN__V8(NN__LOG2E), NN__V8(NN__EXP_SHIFT));
     __m256 k = _mm256_sub_ps(s, NN__V8(NN__EXP_SHIFT));
     __m256 rh = _mm256_fnmadd_ps(k, NN__V8(NN__LN2_HI), x);
-    __m256 r = _mm256_fnmadd_ps(k, NN__V8(NN__LN2_LO), rh);
-    if (rl) *rl = _mm256_fnmadd_ps(k, NN__V8(NN__LN2_LO), _mm256_sub_ps(rh, r));
     *n = k;
     *t = s;
-    return r;
+    return _mm256_fnmadd_ps(k, NN__V8(NN__LN2_LO), rh);
 }
 NN__TARGET_AVX2 static inline __m256 nn__exp_poly_avx2(__m256 r, __m256 c)
 {
@@ -2002,22 +2007,6 @@ NN__TARGET_AVX2 static inline __m256 nn__exp_poly_avx2(__m256 r, __m256 c)
 NN__TARGET_AVX2 static inline __m256 nn__pow2i_avx2(__m256i n)
 {
     return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(n, NN__V8I(127)), 23));
-}
-/* y 2^n for n in [-150, 128], rounding once. Usually n is in [-126, 127]
- * and 2^n is t's low bits shifted into the exponent; otherwise two factors
- * 2^(n/2) 2^(n - n/2) (the first product is exact). */
-NN__TARGET_AVX2 static inline __m256 nn__scale_avx2(__m256 y, __m256 t, __m256 n)
-{
-    __m256i k, h;
-    __m256 out = _mm256_or_ps(_mm256_cmp_ps(n, NN__V8(-126.0f), _CMP_LT_OQ),
-                              _mm256_cmp_ps(n, NN__V8(127.0f), _CMP_GT_OQ));
-    if (!_mm256_movemask_ps(out))
-        return _mm256_mul_ps(y, _mm256_castsi256_ps(_mm256_slli_epi32(
-                                    _mm256_castps_si256(t), 23)));
-    k = _mm256_cvtps_epi32(n);
-    h = _mm256_srai_epi32(k, 1);
-    return _mm256_mul_ps(_mm256_mul_ps(y, nn__pow2i_avx2(h)),
-                         nn__pow2i_avx2(_mm256_sub_epi32(k, h)));
 }
 /* e * 2^(b - 127) for e in [0.95, 2) and integer b in [-24, 255],
  * rounding once: usually b in [2, 254] and 2^(b - 127) is b shifted into
@@ -2034,15 +2023,14 @@ NN__TARGET_AVX2 static inline __m256 nn__scale_b_avx2(__m256 e, __m256i b)
     return _mm256_mul_ps(_mm256_mul_ps(e, nn__pow2i_avx2(h)),
                          nn__pow2i_avx2(_mm256_sub_epi32(b, h)));
 }
-/* e^x by the 8-entry table (section 2.3; see nn__exp_avx512): s's low bits
- * hold k + 1016, so the low 3 index the permute and the bits above are
- * floor(k/8) + 127 */
-NN__TARGET_AVX2 static inline __m256 nn__exp_avx2(__m256 x)
+/* e^x for x in [EXP_LO, EXP_HI] or NaN by the 8-entry table (section 2.3;
+ * see nn__exp16_avx512): s's low bits hold k + 1016, so the low 3 index
+ * the permute and the bits above are floor(k/8) + 127 */
+NN__TARGET_AVX2 static inline __m256 nn__exp8_avx2(__m256 x)
 {
     static const float hi[8] = { NN__EXP8_HI }, lo[8] = { NN__EXP8_LO };
     __m256 s, k, r, p, t;
     __m256i si;
-    x = _mm256_max_ps(NN__V8(NN__EXP_LO), _mm256_min_ps(NN__V8(NN__EXP_HI), x));
     s = _mm256_fmadd_ps(x, NN__V8(NN__EXP8_LOG2E), NN__V8(NN__EXP8_SHIFT));
     k = _mm256_sub_ps(s, NN__V8(NN__EXP8_SHIFT));
     r = _mm256_fnmadd_ps(k, NN__V8(NN__EXP8_LN2_HI), x);
@@ -2056,16 +2044,18 @@ NN__TARGET_AVX2 static inline __m256 nn__exp_avx2(__m256 x)
     return nn__scale_b_avx2(_mm256_add_ps(t, p),
                             _mm256_srai_epi32(_mm256_slli_epi32(si, 20), 23));
 }
+NN__TARGET_AVX2 static inline __m256 nn__exp_avx2(__m256 x)
+{
+    return nn__exp8_avx2(_mm256_max_ps(NN__V8(NN__EXP_LO), _mm256_min_ps(NN__V8(NN__EXP_HI), x)));
+}
 NN__TARGET_AVX2 static inline __m256 nn__exp_neg_avx2(__m256 x)
 {
-    __m256 n, t, r;
-    r = nn__exp_reduce_avx2(_mm256_max_ps(NN__V8(NN__EXP_LO), x), &t, &n, NULL);
-    return nn__scale_avx2(_mm256_add_ps(NN__V8(1.0f), nn__exp_poly_avx2(r, r)), t, n);
+    return nn__exp8_avx2(_mm256_max_ps(NN__V8(NN__EXP_LO), x));
 }
 NN__TARGET_AVX2 static inline __m256 nn__expm1_neg_avx2(__m256 x)
 {
     __m256 n, t, p, s, d, dl;
-    p = nn__exp_reduce_avx2(_mm256_max_ps(NN__V8(NN__EXPM1_LO), x), &t, &n, NULL);
+    p = nn__exp_reduce_avx2(_mm256_max_ps(NN__V8(NN__EXPM1_LO), x), &t, &n);
     p = nn__exp_poly_avx2(p, p);
     s = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_castps_si256(t), 23));
     d = _mm256_sub_ps(s, NN__V8(1.0f));
@@ -2872,28 +2862,6 @@ NN__TARGET_AVX512 NN__INTERNAL void nn__gemm_axpy_avx512(
  * return their second operand when either is NaN. */
 #define NN__V16(c) _mm512_set1_ps(c)
 
-/* x = n ln2 + r (x clamped): *n = n, returns r (rounded), *rl = its
- * rounding error when rl is not NULL (hi part exact, lo part carried). */
-NN__TARGET_AVX512 static inline __m512 nn__exp_reduce_avx512(__m512 x, __m512 *n,
-                                                             __m512 *rl)
-{
-    __m512 k = _mm512_roundscale_ps(_mm512_mul_ps(x, NN__V16(NN__LOG2E)),
-                                    _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m512 rh = _mm512_fnmadd_ps(k, NN__V16(NN__LN2_HI), x);   /* exact */
-    __m512 r = _mm512_fnmadd_ps(k, NN__V16(NN__LN2_LO), rh);
-    if (rl) *rl = _mm512_fnmadd_ps(k, NN__V16(NN__LN2_LO), _mm512_sub_ps(rh, r));
-    *n = k;
-    return r;
-}
-/* r^2 P(r) + c, so that e^r - 1 = r + (r^2 P(r) + c) */
-NN__TARGET_AVX512 static inline __m512 nn__exp_poly_avx512(__m512 r, __m512 c)
-{
-    __m512 p = _mm512_fmadd_ps(NN__V16(NN__EXP_P0), r, NN__V16(NN__EXP_P1));
-    p = _mm512_fmadd_ps(p, r, NN__V16(NN__EXP_P2));
-    p = _mm512_fmadd_ps(p, r, NN__V16(NN__EXP_P3));
-    p = _mm512_fmadd_ps(p, r, NN__V16(NN__EXP_P4));
-    return _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), c);
-}
 /* The 16-entry table exp (section 2.3): k = round(16 x / ln2) from the
  * shifted fma, whose low bits index the permute (*s keeps them); returns
  * r = x - k ln2/16 in two parts (the hi product is exact). */
@@ -2917,27 +2885,27 @@ NN__TARGET_AVX512 static inline __m512 nn__exp16_tab_avx512(__m512 s, int lo)
     static const float tab[32] = { NN__EXP16_HI, NN__EXP16_LO };
     return _mm512_permutexvar_ps(_mm512_castps_si512(s), _mm512_loadu_ps(tab + 16 * lo));
 }
-/* e^x: e = hi + (hi p + lo) rounds once, and scalef (2^floor(k/16)) rounds
- * once more only into denormals, overflowing to +inf. */
-NN__TARGET_AVX512 static inline __m512 nn__exp_avx512(__m512 x)
+/* e^x for x in [EXP_LO, EXP_HI] or NaN: e = hi + (hi p + lo) rounds once,
+ * and scalef (2^floor(k/16)) rounds once more only into denormals,
+ * overflowing to +inf. */
+NN__TARGET_AVX512 static inline __m512 nn__exp16_avx512(__m512 x)
 {
     __m512 s, k, p, t;
-    x = _mm512_max_ps(NN__V16(NN__EXP_LO), _mm512_min_ps(NN__V16(NN__EXP_HI), x));
     p = nn__exp16_poly_avx512(nn__exp16_reduce_avx512(x, &s, &k));
     t = nn__exp16_tab_avx512(s, 0);
     p = _mm512_fmadd_ps(t, p, nn__exp16_tab_avx512(s, 1));
     return _mm512_scalef_ps(_mm512_add_ps(t, p), _mm512_mul_ps(k, NN__V16(0.0625f)));
 }
-/* e^x for x <= 0 (sigmoid, softplus): as nn__exp_avx512 without the
- * upper clamp (each clamp costs as much as an fma here) */
+NN__TARGET_AVX512 static inline __m512 nn__exp_avx512(__m512 x)
+{
+    return nn__exp16_avx512(_mm512_max_ps(NN__V16(NN__EXP_LO),
+                                          _mm512_min_ps(NN__V16(NN__EXP_HI), x)));
+}
+/* e^x for x <= 0 (sigmoid, softplus): without the upper clamp (each clamp
+ * costs about as much as an fma here) */
 NN__TARGET_AVX512 static inline __m512 nn__exp_neg_avx512(__m512 x)
 {
-    __m512 s, k, p, t;
-    p = nn__exp16_poly_avx512(nn__exp16_reduce_avx512(_mm512_max_ps(NN__V16(NN__EXP_LO), x),
-                                                      &s, &k));
-    t = nn__exp16_tab_avx512(s, 0);
-    p = _mm512_fmadd_ps(t, p, nn__exp16_tab_avx512(s, 1));
-    return _mm512_scalef_ps(_mm512_add_ps(t, p), _mm512_mul_ps(k, NN__V16(0.0625f)));
+    return nn__exp16_avx512(_mm512_max_ps(NN__V16(NN__EXP_LO), x));
 }
 /* e^x - 1 for x <= 0 = 2^n p + (2^n - 1), p = e^r - 1, with 2^n - 1 = d + dl
  * exactly (dl = 0 down to n = -24, dl = 2^n below, where d rounds to -1):
@@ -3670,8 +3638,10 @@ NN__INTERNAL void nn__gemm_axpy_neon(int M, int N, int K, float alpha,
 
 /* -- NEON element-wise kernels -- */
 /* Same algorithms as the AVX2 kernels (2^n by exponent shift with a
- * two-factor fallback, a / (b + c) with the residual correction); FMAX/FMIN
- * propagate NaN. Tails go through a 4-float stack buffer (no masks). */
+ * two-factor fallback, a / (b + c) with the residual correction) except exp,
+ * which has no table here (no cheap 16-lane permute): x = n ln2 + r, the
+ * rounding error of r carried, e^r = 1 + r + r^2 P(r) summed in two parts.
+ * FMAX/FMIN propagate NaN. Tails go through a 4-float stack buffer. */
 #define NN__V4(c) vdupq_n_f32(c)
 NN__INTERNAL inline float32x4_t nn__exp_reduce_neon(float32x4_t x, float32x4_t *t,
                                                     float32x4_t *n, float32x4_t *rl)

@@ -313,6 +313,14 @@ NNDEF void      nn_ctx_seed(nn_ctx *ctx, uint64_t seed);  /* dropout stream */
 /* Rows per cache block in nn_train_step: 0 = automatic (from the L2 size),
  * else that many (capped at max_batch). Returns the value in force. */
 NNDEF int       nn_ctx_set_row_block(nn_ctx *ctx, int rows);
+/* Threads of nn_train_step / nn_fit (OpenMP builds): a large batch is cut
+ * into this many parts, one per thread, each with its own activations and
+ * gradient buffer (memory: one more model-sized gradient per thread); the
+ * part gradients are summed in a fixed order, so results depend on this
+ * number, never on timing. 0 (what nn_ctx_create sets): OpenMP's maximum,
+ * fewer parts for small batches; n > 0: n parts whatever the batch (at
+ * most one per row). Without OpenMP: always 1. */
+NNDEF nn_status nn_ctx_set_threads(nn_ctx *ctx, const nn_net *net, int threads);
 
 /* Inference over n rows (any n; processed max_batch at a time). The net is
  * only read: many threads may predict with one net and a ctx each. */
@@ -4734,6 +4742,12 @@ struct nn_ctx {
     int batch, train, ready;    /* ready: forward done, backward allowed   */
     int row_block;              /* training step row block (0: whole)      */
     nn_rng rng;                 /* dropout keys                            */
+    /* data-parallel training step: part p of a batch runs on parts[p] (part
+     * 0 on this ctx) with its own gradient buffer; a part's ctx has grads */
+    int team_n;                 /* parts (1: no team)                      */
+    int team_fixed;             /* set by the user: no size heuristics     */
+    struct nn_ctx **team;       /* team_n - 1 part contexts                */
+    float *grads;               /* a part's gradients (NULL: net->grads)   */
 };
 
 /* -- model: creation, initialization, accessors -- */
@@ -4985,15 +4999,36 @@ NN__INTERNAL void nn__ctx_gemm(nn_ctx *ctx, int tA, int tB, int M, int N,
                  ep, ctx->gemm_ws, ctx->gemm_ws_n);
 }
 
+NN__INTERNAL int nn__ctx_fits(const nn_net *net, const nn_ctx *ctx)
+{
+    return ctx->n_layers == net->n_layers &&
+           memcmp(ctx->sizes, net->sizes, ((size_t)net->n_layers + 1) * sizeof(int)) == 0;
+}
+
+/* Free the part contexts of a data-parallel step. */
+NN__INTERNAL void nn__team_free(nn_ctx *ctx)
+{
+    int i;
+    if (ctx->team)
+        for (i = 0; i < ctx->team_n - 1; i++) nn_ctx_free(ctx->team[i]);
+    NN_FREE(ctx->team);
+    ctx->team = NULL;
+    ctx->team_n = 1;
+}
+
 NNAPI void nn_ctx_free(nn_ctx *ctx)
 {
     if (!ctx) return;
+    nn__team_free(ctx);
     NN_FREE(ctx->block);
     NN_FREE(ctx->meta);
     NN_FREE(ctx);
 }
 
-NNAPI nn_status nn_ctx_create(nn_ctx **out, const nn_net *net, int max_batch)
+/* A context for batches up to max_batch; grads: with its own gradient
+ * buffer (a part of a data-parallel step). No team. */
+NN__INTERNAL nn_status nn__ctx_new(nn_ctx **out, const nn_net *net,
+                                   int max_batch, int grads)
 {
     nn_ctx *ctx;
     size_t total = 0, B, step, ws;
@@ -5017,6 +5052,8 @@ NNAPI nn_status nn_ctx_create(nn_ctx **out, const nn_net *net, int max_batch)
     if (!nn__mul_add(step, 2, total, &total)) return NN_ERR_NOMEM;
     ws = nn__step_gemm_ws(net, max_batch);
     if (!nn__mul_add(ws, 1, total, &total)) return NN_ERR_NOMEM;
+    if (grads && !nn__mul_add(nn__round16(net->n_params), 1, total, &total))
+        return NN_ERR_NOMEM;
     ctx = (nn_ctx *)NN_MALLOC(sizeof *ctx);
     if (!ctx) return NN_ERR_NOMEM;
     memset(ctx, 0, sizeof *ctx);
@@ -5044,10 +5081,53 @@ NNAPI nn_status nn_ctx_create(nn_ctx **out, const nn_net *net, int max_batch)
     ctx->delta[1] = p; p += step;
     ctx->gemm_ws = ws ? p : NULL;
     ctx->gemm_ws_n = ws;
+    p += ws;
+    ctx->grads = grads ? p : NULL;
+    ctx->team_n = 1;
     nn_rng_seed(&ctx->rng, 0, 2);
     *out = ctx;
     (void)nn_ctx_set_row_block(ctx, 0);
     return NN_OK;
+}
+
+NNAPI nn_status nn_ctx_create(nn_ctx **out, const nn_net *net, int max_batch)
+{
+    nn_status st = nn__ctx_new(out, net, max_batch, 0);
+    if (st == NN_OK && (st = nn_ctx_set_threads(*out, net, 0)) != NN_OK) {
+        nn_ctx_free(*out);
+        *out = NULL;
+    }
+    return st;
+}
+
+/* Parts of a data-parallel training step: threads (0: OpenMP's maximum,
+ * at most NN__TEAM_MAX), each but the first with a context for its share
+ * of max_batch and a gradient buffer. */
+#define NN__TEAM_MAX 64
+NNAPI nn_status nn_ctx_set_threads(nn_ctx *ctx, const nn_net *net, int threads)
+{
+    int n = 1, i;
+    nn_status st = NN_OK;
+    if (!ctx || !net || threads < 0) return NN_ERR_ARG;
+    if (!nn__ctx_fits(net, ctx)) return NN_ERR_SHAPE;
+#if NN__OMP
+    n = threads > 0 ? threads : omp_in_parallel() ? 1 : omp_get_max_threads();
+#endif
+    if (n > NN__TEAM_MAX) n = NN__TEAM_MAX;
+    if (n > ctx->max_batch) n = ctx->max_batch;
+    if (n < 1) n = 1;
+    ctx->team_fixed = threads > 0;
+    if (n == ctx->team_n) return NN_OK;
+    nn__team_free(ctx);
+    if (n == 1) return NN_OK;
+    ctx->team = (nn_ctx **)NN_MALLOC((size_t)(n - 1) * sizeof *ctx->team);
+    if (!ctx->team) return NN_ERR_NOMEM;
+    memset(ctx->team, 0, (size_t)(n - 1) * sizeof *ctx->team);
+    ctx->team_n = n;
+    for (i = 0; i < n - 1 && st == NN_OK; i++)  /* a part: ceil(B / n) rows */
+        st = nn__ctx_new(&ctx->team[i], net, (ctx->max_batch + n - 1) / n, 1);
+    if (st != NN_OK) nn__team_free(ctx);
+    return st;
 }
 
 /* Automatic row block: the rows whose input, activations, output logits
@@ -5081,12 +5161,6 @@ NNAPI void nn_ctx_seed(nn_ctx *ctx, uint64_t seed)
 NNAPI const float *nn_ctx_output(const nn_ctx *ctx)
 {
     return ctx ? ctx->act[ctx->n_layers - 1] : NULL;
-}
-
-NN__INTERNAL int nn__ctx_fits(const nn_net *net, const nn_ctx *ctx)
-{
-    return ctx->n_layers == net->n_layers &&
-           memcmp(ctx->sizes, net->sizes, ((size_t)net->n_layers + 1) * sizeof(int)) == 0;
 }
 
 /* The dropped output of hidden layer l: mask[l] holds the per-element scale
@@ -5217,12 +5291,12 @@ NN__INTERNAL void nn__delta_rows(const nn_kernels *k, nn_act act, int rows,
 
 /* Backward over the rows of the last forward (one row block). The loss
  * gradient is scaled by gscale = 1/(whole batch); dW and db are written
- * (acc = 0) or added to (acc = 1). With a direct optimizer dW is never
+ * (acc = 0) or added to (acc = 1) in g (net->grads, or a part's buffer). With a direct optimizer dW is never
  * formed: plain SGD (one block only) steps W and b in place; momentum
  * accumulates V = mu V - lr dW straight into the velocity buffer, and
  * nn__direct_finish applies it after the last block. Returns the block's
  * summed loss; when that is not finite nothing has been written. */
-NN__INTERNAL double nn__backward_block(nn_net *net, nn_ctx *ctx,
+NN__INTERNAL double nn__backward_block(nn_net *net, nn_ctx *ctx, float *g,
                                        const float *y, float gscale, int acc,
                                        const nn_opt *direct)
 {
@@ -5243,7 +5317,7 @@ NN__INTERNAL double nn__backward_block(nn_net *net, nn_ctx *ctx,
         nn__act_backward_rows(k, net->acts[L - 1], B, net->sizes[L],
                               ctx->act[L - 1], ctx->delta[0], ctx->delta[0]);
     nn__delta_rows(k, NN_ACT_IDENTITY, B, net->sizes[L], NULL, ctx->delta[0],
-                   NULL, net->grads + net->b_off[L - 1], acc);
+                   NULL, g + net->b_off[L - 1], acc);
     for (l = L - 1; l >= 0; l--) {
         int in = net->sizes[l], out = net->sizes[l + 1], j;
         const float *dz = ctx->delta[cur], *x = nn__layer_input(net, ctx, l);
@@ -5255,11 +5329,11 @@ NN__INTERNAL double nn__backward_block(nn_net *net, nn_ctx *ctx,
             nn__ctx_gemm(ctx, 0, 0, B, in, out, 1.0f, dz, out, w, in, 0.0f, dx, in, NULL);
             nn__delta_rows(k, net->acts[l - 1], B, in, ctx->act[l - 1], dx,
                            ctx->train && net->dropout[l - 1] > 0.0f ? ctx->mask[l - 1] : NULL,
-                           net->grads + net->b_off[l - 1], acc);
+                           g + net->b_off[l - 1], acc);
         }
         if (direct && direct->kind == NN_OPT_SGD) {
             /* W = (1 - lr l2) W - lr dZ^T X;  b -= lr db */
-            const float *db = net->grads + net->b_off[l];
+            const float *db = g + net->b_off[l];
             float *b = net->params + net->b_off[l];
             nn__ctx_gemm(ctx, 1, 0, out, in, B, -direct->lr, dz, out, x, in,
                          1.0f - direct->lr * direct->l2, w, in, NULL);
@@ -5270,7 +5344,7 @@ NN__INTERNAL double nn__backward_block(nn_net *net, nn_ctx *ctx,
                          in, NULL);
         } else {        /* dW (+)= dZ^T X */
             nn__ctx_gemm(ctx, 1, 0, out, in, B, 1.0f, dz, out, x, in,
-                         acc ? 1.0f : 0.0f, net->grads + net->w_off[l], in, NULL);
+                         acc ? 1.0f : 0.0f, g + net->w_off[l], in, NULL);
         }
         cur ^= 1;
     }
@@ -5288,7 +5362,7 @@ NNAPI nn_status nn_backward(nn_net *net, nn_ctx *ctx, const float *y,
     if (!nn__all_finite((size_t)ctx->batch * net->sizes[net->n_layers], y))
         return NN_ERR_NAN;
     nn__fp_enter(&fp);
-    lv = nn__backward_block(net, ctx, y, 1.0f / (float)ctx->batch, 0, NULL);
+    lv = nn__backward_block(net, ctx, net->grads, y, 1.0f / (float)ctx->batch, 0, NULL);
     nn__fp_leave(&fp);
     lv /= ctx->batch;
     if (loss) *loss = (float)lv;
@@ -5360,22 +5434,37 @@ NN__INTERNAL void nn__opt_args_from(const nn_opt *opt, long t, nn__opt_args *a,
     ab->l1 = ab->l2 = 0.0f;
 }
 
-/* One pass of the table's optimizer kernel over the flat buffers: the W
- * segments with regularization, the b segments without. */
+/* The table's optimizer kernel over parameters [lo, hi) of the flat
+ * buffers: W segments with args a (regularized), b segments with ab. */
+NN__INTERNAL void nn__opt_range(const nn_kernels *k, nn_net *net,
+                                const nn__opt_args *a, const nn__opt_args *ab,
+                                size_t lo, size_t hi)
+{
+    int l;
+    for (l = 0; l < net->n_layers; l++) {
+        size_t seg[3], s;
+        seg[0] = net->w_off[l];
+        seg[1] = net->b_off[l];
+        seg[2] = seg[1] + (size_t)net->sizes[l + 1];
+        for (s = 0; s < 2; s++) {
+            size_t from = seg[s] > lo ? seg[s] : lo;
+            size_t to = seg[s + 1] < hi ? seg[s + 1] : hi;
+            if (from < to)
+                k->opt_step(s ? ab : a, to - from, net->params + from,
+                            net->grads + from, net->opt_m + from,
+                            net->opt_v + from);
+        }
+    }
+}
+
+/* One optimizer pass over the whole model from net->grads. */
 NN__INTERNAL nn_status nn__update(nn_net *net, const nn_opt *opt)
 {
-    const nn_kernels *k = nn__k();
     nn__opt_args a, ab;
-    int l;
     if (!nn__all_finite(net->n_params, net->grads)) return NN_ERR_NAN;
     net->step++;
     nn__opt_args_from(opt, net->step, &a, &ab);
-    for (l = 0; l < net->n_layers; l++) {
-        size_t w = net->w_off[l], b = net->b_off[l];
-        size_t nw = b - w, nb = (size_t)net->sizes[l + 1];
-        k->opt_step(&a, nw, net->params + w, net->grads + w, net->opt_m + w, net->opt_v + w);
-        k->opt_step(&ab, nb, net->params + b, net->grads + b, net->opt_m + b, net->opt_v + b);
-    }
+    nn__opt_range(nn__k(), net, &a, &ab, 0, net->n_params);
     return NN_OK;
 }
 
@@ -5384,18 +5473,11 @@ NN__INTERNAL nn_status nn__update(nn_net *net, const nn_opt *opt)
  * ordinary momentum step from their (tiny) gradient. */
 NN__INTERNAL void nn__direct_finish(nn_net *net, const nn_opt *opt)
 {
-    const nn_kernels *k = nn__k();
     nn__opt_args a, ab;
-    int l;
     nn__opt_args_from(opt, net->step + 1, &a, &ab);
     a.mu = 1.0f;
     a.no_grad = 1;
-    for (l = 0; l < net->n_layers; l++) {
-        size_t w = net->w_off[l], b = net->b_off[l];
-        k->opt_step(&a, b - w, net->params + w, net->grads + w, net->opt_m + w, net->opt_v + w);
-        k->opt_step(&ab, (size_t)net->sizes[l + 1], net->params + b, net->grads + b,
-                    net->opt_m + b, net->opt_v + b);
-    }
+    nn__opt_range(nn__k(), net, &a, &ab, 0, net->n_params);
 }
 
 NNAPI nn_status nn_update(nn_net *net, const nn_opt *opt)
@@ -5428,37 +5510,142 @@ NN__INTERNAL int nn__count_correct(int rows, int cols, const float *h,
     return hits;
 }
 
+/* Rows [r0, r1) of a batch through forward and backward on ctx, in blocks
+ * of rb rows, gradients of the whole batch (scaled by gscale) written to g
+ * by the first block and added by the others. Returns the summed loss;
+ * stops at the first block whose loss is not finite. */
+NN__INTERNAL double nn__step_rows(nn_net *net, nn_ctx *ctx, float *g, int r0,
+                                  int r1, int rb, const float *x,
+                                  const float *y, float gscale, uint64_t key,
+                                  const nn_opt *direct, long *hits)
+{
+    int in = net->sizes[0], out = net->sizes[net->n_layers], r;
+    double sum = 0.0;
+    if (rb > ctx->max_batch) rb = ctx->max_batch;
+    for (r = r0; r < r1; r += rb) {
+        int rows = r1 - r < rb ? r1 - r : rb;
+        const float *yb = y + (size_t)r * out;
+        double v;
+        nn__forward(net, ctx, rows, x + (size_t)r * in, 1, key, r);
+        if (hits)
+            *hits += nn__count_correct(rows, out, ctx->act[net->n_layers - 1], yb);
+        v = nn__backward_block(net, ctx, g, yb, gscale, r > r0, direct);
+        sum += v;
+        if (!(v - v == 0.0)) break;
+    }
+    ctx->ready = 0;         /* the ctx holds only the last block now */
+    return sum;
+}
+
+/* Parts of a data-parallel step for this batch: the context's team; with
+ * an automatic team, fewer when a part would get under 16 rows or too
+ * little work to pay for the extra gradient sum. Depends on the batch and
+ * the team only. */
+NN__INTERNAL int nn__step_parts(const nn_net *net, const nn_ctx *ctx, int batch)
+{
+    double flops = 0.0;
+    int parts = ctx->team_n, l;
+    if (parts < 2) return 1;
+    if (ctx->team_fixed) return parts < batch ? parts : batch;
+    for (l = 0; l < net->n_layers; l++)
+        flops += 6.0 * batch * net->sizes[l] * net->sizes[l + 1];
+    if (parts > batch / 16) parts = batch / 16;
+    if (parts > flops / NN__GEMM_PAR_FLOPS) parts = (int)(flops / NN__GEMM_PAR_FLOPS);
+    return parts < 2 ? 1 : parts;
+}
+
+#if NN__OMP
+/* Data-parallel step: part p of `parts` takes rows [B p/parts, B (p+1)/parts)
+ * on its own context and gradient buffer (part 0: ctx, net->grads); then
+ * every thread sums the part gradients over its slice of the parameters in
+ * part order and runs the optimizer on that slice. The result depends on
+ * the number of parts, never on which thread ran what. */
+NN__INTERNAL nn_status nn__train_step_team(nn_net *net, nn_ctx *ctx, int parts,
+                                           int batch, const float *x,
+                                           const float *y, const nn_opt *opt,
+                                           uint64_t key, double *loss_sum,
+                                           long *hits)
+{
+    const nn_kernels *k = nn__k();
+    double loss[NN__TEAM_MAX];
+    long hit[NN__TEAM_MAX];
+    int finite[NN__TEAM_MAX], p, ok = 1;
+    int rb = ctx->row_block > 0 ? ctx->row_block : batch;
+    uint64_t mode = nn__fp_read();
+    nn__opt_args a, ab;
+    nn__opt_args_from(opt, net->step + 1, &a, &ab);
+#pragma omp parallel num_threads(parts)
+    {
+        int t = omp_get_thread_num(), nt = omp_get_num_threads(), q, good = 1;
+        int u = (int)((net->n_params + 15) / 16), lo, hi;
+        uint64_t own = nn__fp_read();
+        size_t i, from, to;
+        nn__fp_write(mode);
+        for (q = t; q < parts; q += nt) {
+            nn_ctx *c = q ? ctx->team[q - 1] : ctx;
+            hit[q] = 0;
+            loss[q] = nn__step_rows(net, c, q ? c->grads : net->grads,
+                                    (int)((long)batch * q / parts),
+                                    (int)((long)batch * (q + 1) / parts), rb, x,
+                                    y, 1.0f / (float)batch, key, NULL, &hit[q]);
+        }
+#pragma omp barrier
+        for (q = 0; q < parts; q++) good &= loss[q] - loss[q] == 0.0;
+        nn__split(u, t, nt, &lo, &hi);
+        from = (size_t)lo * 16;
+        to = (size_t)hi * 16 < net->n_params ? (size_t)hi * 16 : net->n_params;
+        if (good && from < to) {
+            for (q = 1; q < parts; q++) {
+                const float *gq = ctx->team[q - 1]->grads;
+                for (i = from; i < to; i++) net->grads[i] += gq[i];
+            }
+            good = k->all_finite(to - from, net->grads + from);
+        }
+        finite[t] = good;
+#pragma omp barrier
+        for (q = 0; q < nt; q++) good &= finite[q];
+        if (good && from < to) nn__opt_range(k, net, &a, &ab, from, to);
+        if (t == 0) ok = good;
+        nn__fp_write(own);
+    }
+    *loss_sum = 0.0;
+    for (p = 0; p < parts; p++) {
+        *loss_sum += loss[p];
+        if (hits) *hits += hit[p];
+    }
+    if (!ok) return NN_ERR_NAN;
+    net->step++;
+    return NN_OK;
+}
+#endif
+
 /* One step, the mini-batch cut into row blocks of ctx->row_block rows so
  * that a block's activations and deltas through every layer stay in L2
  * while W and dW are reused across blocks. Dropout masks and bias-gradient
  * sums run in row order, so the result equals the unblocked step up to the
  * rounding of the dW accumulation. Plain SGD on a single block updates W in
- * place (online learning never forms dW). hits (may be NULL) counts correct
- * predictions. */
+ * place (online learning never forms dW). With a team (OpenMP), large
+ * batches are split across threads (nn__train_step_team). hits (may be
+ * NULL) counts correct predictions. */
 NN__INTERNAL nn_status nn__train_step(nn_net *net, nn_ctx *ctx, int batch,
                                       const float *x, const float *y,
                                       const nn_opt *opt, double *loss_sum,
                                       long *hits)
 {
-    int in = net->sizes[0], out = net->sizes[net->n_layers], r0;
     int rb = ctx->row_block > 0 ? ctx->row_block : batch;
+    int parts = nn__step_parts(net, ctx, batch);
     uint64_t key = nn__draw_key(ctx);
     const nn_opt *direct = opt->kind == NN_OPT_MOMENTUM ||
         (batch <= rb && opt->kind == NN_OPT_SGD && opt->l1 == 0.0f) ? opt : NULL;
-    float gscale = 1.0f / (float)batch;
-    double sum = 0.0;
-    for (r0 = 0; r0 < batch; r0 += rb) {
-        int rows = batch - r0 < rb ? batch - r0 : rb;
-        const float *yb = y + (size_t)r0 * out;
-        double v;
-        nn__forward(net, ctx, rows, x + (size_t)r0 * in, 1, key, r0);
-        if (hits)
-            *hits += nn__count_correct(rows, out, ctx->act[net->n_layers - 1], yb);
-        v = nn__backward_block(net, ctx, yb, gscale, r0 > 0, direct);
-        sum += v;
-        if (!(v - v == 0.0)) break;
-    }
-    ctx->ready = 0;         /* the ctx holds only the last block now */
+    double sum;
+#if NN__OMP
+    if (parts > 1)
+        return nn__train_step_team(net, ctx, parts, batch, x, y, opt, key,
+                                   loss_sum, hits);
+#endif
+    (void)parts;
+    sum = nn__step_rows(net, ctx, net->grads, 0, batch, rb, x, y,
+                        1.0f / (float)batch, key, direct, hits);
     *loss_sum = sum;
     if (!(sum - sum == 0.0)) return NN_ERR_NAN;
     if (!direct) return nn__update(net, opt);

@@ -2752,13 +2752,24 @@ NN__TARGET_AVX512 NN__INTERNAL void nn__gemm_axpy_avx512(
             NN__Z_OUT(c + j, s0, all) NN__Z_OUT(c + j + 16, s1, all)
             NN__Z_OUT(c + j + 32, s2, all) NN__Z_OUT(c + j + 48, s3, all)
         }
-        for (; j < N; j += 16) {
-            __mmask16 mk = N - j >= 16 ? all : (__mmask16)((1u << (N - j)) - 1u);
-            __m512 s0 = _mm512_setzero_ps();
-            for (p = 0; p < K; p++)
-                s0 = _mm512_fmadd_ps(_mm512_set1_ps(a[p * csa]),
-                                     _mm512_maskz_loadu_ps(mk, B + p * ldb + j), s0);
-            NN__Z_OUT(c + j, s0, mk)
+        if (j < N) {    /* the last < 64 columns: still 4 chains, masked */
+            __mmask16 m[4];
+            __m512 s0 = _mm512_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+            int q;
+            for (q = 0; q < 4; q++) {
+                int left = N - j - 16 * q;
+                m[q] = left >= 16 ? all : left > 0 ? (__mmask16)((1u << left) - 1u) : 0;
+            }
+            for (p = 0; p < K; p++) {
+                __m512 va = _mm512_set1_ps(a[p * csa]);
+                const float *b = B + p * ldb + j;
+                s0 = _mm512_fmadd_ps(va, _mm512_maskz_loadu_ps(m[0], b), s0);
+                s1 = _mm512_fmadd_ps(va, _mm512_maskz_loadu_ps(m[1], b + 16), s1);
+                s2 = _mm512_fmadd_ps(va, _mm512_maskz_loadu_ps(m[2], b + 32), s2);
+                s3 = _mm512_fmadd_ps(va, _mm512_maskz_loadu_ps(m[3], b + 48), s3);
+            }
+            NN__Z_OUT(c + j, s0, m[0]) NN__Z_OUT(c + j + 16, s1, m[1])
+            NN__Z_OUT(c + j + 32, s2, m[2]) NN__Z_OUT(c + j + 48, s3, m[3])
         }
     }
 }
@@ -4161,7 +4172,18 @@ NN__INTERNAL void nn__gemm_worker(const nn__gemm_job *g)
             }
             for (ic = 0; ic < g->M; ic += g->mc) {
                 int mcur = g->M - ic < g->mc ? g->M - ic : g->mc;
-                int mpan = (mcur + MR - 1) / MR, t;
+                int mpan = (mcur + MR - 1) / MR, t, mlast = mcur - (mpan - 1) * MR;
+                /* a last row panel of 1/4 tile or less: row updates over
+                 * the whole width beat a mostly empty register tile */
+                int thin = 4 * mlast <= MR && g->csb == 1 && g->csc == 1;
+                if (thin) {
+                    int i = ic + (mpan - 1) * MR;
+                    k->gemm_axpy(mlast, ncur, kcur, g->alpha,
+                                 g->A + i * g->rsa + pc * g->csa, g->rsa, g->csa,
+                                 g->B + pc * g->rsb + jc, g->rsb, beta,
+                                 g->C + i * g->rsc + jc, g->rsc);
+                    mpan--;
+                }
                 if (!g->direct_a) {
                     for (q = 0; q < mpan; q++) {
                         int i = ic + q * MR;
@@ -4180,15 +4202,6 @@ NN__INTERNAL void nn__gemm_worker(const nn__gemm_job *g)
                     int n = g->N - j < NR ? g->N - j : NR;
                     const float *a = g->ap + (size_t)ip * MR * kcur, *b;
                     ptrdiff_t rsa = 1, csa = MR, rsb = NR;
-                    if (4 * m <= MR && g->csb == 1 && g->csc == 1) {
-                        /* a last row panel of 1/4 tile or less: row
-                         * updates beat a mostly empty register tile */
-                        k->gemm_axpy(m, n, kcur, g->alpha,
-                                     g->A + i * g->rsa + pc * g->csa, g->rsa,
-                                     g->csa, g->B + pc * g->rsb + j, g->rsb,
-                                     beta, g->C + i * g->rsc + j, g->rsc);
-                        continue;
-                    }
                     if (g->direct_a) {
                         a = g->A + i * g->rsa + pc * g->csa;
                         rsa = g->rsa; csa = g->csa;

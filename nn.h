@@ -4106,12 +4106,14 @@ NN__INTERNAL void nn__gemm_epilogue_rows(const nn_kernels *k,
                                          int j0, int n, int whole,
                                          int softmax_only)
 {
-    int i, j;
+    static const float one = 1.0f;
+    int i;
     for (i = i0; i < i1; i++) {
         float *c = C + i * ldc + j0;
         if (!softmax_only) {
-            if (ep->bias)
-                for (j = 0; j < n; j++) c[j] += ep->bias[j0 + j];
+            if (ep->bias)       /* c = 1 (1 bias) + 1 c: exactly c + bias */
+                k->gemm_axpy(1, n, 1, 1.0f, &one, 0, 0, ep->bias + j0, 0, 1.0f,
+                             c, ldc);
             if (ep->pre)
                 memcpy(ep->pre + (size_t)i * ep->ldpre + j0, c,
                        (size_t)n * sizeof(float));
@@ -5693,10 +5695,8 @@ NN__INTERNAL nn_status nn__infer(const nn_net *net, nn_ctx *ctx, int n,
 {
     int i, in, out;
     nn__fpmode fp;
-    nn_status st;
-    if (!ctx || n <= 0 || (!h && !y)) return NN_ERR_ARG;
-    st = nn__forward_args(net, ctx, n < ctx->max_batch ? n : ctx->max_batch, x);
-    if (st != NN_OK) return st;
+    if (!net || !ctx || !x || n <= 0 || (!h && !y)) return NN_ERR_ARG;
+    if (!nn__ctx_fits(net, ctx)) return NN_ERR_SHAPE;
     in = net->sizes[0];
     out = net->sizes[net->n_layers];
     if (!nn__all_finite((size_t)n * in, x) ||

@@ -2549,11 +2549,11 @@ NN__TARGET_AVX512 NN__INTERNAL void nn__gemm_ukr_avx512(
 }
 
 
-/* Sums of four vectors, each over its 16 lanes, in a fixed order. */
-NN__TARGET_AVX512 static inline __m128 nn__hsum4_avx512(__m512 s0, __m512 s1,
-                                                        __m512 s2, __m512 s3)
+/* Four vectors folded to one whose 128-bit quarter q holds, in lane l,
+ * the partial sum of vector l over lanes q*4..q*4+3 pairs; fixed order. */
+NN__TARGET_AVX512 static inline __m512 nn__fold4_avx512(__m512 s0, __m512 s1,
+                                                       __m512 s2, __m512 s3)
 {
-    float t[16];
     /* the _mask_ forms: gcc 12's C++ mode warns inside the plain ones */
     const __mmask16 k16 = (__mmask16)0xFFFFu;
     const __mmask8 k8 = (__mmask8)0xFFu;
@@ -2562,12 +2562,35 @@ NN__TARGET_AVX512 static inline __m128 nn__hsum4_avx512(__m512 s0, __m512 s1,
     __m512 b = _mm512_add_ps(_mm512_mask_unpacklo_ps(s2, k16, s2, s3),
                              _mm512_mask_unpackhi_ps(s2, k16, s2, s3));
     __m512d ad = _mm512_castps_pd(a), bd = _mm512_castps_pd(b);
-    __m512 c = _mm512_add_ps(
+    return _mm512_add_ps(
         _mm512_castpd_ps(_mm512_mask_unpacklo_pd(ad, k8, ad, bd)),
         _mm512_castpd_ps(_mm512_mask_unpackhi_pd(ad, k8, ad, bd)));
-    _mm512_storeu_ps(t, c);     /* lane l of each 128-bit quarter: sum l */
+}
+
+/* Sums of four vectors, each over its 16 lanes, in a fixed order. */
+NN__TARGET_AVX512 static inline __m128 nn__hsum4_avx512(__m512 s0, __m512 s1,
+                                                        __m512 s2, __m512 s3)
+{
+    float t[16];
+    _mm512_storeu_ps(t, nn__fold4_avx512(s0, s1, s2, s3));
     return _mm_add_ps(_mm_add_ps(_mm_loadu_ps(t), _mm_loadu_ps(t + 4)),
                       _mm_add_ps(_mm_loadu_ps(t + 8), _mm_loadu_ps(t + 12)));
+}
+
+/* Sixteen sums at once: folds f0..f3 (nn__fold4_avx512 of rows 0..3) to
+ * one vector whose quarter r holds row r's four sums; the quarters are
+ * added in the order of nn__hsum4_avx512 ((q0 + q1) + (q2 + q3)). */
+NN__TARGET_AVX512 static inline __m512 nn__hsum4x4_avx512(__m512 f0, __m512 f1,
+                                                         __m512 f2, __m512 f3)
+{
+    /* [f0.q0 f0.q2 f1.q0 f1.q2] + [f0.q1 f0.q3 f1.q1 f1.q3] */
+    __m512 a = _mm512_add_ps(_mm512_shuffle_f32x4(f0, f1, 0x88),
+                             _mm512_shuffle_f32x4(f0, f1, 0xDD));
+    __m512 b = _mm512_add_ps(_mm512_shuffle_f32x4(f2, f3, 0x88),
+                             _mm512_shuffle_f32x4(f2, f3, 0xDD));
+    /* [a.q0 a.q2 b.q0 b.q2] + [a.q1 a.q3 b.q1 b.q3] */
+    return _mm512_add_ps(_mm512_shuffle_f32x4(a, b, 0x88),
+                         _mm512_shuffle_f32x4(a, b, 0xDD));
 }
 
 /* Dot-product path (batch-1 forward x W^T, and thin N): blocks of 4 rows
@@ -2604,40 +2627,45 @@ NN__TARGET_AVX512 static inline void nn__gemm_dot1_avx512(
     float beta, float *c)
 {
     __mmask16 mk = (__mmask16)((1u << (K & 15)) - 1u);
-    int j, p, q;
+    int j, p;
     for (j = 0; j < N; j += 4) {
         int nb = N - j < 4 ? N - j : 4;
         const float *b0 = B + j * ldb, *b1 = nb > 1 ? b0 + ldb : b0;
         const float *b2 = nb > 2 ? b1 + ldb : b0, *b3 = nb > 3 ? b2 + ldb : b0;
         __m512 s0 = _mm512_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
-        float o[4];
+        __mmask8 nk = (__mmask8)((1u << nb) - 1u);
+        __m128 o;
         for (p = 0; p + 16 <= K; p += 16)
             NN__Z_DOT1(NN__Z_LDU)
         if (p < K)
             NN__Z_DOT1(NN__Z_LDM)
-        _mm_storeu_ps(o, nn__hsum4_avx512(s0, s1, s2, s3));
-        for (q = 0; q < nb; q++)
-            c[j + q] = beta == 0.0f ? alpha * o[q] : alpha * o[q] + beta * c[j + q];
+        o = _mm_mul_ps(nn__hsum4_avx512(s0, s1, s2, s3), _mm_set1_ps(alpha));
+        if (beta != 0.0f)       /* as NN__Z_DOTOUT: same bits for a row */
+            o = _mm_add_ps(o, _mm_mul_ps(_mm_set1_ps(beta), _mm_maskz_loadu_ps(nk, c + j)));
+        _mm_mask_storeu_ps(c + j, nk, o);
     }
 }
 
-#define NN__Z_DOTOUT(r, s0, s1, s2, s3)                                    \
+/* Row r of a 4 x nb block: alpha sums (+ beta C), nb <= 4 floats. */
+#define NN__Z_DOTOUT(r)                                                    \
     if (r < mb) {                                                          \
-        float o_[4];                                                       \
+        __m128 o_ = _mm_mul_ps(_mm512_extractf32x4_ps(sum, r), va4);       \
         float *c_ = C + (i + r) * ldc + j;                                 \
-        _mm_storeu_ps(o_, nn__hsum4_avx512(s0, s1, s2, s3));               \
-        for (q = 0; q < nb; q++)                                           \
-            c_[q] = beta == 0.0f ? alpha * o_[q] : alpha * o_[q] + beta * c_[q]; \
+        if (beta != 0.0f)                                                  \
+            o_ = _mm_add_ps(o_, _mm_mul_ps(vb4, _mm_maskz_loadu_ps(nk, c_))); \
+        _mm_mask_storeu_ps(c_, nk, o_);                                    \
     }
 NN__TARGET_AVX512 NN__INTERNAL void nn__gemm_dot_avx512(
     int M, int N, int K, float alpha, const float *A, ptrdiff_t lda,
     const float *B, ptrdiff_t ldb, float beta, float *C, ptrdiff_t ldc)
 {
     __mmask16 mk = (__mmask16)((1u << (K & 15)) - 1u);
-    int i, j, p, q;
+    __m128 va4 = _mm_set1_ps(alpha), vb4 = _mm_set1_ps(beta);
+    int i, j, p;
     /* j outer: 4 rows of B stay in L1 while the rows of A stream by */
     for (j = 0; j < N; j += 4) {
         int nb = N - j < 4 ? N - j : 4;
+        __mmask8 nk = (__mmask8)((1u << nb) - 1u);
         const float *b0 = B + j * ldb, *b1 = nb > 1 ? b0 + ldb : b0;
         const float *b2 = nb > 2 ? b1 + ldb : b0, *b3 = nb > 3 ? b2 + ldb : b0;
         for (i = 0; i < M; i += 4) {
@@ -2645,7 +2673,7 @@ NN__TARGET_AVX512 NN__INTERNAL void nn__gemm_dot_avx512(
             const float *a0 = A + i * lda, *a1 = mb > 1 ? a0 + lda : a0;
             const float *a2 = mb > 2 ? a1 + lda : a0, *a3 = mb > 3 ? a2 + lda : a0;
             __m512 s00, s01, s02, s03, s10, s11, s12, s13;
-            __m512 s20, s21, s22, s23, s30, s31, s32, s33;
+            __m512 s20, s21, s22, s23, s30, s31, s32, s33, sum;
             if (mb == 1) {      /* a lone row: 4 accumulators, not 16 */
                 nn__gemm_dot1_avx512(nb, K, alpha, a0, b0, ldb, beta,
                                      C + i * ldc + j);
@@ -2659,10 +2687,11 @@ NN__TARGET_AVX512 NN__INTERNAL void nn__gemm_dot_avx512(
                 NN__Z_DOTSTEP(NN__Z_LDU)
             if (p < K)
                 NN__Z_DOTSTEP(NN__Z_LDM)
-            NN__Z_DOTOUT(0, s00, s01, s02, s03)
-            NN__Z_DOTOUT(1, s10, s11, s12, s13)
-            NN__Z_DOTOUT(2, s20, s21, s22, s23)
-            NN__Z_DOTOUT(3, s30, s31, s32, s33)
+            sum = nn__hsum4x4_avx512(nn__fold4_avx512(s00, s01, s02, s03),
+                                    nn__fold4_avx512(s10, s11, s12, s13),
+                                    nn__fold4_avx512(s20, s21, s22, s23),
+                                    nn__fold4_avx512(s30, s31, s32, s33));
+            NN__Z_DOTOUT(0) NN__Z_DOTOUT(1) NN__Z_DOTOUT(2) NN__Z_DOTOUT(3)
         }
     }
 }

@@ -2583,14 +2583,15 @@ NN__TARGET_AVX512 static inline __m128 nn__hsum4_avx512(__m512 s0, __m512 s1,
 NN__TARGET_AVX512 static inline __m512 nn__hsum4x4_avx512(__m512 f0, __m512 f1,
                                                          __m512 f2, __m512 f3)
 {
+    const __mmask16 k16 = (__mmask16)0xFFFFu;   /* _mask_: see fold4 */
     /* [f0.q0 f0.q2 f1.q0 f1.q2] + [f0.q1 f0.q3 f1.q1 f1.q3] */
-    __m512 a = _mm512_add_ps(_mm512_shuffle_f32x4(f0, f1, 0x88),
-                             _mm512_shuffle_f32x4(f0, f1, 0xDD));
-    __m512 b = _mm512_add_ps(_mm512_shuffle_f32x4(f2, f3, 0x88),
-                             _mm512_shuffle_f32x4(f2, f3, 0xDD));
+    __m512 a = _mm512_add_ps(_mm512_mask_shuffle_f32x4(f0, k16, f0, f1, 0x88),
+                             _mm512_mask_shuffle_f32x4(f0, k16, f0, f1, 0xDD));
+    __m512 b = _mm512_add_ps(_mm512_mask_shuffle_f32x4(f2, k16, f2, f3, 0x88),
+                             _mm512_mask_shuffle_f32x4(f2, k16, f2, f3, 0xDD));
     /* [a.q0 a.q2 b.q0 b.q2] + [a.q1 a.q3 b.q1 b.q3] */
-    return _mm512_add_ps(_mm512_shuffle_f32x4(a, b, 0x88),
-                         _mm512_shuffle_f32x4(a, b, 0xDD));
+    return _mm512_add_ps(_mm512_mask_shuffle_f32x4(a, k16, a, b, 0x88),
+                         _mm512_mask_shuffle_f32x4(a, k16, a, b, 0xDD));
 }
 
 /* Dot-product path (batch-1 forward x W^T, and thin N): blocks of 4 rows
@@ -2649,7 +2650,7 @@ NN__TARGET_AVX512 static inline void nn__gemm_dot1_avx512(
 /* Row r of a 4 x nb block: alpha sums (+ beta C), nb <= 4 floats. */
 #define NN__Z_DOTOUT(r)                                                    \
     if (r < mb) {                                                          \
-        __m128 o_ = _mm_mul_ps(_mm512_extractf32x4_ps(sum, r), va4);       \
+        __m128 o_ = _mm_mul_ps(_mm512_maskz_extractf32x4_ps(15, sum, r), va4);     \
         float *c_ = C + (i + r) * ldc + j;                                 \
         if (beta != 0.0f)                                                  \
             o_ = _mm_add_ps(o_, _mm_mul_ps(vb4, _mm_maskz_loadu_ps(nk, c_))); \

@@ -2622,51 +2622,76 @@ NN__TARGET_AVX512 static inline __m512 nn__hsum4x4_avx512(__m512 f0, __m512 f1,
         s2 = _mm512_fmadd_ps(va, ld(b2 + p), s2);                          \
         s3 = _mm512_fmadd_ps(va, ld(b3 + p), s3);                          \
     }
-/* One row of A against rows j.. of B, 4 at a time (a lone row: batch 1). */
+#define NN__Z_DOT1X(ld)                                                    \
+    {                                                                      \
+        __m512 va = ld(a + p);                                             \
+        s0 = _mm512_fmadd_ps(va, ld(b0 + p), s0);                          \
+        s1 = _mm512_fmadd_ps(va, ld(b1 + p), s1);                          \
+        s2 = _mm512_fmadd_ps(va, ld(b2 + p), s2);                          \
+        s3 = _mm512_fmadd_ps(va, ld(b3 + p), s3);                          \
+        s4 = _mm512_fmadd_ps(va, ld(b0 + 4 * ldb + p), s4);                \
+        s5 = _mm512_fmadd_ps(va, ld(b1 + 4 * ldb + p), s5);                \
+        s6 = _mm512_fmadd_ps(va, ld(b2 + 4 * ldb + p), s6);                \
+        s7 = _mm512_fmadd_ps(va, ld(b3 + 4 * ldb + p), s7);                \
+    }
+/* alpha o (+ beta c) into the nb <= 4 floats at c (masked). */
+NN__TARGET_AVX512 static inline void nn__dot_out4_avx512(__m128 o, float alpha,
+                                                         float beta, float *c,
+                                                         int nb)
+{
+    __mmask8 nk = (__mmask8)((1u << nb) - 1u);
+    o = _mm_mul_ps(o, _mm_set1_ps(alpha));
+    if (beta != 0.0f)
+        o = _mm_add_ps(o, _mm_mul_ps(_mm_set1_ps(beta), _mm_maskz_loadu_ps(nk, c)));
+    _mm_mask_storeu_ps(c, nk, o);
+}
+/* One row of A against rows j.. of B (a lone row: batch 1), 8 rows of B
+ * at a time (one load of A per 8 FMAs: the weights stream from L2 at the
+ * load ports' pace), then 4. */
 NN__TARGET_AVX512 static inline void nn__gemm_dot1_avx512(
     int N, int K, float alpha, const float *a, const float *B, ptrdiff_t ldb,
     float beta, float *c)
 {
     __mmask16 mk = (__mmask16)((1u << (K & 15)) - 1u);
     int j, p;
-    for (j = 0; j < N; j += 4) {
+    for (j = 0; j + 8 <= N; j += 8) {
+        const float *b0 = B + j * ldb, *b1 = b0 + ldb, *b2 = b1 + ldb, *b3 = b2 + ldb;
+        __m512 s0 = _mm512_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+        __m512 s4 = s0, s5 = s0, s6 = s0, s7 = s0;
+        for (p = 0; p + 16 <= K; p += 16)
+            NN__Z_DOT1X(NN__Z_LDU)
+        if (p < K)
+            NN__Z_DOT1X(NN__Z_LDM)
+        nn__dot_out4_avx512(nn__hsum4_avx512(s0, s1, s2, s3), alpha, beta, c + j, 4);
+        nn__dot_out4_avx512(nn__hsum4_avx512(s4, s5, s6, s7), alpha, beta, c + j + 4, 4);
+    }
+    for (; j < N; j += 4) {
         int nb = N - j < 4 ? N - j : 4;
         const float *b0 = B + j * ldb, *b1 = nb > 1 ? b0 + ldb : b0;
         const float *b2 = nb > 2 ? b1 + ldb : b0, *b3 = nb > 3 ? b2 + ldb : b0;
         __m512 s0 = _mm512_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
-        __mmask8 nk = (__mmask8)((1u << nb) - 1u);
-        __m128 o;
         for (p = 0; p + 16 <= K; p += 16)
             NN__Z_DOT1(NN__Z_LDU)
         if (p < K)
             NN__Z_DOT1(NN__Z_LDM)
-        o = _mm_mul_ps(nn__hsum4_avx512(s0, s1, s2, s3), _mm_set1_ps(alpha));
-        if (beta != 0.0f)       /* as NN__Z_DOTOUT: same bits for a row */
-            o = _mm_add_ps(o, _mm_mul_ps(_mm_set1_ps(beta), _mm_maskz_loadu_ps(nk, c + j)));
-        _mm_mask_storeu_ps(c + j, nk, o);
+        nn__dot_out4_avx512(nn__hsum4_avx512(s0, s1, s2, s3), alpha, beta, c + j, nb);
     }
 }
 
 /* Row r of a 4 x nb block: alpha sums (+ beta C), nb <= 4 floats. */
 #define NN__Z_DOTOUT(r)                                                    \
-    if (r < mb) {                                                          \
-        __m128 o_ = _mm_mul_ps(_mm512_maskz_extractf32x4_ps(15, sum, r), va4);     \
-        float *c_ = C + (i + r) * ldc + j;                                 \
-        if (beta != 0.0f)                                                  \
-            o_ = _mm_add_ps(o_, _mm_mul_ps(vb4, _mm_maskz_loadu_ps(nk, c_))); \
-        _mm_mask_storeu_ps(c_, nk, o_);                                    \
-    }
+    if (r < mb)                                                            \
+        nn__dot_out4_avx512(_mm512_maskz_extractf32x4_ps(15, sum, r), alpha, \
+                            beta, C + (i + r) * ldc + j, nb);
 NN__TARGET_AVX512 NN__INTERNAL void nn__gemm_dot_avx512(
     int M, int N, int K, float alpha, const float *A, ptrdiff_t lda,
     const float *B, ptrdiff_t ldb, float beta, float *C, ptrdiff_t ldc)
 {
     __mmask16 mk = (__mmask16)((1u << (K & 15)) - 1u);
-    __m128 va4 = _mm_set1_ps(alpha), vb4 = _mm_set1_ps(beta);
     int i, j, p;
     /* j outer: 4 rows of B stay in L1 while the rows of A stream by */
     for (j = 0; j < N; j += 4) {
         int nb = N - j < 4 ? N - j : 4;
-        __mmask8 nk = (__mmask8)((1u << nb) - 1u);
         const float *b0 = B + j * ldb, *b1 = nb > 1 ? b0 + ldb : b0;
         const float *b2 = nb > 2 ? b1 + ldb : b0, *b3 = nb > 3 ? b2 + ldb : b0;
         for (i = 0; i < M; i += 4) {

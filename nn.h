@@ -4351,6 +4351,18 @@ NN__INTERNAL void nn__gemm_direct_part(const nn__gemm_job *g, int dot,
                      g->C + i0 * g->rsc + j0, g->rsc);
 }
 
+/* The epilogue on whole rows of the user's C (after every block is done),
+ * part `part` of `parts` of them. */
+NN__INTERNAL void nn__gemm_epilogue_part(const nn__gemm_job *g, int part,
+                                         int parts)
+{
+    int rows = g->swapped ? g->N : g->M, lo, hi;
+    nn__split(rows, part, parts, &lo, &hi);
+    if (lo < hi)
+        nn__gemm_epilogue_rows(g->k, g->ep, g->C, g->swapped ? g->csc : g->rsc,
+                               lo, hi, 0, g->swapped ? g->M : g->N, 1, 0);
+}
+
 NN__INTERNAL void nn__gemm_direct(const nn__gemm_job *g, int dot)
 {
     int cols = (g->N + 63) / 64;
@@ -4363,6 +4375,10 @@ NN__INTERNAL void nn__gemm_direct(const nn__gemm_job *g, int dot)
             uint64_t own = nn__fp_read();       /* workers adopt the caller's */
             nn__fp_write(mode);                 /* FTZ/DAZ for this region    */
             nn__gemm_direct_part(g, dot, omp_get_thread_num(), omp_get_num_threads());
+            if (g->ep) {
+#pragma omp barrier
+                nn__gemm_epilogue_part(g, omp_get_thread_num(), omp_get_num_threads());
+            }
             nn__fp_write(own);
         }
         return;
@@ -4370,6 +4386,7 @@ NN__INTERNAL void nn__gemm_direct(const nn__gemm_job *g, int dot)
 #endif
     (void)nt;
     nn__gemm_direct_part(g, dot, 0, 1);
+    if (g->ep) nn__gemm_epilogue_part(g, 0, 1);
 }
 
 /* Plan the packed path: operand swap for thin N, unpacked operands, K
@@ -4419,6 +4436,7 @@ NN__INTERNAL void nn__gemm_part(const nn__gemm_job *g, int split_m, int part,
                                 int parts, float *ws, size_t per)
 {
     nn__gemm_job s = *g;
+    nn_epilogue ep;
     const nn_kernels *k = g->k;
     int unit = split_m ? k->mr : k->nr, total = split_m ? g->M : g->N;
     int lo, hi, kc = g->K < g->kc ? g->K : g->kc;
@@ -4430,7 +4448,13 @@ NN__INTERNAL void nn__gemm_part(const nn__gemm_job *g, int split_m, int part,
     if (lo >= hi) return;
     if (split_m) { s.A += lo * s.rsa; s.C += lo * s.rsc; s.M = hi - lo; }
     else { s.B += lo * s.csb; s.C += lo * s.csc; s.N = hi - lo; }
-    if (!split_m || g->swapped) s.ep = NULL;    /* whole rows: the caller */
+    if (!split_m || g->swapped) {
+        s.ep = NULL;                            /* whole rows: the caller */
+    } else if (s.ep && s.ep->pre) {             /* this part's rows of pre */
+        ep = *s.ep;
+        ep.pre += (size_t)lo * ep.ldpre;
+        s.ep = &ep;
+    }
     nb = (size_t)(s.direct_b ? k->nr : ((s.N < s.nc ? s.N : s.nc) + k->nr - 1) / k->nr * k->nr) *
          (size_t)kc;
     buf = ws ? ws + (size_t)part * per
@@ -4472,12 +4496,12 @@ NN__INTERNAL int nn__gemm_packed(const nn__gemm_job *in, float *ws,
             nn__fp_write(mode);
             nn__gemm_part(g, split_m, omp_get_thread_num(), omp_get_num_threads(),
                           tws, per);
+            if (g->ep && (!split_m || g->swapped)) {  /* whole rows: after all */
+#pragma omp barrier
+                nn__gemm_epilogue_part(g, omp_get_thread_num(), omp_get_num_threads());
+            }
             nn__fp_write(own);
         }
-        if (g->ep && (!split_m || g->swapped))
-            nn__gemm_epilogue_rows(k, g->ep, g->C, g->swapped ? g->csc : g->rsc,
-                                   0, g->swapped ? g->N : g->M, 0,
-                                   g->swapped ? g->M : g->N, 1, 0);
         return 1;
     }
 #endif
@@ -4561,8 +4585,8 @@ NN__INTERNAL void nn__gemm_run(const nn_kernels *k, int tA, int tB, int M,
             else if (beta != 1.0f) for (j = 0; j < N; j++) c[j] *= beta;
         }
         break;
-    case NN__GEMM_DOT: nn__gemm_direct(&g, 1); break;
-    case NN__GEMM_AXPY: nn__gemm_direct(&g, 0); break;
+    case NN__GEMM_DOT: nn__gemm_direct(&g, 1); return;    /* epilogue inside */
+    case NN__GEMM_AXPY: nn__gemm_direct(&g, 0); return;
     case NN__GEMM_PACKED:
         if (nn__gemm_packed(&g, ws, ws_n)) return;  /* epilogue inside */
         nn__gemm_small(&g);                         /* out of memory   */

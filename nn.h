@@ -319,6 +319,14 @@ NNDEF void      nn_ctx_seed(nn_ctx *ctx, uint64_t seed);  /* dropout stream */
 /* Rows per cache block in nn_train_step: 0 = automatic (from the L2 size),
  * else that many (capped at max_batch). Returns the value in force. */
 NNDEF int       nn_ctx_set_row_block(nn_ctx *ctx, int rows);
+/* Threads of nn_train_step / nn_fit (OpenMP builds): a large batch is cut
+ * into this many parts, one per thread, each with its own activations and
+ * gradient buffer (memory: one more model-sized gradient per thread); the
+ * part gradients are summed in a fixed order, so results depend on this
+ * number, never on timing. 0 (what nn_ctx_create sets): OpenMP's maximum,
+ * fewer parts for small batches; n > 0: n parts whatever the batch (at
+ * most one per row). Without OpenMP: always 1. */
+NNDEF nn_status nn_ctx_set_threads(nn_ctx *ctx, const nn_net *net, int threads);
 
 /* Inference over n rows (any n; processed max_batch at a time). The net is
  * only read: many threads may predict with one net and a ctx each. */
@@ -2635,11 +2643,11 @@ NN__TARGET_AVX512 NN__INTERNAL void nn__gemm_ukr_avx512(
 }
 
 
-/* Sums of four vectors, each over its 16 lanes, in a fixed order. */
-NN__TARGET_AVX512 static inline __m128 nn__hsum4_avx512(__m512 s0, __m512 s1,
-                                                        __m512 s2, __m512 s3)
+/* Four vectors folded to one whose 128-bit quarter q holds, in lane l,
+ * the partial sum of vector l over lanes q*4..q*4+3 pairs; fixed order. */
+NN__TARGET_AVX512 static inline __m512 nn__fold4_avx512(__m512 s0, __m512 s1,
+                                                       __m512 s2, __m512 s3)
 {
-    float t[16];
     /* the _mask_ forms: gcc 12's C++ mode warns inside the plain ones */
     const __mmask16 k16 = (__mmask16)0xFFFFu;
     const __mmask8 k8 = (__mmask8)0xFFu;
@@ -2648,12 +2656,36 @@ NN__TARGET_AVX512 static inline __m128 nn__hsum4_avx512(__m512 s0, __m512 s1,
     __m512 b = _mm512_add_ps(_mm512_mask_unpacklo_ps(s2, k16, s2, s3),
                              _mm512_mask_unpackhi_ps(s2, k16, s2, s3));
     __m512d ad = _mm512_castps_pd(a), bd = _mm512_castps_pd(b);
-    __m512 c = _mm512_add_ps(
+    return _mm512_add_ps(
         _mm512_castpd_ps(_mm512_mask_unpacklo_pd(ad, k8, ad, bd)),
         _mm512_castpd_ps(_mm512_mask_unpackhi_pd(ad, k8, ad, bd)));
-    _mm512_storeu_ps(t, c);     /* lane l of each 128-bit quarter: sum l */
+}
+
+/* Sums of four vectors, each over its 16 lanes, in a fixed order. */
+NN__TARGET_AVX512 static inline __m128 nn__hsum4_avx512(__m512 s0, __m512 s1,
+                                                        __m512 s2, __m512 s3)
+{
+    float t[16];
+    _mm512_storeu_ps(t, nn__fold4_avx512(s0, s1, s2, s3));
     return _mm_add_ps(_mm_add_ps(_mm_loadu_ps(t), _mm_loadu_ps(t + 4)),
                       _mm_add_ps(_mm_loadu_ps(t + 8), _mm_loadu_ps(t + 12)));
+}
+
+/* Sixteen sums at once: folds f0..f3 (nn__fold4_avx512 of rows 0..3) to
+ * one vector whose quarter r holds row r's four sums; the quarters are
+ * added in the order of nn__hsum4_avx512 ((q0 + q1) + (q2 + q3)). */
+NN__TARGET_AVX512 static inline __m512 nn__hsum4x4_avx512(__m512 f0, __m512 f1,
+                                                         __m512 f2, __m512 f3)
+{
+    const __mmask16 k16 = (__mmask16)0xFFFFu;   /* _mask_: see fold4 */
+    /* [f0.q0 f0.q2 f1.q0 f1.q2] + [f0.q1 f0.q3 f1.q1 f1.q3] */
+    __m512 a = _mm512_add_ps(_mm512_mask_shuffle_f32x4(f0, k16, f0, f1, 0x88),
+                             _mm512_mask_shuffle_f32x4(f0, k16, f0, f1, 0xDD));
+    __m512 b = _mm512_add_ps(_mm512_mask_shuffle_f32x4(f2, k16, f2, f3, 0x88),
+                             _mm512_mask_shuffle_f32x4(f2, k16, f2, f3, 0xDD));
+    /* [a.q0 a.q2 b.q0 b.q2] + [a.q1 a.q3 b.q1 b.q3] */
+    return _mm512_add_ps(_mm512_mask_shuffle_f32x4(a, k16, a, b, 0x88),
+                         _mm512_mask_shuffle_f32x4(a, k16, a, b, 0xDD));
 }
 
 /* Dot-product path (batch-1 forward x W^T, and thin N): blocks of 4 rows
@@ -2684,43 +2716,73 @@ NN__TARGET_AVX512 static inline __m128 nn__hsum4_avx512(__m512 s0, __m512 s1,
         s2 = _mm512_fmadd_ps(va, ld(b2 + p), s2);                          \
         s3 = _mm512_fmadd_ps(va, ld(b3 + p), s3);                          \
     }
-/* One row of A against rows j.. of B, 4 at a time (a lone row: batch 1). */
+#define NN__Z_DOT1X(ld)                                                    \
+    {                                                                      \
+        __m512 va = ld(a + p);                                             \
+        s0 = _mm512_fmadd_ps(va, ld(b0 + p), s0);                          \
+        s1 = _mm512_fmadd_ps(va, ld(b1 + p), s1);                          \
+        s2 = _mm512_fmadd_ps(va, ld(b2 + p), s2);                          \
+        s3 = _mm512_fmadd_ps(va, ld(b3 + p), s3);                          \
+        s4 = _mm512_fmadd_ps(va, ld(b0 + 4 * ldb + p), s4);                \
+        s5 = _mm512_fmadd_ps(va, ld(b1 + 4 * ldb + p), s5);                \
+        s6 = _mm512_fmadd_ps(va, ld(b2 + 4 * ldb + p), s6);                \
+        s7 = _mm512_fmadd_ps(va, ld(b3 + 4 * ldb + p), s7);                \
+    }
+/* alpha o (+ beta c) into the nb <= 4 floats at c (masked). */
+NN__TARGET_AVX512 static inline void nn__dot_out4_avx512(__m128 o, float alpha,
+                                                         float beta, float *c,
+                                                         int nb)
+{
+    __mmask8 nk = (__mmask8)((1u << nb) - 1u);
+    o = _mm_mul_ps(o, _mm_set1_ps(alpha));
+    if (beta != 0.0f)
+        o = _mm_add_ps(o, _mm_mul_ps(_mm_set1_ps(beta), _mm_maskz_loadu_ps(nk, c)));
+    _mm_mask_storeu_ps(c, nk, o);
+}
+/* One row of A against rows j.. of B (a lone row: batch 1), 8 rows of B
+ * at a time (one load of A per 8 FMAs: the weights stream from L2 at the
+ * load ports' pace), then 4. */
 NN__TARGET_AVX512 static inline void nn__gemm_dot1_avx512(
     int N, int K, float alpha, const float *a, const float *B, ptrdiff_t ldb,
     float beta, float *c)
 {
     __mmask16 mk = (__mmask16)((1u << (K & 15)) - 1u);
-    int j, p, q;
-    for (j = 0; j < N; j += 4) {
+    int j, p;
+    for (j = 0; j + 8 <= N; j += 8) {
+        const float *b0 = B + j * ldb, *b1 = b0 + ldb, *b2 = b1 + ldb, *b3 = b2 + ldb;
+        __m512 s0 = _mm512_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+        __m512 s4 = s0, s5 = s0, s6 = s0, s7 = s0;
+        for (p = 0; p + 16 <= K; p += 16)
+            NN__Z_DOT1X(NN__Z_LDU)
+        if (p < K)
+            NN__Z_DOT1X(NN__Z_LDM)
+        nn__dot_out4_avx512(nn__hsum4_avx512(s0, s1, s2, s3), alpha, beta, c + j, 4);
+        nn__dot_out4_avx512(nn__hsum4_avx512(s4, s5, s6, s7), alpha, beta, c + j + 4, 4);
+    }
+    for (; j < N; j += 4) {
         int nb = N - j < 4 ? N - j : 4;
         const float *b0 = B + j * ldb, *b1 = nb > 1 ? b0 + ldb : b0;
         const float *b2 = nb > 2 ? b1 + ldb : b0, *b3 = nb > 3 ? b2 + ldb : b0;
         __m512 s0 = _mm512_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
-        float o[4];
         for (p = 0; p + 16 <= K; p += 16)
             NN__Z_DOT1(NN__Z_LDU)
         if (p < K)
             NN__Z_DOT1(NN__Z_LDM)
-        _mm_storeu_ps(o, nn__hsum4_avx512(s0, s1, s2, s3));
-        for (q = 0; q < nb; q++)
-            c[j + q] = beta == 0.0f ? alpha * o[q] : alpha * o[q] + beta * c[j + q];
+        nn__dot_out4_avx512(nn__hsum4_avx512(s0, s1, s2, s3), alpha, beta, c + j, nb);
     }
 }
 
-#define NN__Z_DOTOUT(r, s0, s1, s2, s3)                                    \
-    if (r < mb) {                                                          \
-        float o_[4];                                                       \
-        float *c_ = C + (i + r) * ldc + j;                                 \
-        _mm_storeu_ps(o_, nn__hsum4_avx512(s0, s1, s2, s3));               \
-        for (q = 0; q < nb; q++)                                           \
-            c_[q] = beta == 0.0f ? alpha * o_[q] : alpha * o_[q] + beta * c_[q]; \
-    }
+/* Row r of a 4 x nb block: alpha sums (+ beta C), nb <= 4 floats. */
+#define NN__Z_DOTOUT(r)                                                    \
+    if (r < mb)                                                            \
+        nn__dot_out4_avx512(_mm512_maskz_extractf32x4_ps(15, sum, r), alpha, \
+                            beta, C + (i + r) * ldc + j, nb);
 NN__TARGET_AVX512 NN__INTERNAL void nn__gemm_dot_avx512(
     int M, int N, int K, float alpha, const float *A, ptrdiff_t lda,
     const float *B, ptrdiff_t ldb, float beta, float *C, ptrdiff_t ldc)
 {
     __mmask16 mk = (__mmask16)((1u << (K & 15)) - 1u);
-    int i, j, p, q;
+    int i, j, p;
     /* j outer: 4 rows of B stay in L1 while the rows of A stream by */
     for (j = 0; j < N; j += 4) {
         int nb = N - j < 4 ? N - j : 4;
@@ -2731,7 +2793,7 @@ NN__TARGET_AVX512 NN__INTERNAL void nn__gemm_dot_avx512(
             const float *a0 = A + i * lda, *a1 = mb > 1 ? a0 + lda : a0;
             const float *a2 = mb > 2 ? a1 + lda : a0, *a3 = mb > 3 ? a2 + lda : a0;
             __m512 s00, s01, s02, s03, s10, s11, s12, s13;
-            __m512 s20, s21, s22, s23, s30, s31, s32, s33;
+            __m512 s20, s21, s22, s23, s30, s31, s32, s33, sum;
             if (mb == 1) {      /* a lone row: 4 accumulators, not 16 */
                 nn__gemm_dot1_avx512(nb, K, alpha, a0, b0, ldb, beta,
                                      C + i * ldc + j);
@@ -2745,10 +2807,11 @@ NN__TARGET_AVX512 NN__INTERNAL void nn__gemm_dot_avx512(
                 NN__Z_DOTSTEP(NN__Z_LDU)
             if (p < K)
                 NN__Z_DOTSTEP(NN__Z_LDM)
-            NN__Z_DOTOUT(0, s00, s01, s02, s03)
-            NN__Z_DOTOUT(1, s10, s11, s12, s13)
-            NN__Z_DOTOUT(2, s20, s21, s22, s23)
-            NN__Z_DOTOUT(3, s30, s31, s32, s33)
+            sum = nn__hsum4x4_avx512(nn__fold4_avx512(s00, s01, s02, s03),
+                                    nn__fold4_avx512(s10, s11, s12, s13),
+                                    nn__fold4_avx512(s20, s21, s22, s23),
+                                    nn__fold4_avx512(s30, s31, s32, s33));
+            NN__Z_DOTOUT(0) NN__Z_DOTOUT(1) NN__Z_DOTOUT(2) NN__Z_DOTOUT(3)
         }
     }
 }
@@ -2838,13 +2901,24 @@ NN__TARGET_AVX512 NN__INTERNAL void nn__gemm_axpy_avx512(
             NN__Z_OUT(c + j, s0, all) NN__Z_OUT(c + j + 16, s1, all)
             NN__Z_OUT(c + j + 32, s2, all) NN__Z_OUT(c + j + 48, s3, all)
         }
-        for (; j < N; j += 16) {
-            __mmask16 mk = N - j >= 16 ? all : (__mmask16)((1u << (N - j)) - 1u);
-            __m512 s0 = _mm512_setzero_ps();
-            for (p = 0; p < K; p++)
-                s0 = _mm512_fmadd_ps(_mm512_set1_ps(a[p * csa]),
-                                     _mm512_maskz_loadu_ps(mk, B + p * ldb + j), s0);
-            NN__Z_OUT(c + j, s0, mk)
+        if (j < N) {    /* the last < 64 columns: still 4 chains, masked */
+            __mmask16 m[4];
+            __m512 s0 = _mm512_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+            int q;
+            for (q = 0; q < 4; q++) {
+                int left = N - j - 16 * q;
+                m[q] = left >= 16 ? all : left > 0 ? (__mmask16)((1u << left) - 1u) : 0;
+            }
+            for (p = 0; p < K; p++) {
+                __m512 va = _mm512_set1_ps(a[p * csa]);
+                const float *b = B + p * ldb + j;
+                s0 = _mm512_fmadd_ps(va, _mm512_maskz_loadu_ps(m[0], b), s0);
+                s1 = _mm512_fmadd_ps(va, _mm512_maskz_loadu_ps(m[1], b + 16), s1);
+                s2 = _mm512_fmadd_ps(va, _mm512_maskz_loadu_ps(m[2], b + 32), s2);
+                s3 = _mm512_fmadd_ps(va, _mm512_maskz_loadu_ps(m[3], b + 48), s3);
+            }
+            NN__Z_OUT(c + j, s0, m[0]) NN__Z_OUT(c + j + 16, s1, m[1])
+            NN__Z_OUT(c + j + 32, s2, m[2]) NN__Z_OUT(c + j + 48, s3, m[3])
         }
     }
 }
@@ -4242,12 +4316,14 @@ NN__INTERNAL void nn__gemm_epilogue_rows(const nn_kernels *k,
                                          int j0, int n, int whole,
                                          int softmax_only)
 {
-    int i, j;
+    static const float one = 1.0f;
+    int i;
     for (i = i0; i < i1; i++) {
         float *c = C + i * ldc + j0;
         if (!softmax_only) {
-            if (ep->bias)
-                for (j = 0; j < n; j++) c[j] += ep->bias[j0 + j];
+            if (ep->bias)       /* c = 1 (1 bias) + 1 c: exactly c + bias */
+                k->gemm_axpy(1, n, 1, 1.0f, &one, 0, 0, ep->bias + j0, 0, 1.0f,
+                             c, ldc);
             if (ep->pre)
                 memcpy(ep->pre + (size_t)i * ep->ldpre + j0, c,
                        (size_t)n * sizeof(float));
@@ -4308,7 +4384,18 @@ NN__INTERNAL void nn__gemm_worker(const nn__gemm_job *g)
             }
             for (ic = 0; ic < g->M; ic += g->mc) {
                 int mcur = g->M - ic < g->mc ? g->M - ic : g->mc;
-                int mpan = (mcur + MR - 1) / MR, t;
+                int mpan = (mcur + MR - 1) / MR, t, mlast = mcur - (mpan - 1) * MR;
+                /* a last row panel of 1/4 tile or less: row updates over
+                 * the whole width beat a mostly empty register tile */
+                int thin = 4 * mlast <= MR && g->csb == 1 && g->csc == 1;
+                if (thin) {
+                    int i = ic + (mpan - 1) * MR;
+                    k->gemm_axpy(mlast, ncur, kcur, g->alpha,
+                                 g->A + i * g->rsa + pc * g->csa, g->rsa, g->csa,
+                                 g->B + pc * g->rsb + jc, g->rsb, beta,
+                                 g->C + i * g->rsc + jc, g->rsc);
+                    mpan--;
+                }
                 if (!g->direct_a) {
                     for (q = 0; q < mpan; q++) {
                         int i = ic + q * MR;
@@ -4327,15 +4414,6 @@ NN__INTERNAL void nn__gemm_worker(const nn__gemm_job *g)
                     int n = g->N - j < NR ? g->N - j : NR;
                     const float *a = g->ap + (size_t)ip * MR * kcur, *b;
                     ptrdiff_t rsa = 1, csa = MR, rsb = NR;
-                    if (4 * m <= MR && g->csb == 1 && g->csc == 1) {
-                        /* a last row panel of 1/4 tile or less: row
-                         * updates beat a mostly empty register tile */
-                        k->gemm_axpy(m, n, kcur, g->alpha,
-                                     g->A + i * g->rsa + pc * g->csa, g->rsa,
-                                     g->csa, g->B + pc * g->rsb + j, g->rsb,
-                                     beta, g->C + i * g->rsc + j, g->rsc);
-                        continue;
-                    }
                     if (g->direct_a) {
                         a = g->A + i * g->rsa + pc * g->csa;
                         rsa = g->rsa; csa = g->csa;
@@ -4428,6 +4506,18 @@ NN__INTERNAL void nn__gemm_direct_part(const nn__gemm_job *g, int dot,
                      g->C + i0 * g->rsc + j0, g->rsc);
 }
 
+/* The epilogue on whole rows of the user's C (after every block is done),
+ * part `part` of `parts` of them. */
+NN__INTERNAL void nn__gemm_epilogue_part(const nn__gemm_job *g, int part,
+                                         int parts)
+{
+    int rows = g->swapped ? g->N : g->M, lo, hi;
+    nn__split(rows, part, parts, &lo, &hi);
+    if (lo < hi)
+        nn__gemm_epilogue_rows(g->k, g->ep, g->C, g->swapped ? g->csc : g->rsc,
+                               lo, hi, 0, g->swapped ? g->M : g->N, 1, 0);
+}
+
 NN__INTERNAL void nn__gemm_direct(const nn__gemm_job *g, int dot)
 {
     int cols = (g->N + 63) / 64;
@@ -4440,6 +4530,10 @@ NN__INTERNAL void nn__gemm_direct(const nn__gemm_job *g, int dot)
             uint64_t own = nn__fp_read();       /* workers adopt the caller's */
             nn__fp_write(mode);                 /* FTZ/DAZ for this region    */
             nn__gemm_direct_part(g, dot, omp_get_thread_num(), omp_get_num_threads());
+            if (g->ep) {
+#pragma omp barrier
+                nn__gemm_epilogue_part(g, omp_get_thread_num(), omp_get_num_threads());
+            }
             nn__fp_write(own);
         }
         return;
@@ -4447,6 +4541,7 @@ NN__INTERNAL void nn__gemm_direct(const nn__gemm_job *g, int dot)
 #endif
     (void)nt;
     nn__gemm_direct_part(g, dot, 0, 1);
+    if (g->ep) nn__gemm_epilogue_part(g, 0, 1);
 }
 
 /* Plan the packed path: operand swap for thin N, unpacked operands, K
@@ -4496,6 +4591,7 @@ NN__INTERNAL void nn__gemm_part(const nn__gemm_job *g, int split_m, int part,
                                 int parts, float *ws, size_t per)
 {
     nn__gemm_job s = *g;
+    nn_epilogue ep;
     const nn_kernels *k = g->k;
     int unit = split_m ? k->mr : k->nr, total = split_m ? g->M : g->N;
     int lo, hi, kc = g->K < g->kc ? g->K : g->kc;
@@ -4507,7 +4603,13 @@ NN__INTERNAL void nn__gemm_part(const nn__gemm_job *g, int split_m, int part,
     if (lo >= hi) return;
     if (split_m) { s.A += lo * s.rsa; s.C += lo * s.rsc; s.M = hi - lo; }
     else { s.B += lo * s.csb; s.C += lo * s.csc; s.N = hi - lo; }
-    if (!split_m || g->swapped) s.ep = NULL;    /* whole rows: the caller */
+    if (!split_m || g->swapped) {
+        s.ep = NULL;                            /* whole rows: the caller */
+    } else if (s.ep && s.ep->pre) {             /* this part's rows of pre */
+        ep = *s.ep;
+        ep.pre += (size_t)lo * ep.ldpre;
+        s.ep = &ep;
+    }
     nb = (size_t)(s.direct_b ? k->nr : ((s.N < s.nc ? s.N : s.nc) + k->nr - 1) / k->nr * k->nr) *
          (size_t)kc;
     buf = ws ? ws + (size_t)part * per
@@ -4549,12 +4651,12 @@ NN__INTERNAL int nn__gemm_packed(const nn__gemm_job *in, float *ws,
             nn__fp_write(mode);
             nn__gemm_part(g, split_m, omp_get_thread_num(), omp_get_num_threads(),
                           tws, per);
+            if (g->ep && (!split_m || g->swapped)) {  /* whole rows: after all */
+#pragma omp barrier
+                nn__gemm_epilogue_part(g, omp_get_thread_num(), omp_get_num_threads());
+            }
             nn__fp_write(own);
         }
-        if (g->ep && (!split_m || g->swapped))
-            nn__gemm_epilogue_rows(k, g->ep, g->C, g->swapped ? g->csc : g->rsc,
-                                   0, g->swapped ? g->N : g->M, 0,
-                                   g->swapped ? g->M : g->N, 1, 0);
         return 1;
     }
 #endif
@@ -4638,8 +4740,8 @@ NN__INTERNAL void nn__gemm_run(const nn_kernels *k, int tA, int tB, int M,
             else if (beta != 1.0f) for (j = 0; j < N; j++) c[j] *= beta;
         }
         break;
-    case NN__GEMM_DOT: nn__gemm_direct(&g, 1); break;
-    case NN__GEMM_AXPY: nn__gemm_direct(&g, 0); break;
+    case NN__GEMM_DOT: nn__gemm_direct(&g, 1); return;    /* epilogue inside */
+    case NN__GEMM_AXPY: nn__gemm_direct(&g, 0); return;
     case NN__GEMM_PACKED:
         if (nn__gemm_packed(&g, ws, ws_n)) return;  /* epilogue inside */
         nn__gemm_small(&g);                         /* out of memory   */
@@ -4889,6 +4991,12 @@ struct nn_ctx {
     int batch, train, ready;    /* ready: forward done, backward allowed   */
     int row_block;              /* training step row block (0: whole)      */
     nn_rng rng;                 /* dropout keys                            */
+    /* data-parallel training step: part p of a batch runs on parts[p] (part
+     * 0 on this ctx) with its own gradient buffer; a part's ctx has grads */
+    int team_n;                 /* parts (1: no team)                      */
+    int team_fixed;             /* set by the user: no size heuristics     */
+    struct nn_ctx **team;       /* team_n - 1 part contexts                */
+    float *grads;               /* a part's gradients (NULL: net->grads)   */
 };
 
 /* -- model: creation, initialization, accessors -- */
@@ -5140,15 +5248,36 @@ NN__INTERNAL void nn__ctx_gemm(nn_ctx *ctx, int tA, int tB, int M, int N,
                  ep, ctx->gemm_ws, ctx->gemm_ws_n);
 }
 
+NN__INTERNAL int nn__ctx_fits(const nn_net *net, const nn_ctx *ctx)
+{
+    return ctx->n_layers == net->n_layers &&
+           memcmp(ctx->sizes, net->sizes, ((size_t)net->n_layers + 1) * sizeof(int)) == 0;
+}
+
+/* Free the part contexts of a data-parallel step. */
+NN__INTERNAL void nn__team_free(nn_ctx *ctx)
+{
+    int i;
+    if (ctx->team)
+        for (i = 0; i < ctx->team_n - 1; i++) nn_ctx_free(ctx->team[i]);
+    NN_FREE(ctx->team);
+    ctx->team = NULL;
+    ctx->team_n = 1;
+}
+
 NNAPI void nn_ctx_free(nn_ctx *ctx)
 {
     if (!ctx) return;
+    nn__team_free(ctx);
     NN_FREE(ctx->block);
     NN_FREE(ctx->meta);
     NN_FREE(ctx);
 }
 
-NNAPI nn_status nn_ctx_create(nn_ctx **out, const nn_net *net, int max_batch)
+/* A context for batches up to max_batch; grads: with its own gradient
+ * buffer (a part of a data-parallel step). No team. */
+NN__INTERNAL nn_status nn__ctx_new(nn_ctx **out, const nn_net *net,
+                                   int max_batch, int grads)
 {
     nn_ctx *ctx;
     size_t total = 0, B, step, ws;
@@ -5172,6 +5301,8 @@ NNAPI nn_status nn_ctx_create(nn_ctx **out, const nn_net *net, int max_batch)
     if (!nn__mul_add(step, 2, total, &total)) return NN_ERR_NOMEM;
     ws = nn__step_gemm_ws(net, max_batch);
     if (!nn__mul_add(ws, 1, total, &total)) return NN_ERR_NOMEM;
+    if (grads && !nn__mul_add(nn__round16(net->n_params), 1, total, &total))
+        return NN_ERR_NOMEM;
     ctx = (nn_ctx *)NN_MALLOC(sizeof *ctx);
     if (!ctx) return NN_ERR_NOMEM;
     memset(ctx, 0, sizeof *ctx);
@@ -5199,10 +5330,53 @@ NNAPI nn_status nn_ctx_create(nn_ctx **out, const nn_net *net, int max_batch)
     ctx->delta[1] = p; p += step;
     ctx->gemm_ws = ws ? p : NULL;
     ctx->gemm_ws_n = ws;
+    p += ws;
+    ctx->grads = grads ? p : NULL;
+    ctx->team_n = 1;
     nn_rng_seed(&ctx->rng, 0, 2);
     *out = ctx;
     (void)nn_ctx_set_row_block(ctx, 0);
     return NN_OK;
+}
+
+NNAPI nn_status nn_ctx_create(nn_ctx **out, const nn_net *net, int max_batch)
+{
+    nn_status st = nn__ctx_new(out, net, max_batch, 0);
+    if (st == NN_OK && (st = nn_ctx_set_threads(*out, net, 0)) != NN_OK) {
+        nn_ctx_free(*out);
+        *out = NULL;
+    }
+    return st;
+}
+
+/* Parts of a data-parallel training step: threads (0: OpenMP's maximum,
+ * at most NN__TEAM_MAX), each but the first with a context for its share
+ * of max_batch and a gradient buffer. */
+#define NN__TEAM_MAX 64
+NNAPI nn_status nn_ctx_set_threads(nn_ctx *ctx, const nn_net *net, int threads)
+{
+    int n = 1, i;
+    nn_status st = NN_OK;
+    if (!ctx || !net || threads < 0) return NN_ERR_ARG;
+    if (!nn__ctx_fits(net, ctx)) return NN_ERR_SHAPE;
+#if NN__OMP
+    n = threads > 0 ? threads : omp_in_parallel() ? 1 : omp_get_max_threads();
+#endif
+    if (n > NN__TEAM_MAX) n = NN__TEAM_MAX;
+    if (n > ctx->max_batch) n = ctx->max_batch;
+    if (n < 1) n = 1;
+    ctx->team_fixed = threads > 0;
+    if (n == ctx->team_n) return NN_OK;
+    nn__team_free(ctx);
+    if (n == 1) return NN_OK;
+    ctx->team = (nn_ctx **)NN_MALLOC((size_t)(n - 1) * sizeof *ctx->team);
+    if (!ctx->team) return NN_ERR_NOMEM;
+    memset(ctx->team, 0, (size_t)(n - 1) * sizeof *ctx->team);
+    ctx->team_n = n;
+    for (i = 0; i < n - 1 && st == NN_OK; i++)  /* a part: ceil(B / n) rows */
+        st = nn__ctx_new(&ctx->team[i], net, (ctx->max_batch + n - 1) / n, 1);
+    if (st != NN_OK) nn__team_free(ctx);
+    return st;
 }
 
 /* Automatic row block: the rows whose input, activations, output logits
@@ -5236,12 +5410,6 @@ NNAPI void nn_ctx_seed(nn_ctx *ctx, uint64_t seed)
 NNAPI const float *nn_ctx_output(const nn_ctx *ctx)
 {
     return ctx ? ctx->act[ctx->n_layers - 1] : NULL;
-}
-
-NN__INTERNAL int nn__ctx_fits(const nn_net *net, const nn_ctx *ctx)
-{
-    return ctx->n_layers == net->n_layers &&
-           memcmp(ctx->sizes, net->sizes, ((size_t)net->n_layers + 1) * sizeof(int)) == 0;
 }
 
 /* The dropped output of hidden layer l: mask[l] holds the per-element scale
@@ -5359,6 +5527,7 @@ NN__INTERNAL void nn__delta_rows(const nn_kernels *k, nn_act act, int rows,
                                  int cols, const float *y, float *d,
                                  const float *mask, float *db, int acc)
 {
+    static const float one = 1.0f;
     int r, j;
     if (!acc) for (j = 0; j < cols; j++) db[j] = 0.0f;
     for (r = 0; r < rows; r++) {
@@ -5366,18 +5535,19 @@ NN__INTERNAL void nn__delta_rows(const nn_kernels *k, nn_act act, int rows,
         float *dr = d + o;
         if (mask) for (j = 0; j < cols; j++) dr[j] *= mask[o + j];
         if (act != NN_ACT_IDENTITY) k->act_bwd[act]((size_t)cols, y + o, dr, dr);
-        for (j = 0; j < cols; j++) db[j] += dr[j];
+        /* db = 1 (1 dr) + 1 db, exactly db + dr, in the ISA's vectors */
+        k->gemm_axpy(1, cols, 1, 1.0f, &one, 0, 0, dr, 0, 1.0f, db, cols);
     }
 }
 
 /* Backward over the rows of the last forward (one row block). The loss
  * gradient is scaled by gscale = 1/(whole batch); dW and db are written
- * (acc = 0) or added to (acc = 1). With a direct optimizer dW is never
+ * (acc = 0) or added to (acc = 1) in g (net->grads, or a part's buffer). With a direct optimizer dW is never
  * formed: plain SGD (one block only) steps W and b in place; momentum
  * accumulates V = mu V - lr dW straight into the velocity buffer, and
  * nn__direct_finish applies it after the last block. Returns the block's
  * summed loss; when that is not finite nothing has been written. */
-NN__INTERNAL double nn__backward_block(nn_net *net, nn_ctx *ctx,
+NN__INTERNAL double nn__backward_block(nn_net *net, nn_ctx *ctx, float *g,
                                        const float *y, float gscale, int acc,
                                        const nn_opt *direct)
 {
@@ -5398,7 +5568,7 @@ NN__INTERNAL double nn__backward_block(nn_net *net, nn_ctx *ctx,
         nn__act_backward_rows(k, net->acts[L - 1], B, net->sizes[L],
                               ctx->act[L - 1], ctx->delta[0], ctx->delta[0]);
     nn__delta_rows(k, NN_ACT_IDENTITY, B, net->sizes[L], NULL, ctx->delta[0],
-                   NULL, net->grads + net->b_off[L - 1], acc);
+                   NULL, g + net->b_off[L - 1], acc);
     for (l = L - 1; l >= 0; l--) {
         int in = net->sizes[l], out = net->sizes[l + 1], j;
         const float *dz = ctx->delta[cur], *x = nn__layer_input(net, ctx, l);
@@ -5410,11 +5580,11 @@ NN__INTERNAL double nn__backward_block(nn_net *net, nn_ctx *ctx,
             nn__ctx_gemm(ctx, 0, 0, B, in, out, 1.0f, dz, out, w, in, 0.0f, dx, in, NULL);
             nn__delta_rows(k, net->acts[l - 1], B, in, ctx->act[l - 1], dx,
                            ctx->train && net->dropout[l - 1] > 0.0f ? ctx->mask[l - 1] : NULL,
-                           net->grads + net->b_off[l - 1], acc);
+                           g + net->b_off[l - 1], acc);
         }
         if (direct && direct->kind == NN_OPT_SGD) {
             /* W = (1 - lr l2) W - lr dZ^T X;  b -= lr db */
-            const float *db = net->grads + net->b_off[l];
+            const float *db = g + net->b_off[l];
             float *b = net->params + net->b_off[l];
             nn__ctx_gemm(ctx, 1, 0, out, in, B, -direct->lr, dz, out, x, in,
                          1.0f - direct->lr * direct->l2, w, in, NULL);
@@ -5425,7 +5595,7 @@ NN__INTERNAL double nn__backward_block(nn_net *net, nn_ctx *ctx,
                          in, NULL);
         } else {        /* dW (+)= dZ^T X */
             nn__ctx_gemm(ctx, 1, 0, out, in, B, 1.0f, dz, out, x, in,
-                         acc ? 1.0f : 0.0f, net->grads + net->w_off[l], in, NULL);
+                         acc ? 1.0f : 0.0f, g + net->w_off[l], in, NULL);
         }
         cur ^= 1;
     }
@@ -5443,7 +5613,7 @@ NNAPI nn_status nn_backward(nn_net *net, nn_ctx *ctx, const float *y,
     if (!nn__all_finite((size_t)ctx->batch * net->sizes[net->n_layers], y))
         return NN_ERR_NAN;
     nn__fp_enter(&fp);
-    lv = nn__backward_block(net, ctx, y, 1.0f / (float)ctx->batch, 0, NULL);
+    lv = nn__backward_block(net, ctx, net->grads, y, 1.0f / (float)ctx->batch, 0, NULL);
     nn__fp_leave(&fp);
     lv /= ctx->batch;
     if (loss) *loss = (float)lv;
@@ -5515,22 +5685,37 @@ NN__INTERNAL void nn__opt_args_from(const nn_opt *opt, long t, nn__opt_args *a,
     ab->l1 = ab->l2 = 0.0f;
 }
 
-/* One pass of the table's optimizer kernel over the flat buffers: the W
- * segments with regularization, the b segments without. */
+/* The table's optimizer kernel over parameters [lo, hi) of the flat
+ * buffers: W segments with args a (regularized), b segments with ab. */
+NN__INTERNAL void nn__opt_range(const nn_kernels *k, nn_net *net,
+                                const nn__opt_args *a, const nn__opt_args *ab,
+                                size_t lo, size_t hi)
+{
+    int l;
+    for (l = 0; l < net->n_layers; l++) {
+        size_t seg[3], s;
+        seg[0] = net->w_off[l];
+        seg[1] = net->b_off[l];
+        seg[2] = seg[1] + (size_t)net->sizes[l + 1];
+        for (s = 0; s < 2; s++) {
+            size_t from = seg[s] > lo ? seg[s] : lo;
+            size_t to = seg[s + 1] < hi ? seg[s + 1] : hi;
+            if (from < to)
+                k->opt_step(s ? ab : a, to - from, net->params + from,
+                            net->grads + from, net->opt_m + from,
+                            net->opt_v + from);
+        }
+    }
+}
+
+/* One optimizer pass over the whole model from net->grads. */
 NN__INTERNAL nn_status nn__update(nn_net *net, const nn_opt *opt)
 {
-    const nn_kernels *k = nn__k();
     nn__opt_args a, ab;
-    int l;
     if (!nn__all_finite(net->n_params, net->grads)) return NN_ERR_NAN;
     net->step++;
     nn__opt_args_from(opt, net->step, &a, &ab);
-    for (l = 0; l < net->n_layers; l++) {
-        size_t w = net->w_off[l], b = net->b_off[l];
-        size_t nw = b - w, nb = (size_t)net->sizes[l + 1];
-        k->opt_step(&a, nw, net->params + w, net->grads + w, net->opt_m + w, net->opt_v + w);
-        k->opt_step(&ab, nb, net->params + b, net->grads + b, net->opt_m + b, net->opt_v + b);
-    }
+    nn__opt_range(nn__k(), net, &a, &ab, 0, net->n_params);
     return NN_OK;
 }
 
@@ -5539,18 +5724,11 @@ NN__INTERNAL nn_status nn__update(nn_net *net, const nn_opt *opt)
  * ordinary momentum step from their (tiny) gradient. */
 NN__INTERNAL void nn__direct_finish(nn_net *net, const nn_opt *opt)
 {
-    const nn_kernels *k = nn__k();
     nn__opt_args a, ab;
-    int l;
     nn__opt_args_from(opt, net->step + 1, &a, &ab);
     a.mu = 1.0f;
     a.no_grad = 1;
-    for (l = 0; l < net->n_layers; l++) {
-        size_t w = net->w_off[l], b = net->b_off[l];
-        k->opt_step(&a, b - w, net->params + w, net->grads + w, net->opt_m + w, net->opt_v + w);
-        k->opt_step(&ab, (size_t)net->sizes[l + 1], net->params + b, net->grads + b,
-                    net->opt_m + b, net->opt_v + b);
-    }
+    nn__opt_range(nn__k(), net, &a, &ab, 0, net->n_params);
 }
 
 NNAPI nn_status nn_update(nn_net *net, const nn_opt *opt)
@@ -5583,37 +5761,142 @@ NN__INTERNAL int nn__count_correct(int rows, int cols, const float *h,
     return hits;
 }
 
+/* Rows [r0, r1) of a batch through forward and backward on ctx, in blocks
+ * of rb rows, gradients of the whole batch (scaled by gscale) written to g
+ * by the first block and added by the others. Returns the summed loss;
+ * stops at the first block whose loss is not finite. */
+NN__INTERNAL double nn__step_rows(nn_net *net, nn_ctx *ctx, float *g, int r0,
+                                  int r1, int rb, const float *x,
+                                  const float *y, float gscale, uint64_t key,
+                                  const nn_opt *direct, long *hits)
+{
+    int in = net->sizes[0], out = net->sizes[net->n_layers], r;
+    double sum = 0.0;
+    if (rb > ctx->max_batch) rb = ctx->max_batch;
+    for (r = r0; r < r1; r += rb) {
+        int rows = r1 - r < rb ? r1 - r : rb;
+        const float *yb = y + (size_t)r * out;
+        double v;
+        nn__forward(net, ctx, rows, x + (size_t)r * in, 1, key, r);
+        if (hits)
+            *hits += nn__count_correct(rows, out, ctx->act[net->n_layers - 1], yb);
+        v = nn__backward_block(net, ctx, g, yb, gscale, r > r0, direct);
+        sum += v;
+        if (!(v - v == 0.0)) break;
+    }
+    ctx->ready = 0;         /* the ctx holds only the last block now */
+    return sum;
+}
+
+/* Parts of a data-parallel step for this batch: the context's team; with
+ * an automatic team, fewer when a part would get under 16 rows or too
+ * little work to pay for the extra gradient sum. Depends on the batch and
+ * the team only. */
+NN__INTERNAL int nn__step_parts(const nn_net *net, const nn_ctx *ctx, int batch)
+{
+    double flops = 0.0;
+    int parts = ctx->team_n, l;
+    if (parts < 2) return 1;
+    if (ctx->team_fixed) return parts < batch ? parts : batch;
+    for (l = 0; l < net->n_layers; l++)
+        flops += 6.0 * batch * net->sizes[l] * net->sizes[l + 1];
+    if (parts > batch / 16) parts = batch / 16;
+    if (parts > flops / NN__GEMM_PAR_FLOPS) parts = (int)(flops / NN__GEMM_PAR_FLOPS);
+    return parts < 2 ? 1 : parts;
+}
+
+#if NN__OMP
+/* Data-parallel step: part p of `parts` takes rows [B p/parts, B (p+1)/parts)
+ * on its own context and gradient buffer (part 0: ctx, net->grads); then
+ * every thread sums the part gradients over its slice of the parameters in
+ * part order and runs the optimizer on that slice. The result depends on
+ * the number of parts, never on which thread ran what. */
+NN__INTERNAL nn_status nn__train_step_team(nn_net *net, nn_ctx *ctx, int parts,
+                                           int batch, const float *x,
+                                           const float *y, const nn_opt *opt,
+                                           uint64_t key, double *loss_sum,
+                                           long *hits)
+{
+    const nn_kernels *k = nn__k();
+    double loss[NN__TEAM_MAX];
+    long hit[NN__TEAM_MAX];
+    int finite[NN__TEAM_MAX], p, ok = 1;
+    int rb = ctx->row_block > 0 ? ctx->row_block : batch;
+    uint64_t mode = nn__fp_read();
+    nn__opt_args a, ab;
+    nn__opt_args_from(opt, net->step + 1, &a, &ab);
+#pragma omp parallel num_threads(parts)
+    {
+        int t = omp_get_thread_num(), nt = omp_get_num_threads(), q, good = 1;
+        int u = (int)((net->n_params + 15) / 16), lo, hi;
+        uint64_t own = nn__fp_read();
+        size_t i, from, to;
+        nn__fp_write(mode);
+        for (q = t; q < parts; q += nt) {
+            nn_ctx *c = q ? ctx->team[q - 1] : ctx;
+            hit[q] = 0;
+            loss[q] = nn__step_rows(net, c, q ? c->grads : net->grads,
+                                    (int)((long)batch * q / parts),
+                                    (int)((long)batch * (q + 1) / parts), rb, x,
+                                    y, 1.0f / (float)batch, key, NULL, &hit[q]);
+        }
+#pragma omp barrier
+        for (q = 0; q < parts; q++) good &= loss[q] - loss[q] == 0.0;
+        nn__split(u, t, nt, &lo, &hi);
+        from = (size_t)lo * 16;
+        to = (size_t)hi * 16 < net->n_params ? (size_t)hi * 16 : net->n_params;
+        if (good && from < to) {
+            for (q = 1; q < parts; q++) {
+                const float *gq = ctx->team[q - 1]->grads;
+                for (i = from; i < to; i++) net->grads[i] += gq[i];
+            }
+            good = k->all_finite(to - from, net->grads + from);
+        }
+        finite[t] = good;
+#pragma omp barrier
+        for (q = 0; q < nt; q++) good &= finite[q];
+        if (good && from < to) nn__opt_range(k, net, &a, &ab, from, to);
+        if (t == 0) ok = good;
+        nn__fp_write(own);
+    }
+    *loss_sum = 0.0;
+    for (p = 0; p < parts; p++) {
+        *loss_sum += loss[p];
+        if (hits) *hits += hit[p];
+    }
+    if (!ok) return NN_ERR_NAN;
+    net->step++;
+    return NN_OK;
+}
+#endif
+
 /* One step, the mini-batch cut into row blocks of ctx->row_block rows so
  * that a block's activations and deltas through every layer stay in L2
  * while W and dW are reused across blocks. Dropout masks and bias-gradient
  * sums run in row order, so the result equals the unblocked step up to the
  * rounding of the dW accumulation. Plain SGD on a single block updates W in
- * place (online learning never forms dW). hits (may be NULL) counts correct
- * predictions. */
+ * place (online learning never forms dW). With a team (OpenMP), large
+ * batches are split across threads (nn__train_step_team). hits (may be
+ * NULL) counts correct predictions. */
 NN__INTERNAL nn_status nn__train_step(nn_net *net, nn_ctx *ctx, int batch,
                                       const float *x, const float *y,
                                       const nn_opt *opt, double *loss_sum,
                                       long *hits)
 {
-    int in = net->sizes[0], out = net->sizes[net->n_layers], r0;
     int rb = ctx->row_block > 0 ? ctx->row_block : batch;
+    int parts = nn__step_parts(net, ctx, batch);
     uint64_t key = nn__draw_key(ctx);
     const nn_opt *direct = opt->kind == NN_OPT_MOMENTUM ||
         (batch <= rb && opt->kind == NN_OPT_SGD && opt->l1 == 0.0f) ? opt : NULL;
-    float gscale = 1.0f / (float)batch;
-    double sum = 0.0;
-    for (r0 = 0; r0 < batch; r0 += rb) {
-        int rows = batch - r0 < rb ? batch - r0 : rb;
-        const float *yb = y + (size_t)r0 * out;
-        double v;
-        nn__forward(net, ctx, rows, x + (size_t)r0 * in, 1, key, r0);
-        if (hits)
-            *hits += nn__count_correct(rows, out, ctx->act[net->n_layers - 1], yb);
-        v = nn__backward_block(net, ctx, yb, gscale, r0 > 0, direct);
-        sum += v;
-        if (!(v - v == 0.0)) break;
-    }
-    ctx->ready = 0;         /* the ctx holds only the last block now */
+    double sum;
+#if NN__OMP
+    if (parts > 1)
+        return nn__train_step_team(net, ctx, parts, batch, x, y, opt, key,
+                                   loss_sum, hits);
+#endif
+    (void)parts;
+    sum = nn__step_rows(net, ctx, net->grads, 0, batch, rb, x, y,
+                        1.0f / (float)batch, key, direct, hits);
     *loss_sum = sum;
     if (!(sum - sum == 0.0)) return NN_ERR_NAN;
     if (!direct) return nn__update(net, opt);
@@ -5648,10 +5931,8 @@ NN__INTERNAL nn_status nn__infer(const nn_net *net, nn_ctx *ctx, int n,
 {
     int i, in, out;
     nn__fpmode fp;
-    nn_status st;
-    if (!ctx || n <= 0 || (!h && !y)) return NN_ERR_ARG;
-    st = nn__forward_args(net, ctx, n < ctx->max_batch ? n : ctx->max_batch, x);
-    if (st != NN_OK) return st;
+    if (!net || !ctx || !x || n <= 0 || (!h && !y)) return NN_ERR_ARG;
+    if (!nn__ctx_fits(net, ctx)) return NN_ERR_SHAPE;
     in = net->sizes[0];
     out = net->sizes[net->n_layers];
     if (!nn__all_finite((size_t)n * in, x) ||

@@ -83,6 +83,17 @@ static void one_isa(void)
      * on main by a workspace in the ctx) */
     CHECK(n_malloc == before, "%ld allocations during training steps / predict "
           "(want 0)", n_malloc - before);
+    /* a data-parallel step (OpenMP builds; else a plain one): its part
+     * contexts come from nn_ctx_set_threads, steps allocate nothing */
+    CHECK_ST(nn_ctx_set_threads(ctx, net, 3), NN_OK);
+    for (i = 0; i < 4; i++) CHECK_ST(nn_train_step(net, ctx, B, x, y, &opts[i], &loss), NN_OK);
+    before = n_malloc;
+    for (i = 0; i < 4; i++) {
+        CHECK_ST(nn_train_step(net, ctx, B, x, y, &opts[i], &loss), NN_OK);
+        CHECK_ST(nn_train_step(net, ctx, 7, x, y, &opts[i], &loss), NN_OK);
+    }
+    CHECK(n_malloc == before, "%ld allocations during data-parallel steps (want 0)",
+          n_malloc - before);
 out:
     nn_ctx_free(ctx);
     nn_net_free(net);

@@ -245,6 +245,10 @@ static void test_training_calls(void)
     EXPECT_ST(nn_forward(net, ctx, -2, x, 1), NN_ERR_ARG);
     EXPECT_ST(nn_forward(net, ctx, 5, x, 1), NN_ERR_SHAPE);      /* > max_batch */
     EXPECT_ST(nn_forward(net, ctx2, 4, x, 1), NN_ERR_SHAPE);     /* other net's ctx */
+    EXPECT_ST(nn_ctx_set_threads(NULL, net, 2), NN_ERR_ARG);
+    EXPECT_ST(nn_ctx_set_threads(ctx, NULL, 2), NN_ERR_ARG);
+    EXPECT_ST(nn_ctx_set_threads(ctx, net, -1), NN_ERR_ARG);
+    EXPECT_ST(nn_ctx_set_threads(ctx2, net, 2), NN_ERR_SHAPE);   /* other net's ctx */
     EXPECT_ST(nn_forward(net, ctx, 4, xn, 1), NN_ERR_NAN);
     /* backward */
     EXPECT_ST(nn_backward(NULL, ctx, y, &loss), NN_ERR_ARG);

@@ -302,6 +302,15 @@ static void sweep(const nn_kernels *k, int quick)
         run_case(tA, tB, 1, 33, 70, 1.0f, 0.0f, 0, 1, NN_ACT_SIGMOID);
         run_case(tA, tB, 70, 3, 50, 1.0f, 1.0f, 0, 1, NN_ACT_SIGMOID);
         run_case(tA, tB, 5, 6, 7, 1.0f, 0.0f, 0, 1, NN_ACT_IDENTITY);
+        /* fused epilogue big enough for two threads: after a column split
+         * (whole rows, after the region), a swapped thin N, the direct
+         * paths; with -fopenmp compared bit for bit against one thread */
+        if (!quick || t == 0) {
+            run_case(tA, tB, 40, 2000, 64, 1.0f, 0.0f, 1, 1, NN_ACT_RELU);
+            run_case(tA, tB, 40, 2000, 64, 1.0f, 0.0f, 0, 2, NN_ACT_SOFTMAX);
+            run_case(tA, tB, 3000, 10, 100, 1.0f, 0.0f, 2, 0, NN_ACT_SIGMOID);
+            run_case(tA, tB, 3, 4000, 200, 1.0f, 0.0f, 0, 1, NN_ACT_RELU);
+        }
         run_ws(k, tA, tB, 200, 150, 2 * k->kc + 1);
         run_ws(k, tA, tB, 48, 3 * k->nr + 5, 70);
     }

@@ -8,7 +8,10 @@
  * hidden activation, every output/loss pairing, every optimizer, batch
  * sizes that do and do not divide the row block, with dropout, on every
  * ISA; and the step is bit-identical when repeated (and, built with
- * -fopenmp, for 1 and 2 threads).
+ * -fopenmp, for 1 and 2 threads on a network too small for a team). With
+ * -fopenmp the data-parallel step (a batch split into 2 or 3 parts, each
+ * with its own gradients, summed in part order) meets the same bound, and
+ * gives the same bits repeated and whichever threads run its parts.
  *
  * Tolerance. Both steps compute the same sums in float in different
  * groupings (row blocks split the batch sum of dW; different GEMM paths
@@ -86,6 +89,7 @@ static double max_diff_bound(const float *a, const float *b, const double *bound
 }
 
 static double g_worst_ratio;
+static int g_team;      /* > 0: nn_ctx_set_threads for the blocked step */
 
 /* One configuration: the blocked step against the plain one. */
 static void check_step(nn_act hidden, const outcfg *oc, int opt_i, int B, int rb,
@@ -124,6 +128,7 @@ static void check_step(nn_act hidden, const outcfg *oc, int opt_i, int B, int rb
     nn_ctx_seed(cp, seed);                      /* same dropout keys */
     nn_ctx_seed(cs, seed);
     nn_ctx_set_row_block(cs, rb);
+    if (g_team) CHECK_ST(nn_ctx_set_threads(cs, step, g_team), NN_OK);
     np = 0;
     (void)nn_net_params(base, &np);
     gplain = TH_NEW(float, np);
@@ -203,7 +208,8 @@ static void check_step(nn_act hidden, const outcfg *oc, int opt_i, int B, int rb
 
 /* Params after a few steps of a given configuration (for repeat/thread
  * bit-identity). */
-static void run_steps(int opt_i, int B, int rb, float dropout, float *out, size_t np)
+static void run_steps(int opt_i, int B, int rb, float dropout, int team,
+                      float *out, size_t np)
 {
     int sizes[NL + 1], l, s;
     nn_act acts[NL];
@@ -226,6 +232,7 @@ static void run_steps(int opt_i, int B, int rb, float dropout, float *out, size_
     nn_ctx_create(&ctx, net, 64);
     nn_ctx_seed(ctx, 5);
     nn_ctx_set_row_block(ctx, rb);
+    if (team) nn_ctx_set_threads(ctx, net, team);
     for (s = 0; s < 5; s++) nn_train_step(net, ctx, B, x, y, &o, &loss);
     memcpy(out, nn_net_params(net, NULL), np * sizeof(float));
     nn_ctx_free(ctx);
@@ -242,19 +249,34 @@ static void test_identity(void)
     a = TH_NEW(float, np);
     b = TH_NEW(float, np);
     for (opt_i = 0; opt_i < N_OPTS; opt_i++) {
-        run_steps(opt_i, 37, 16, 0.2f, a, np);
-        run_steps(opt_i, 37, 16, 0.2f, b, np);
+        run_steps(opt_i, 37, 16, 0.2f, 0, a, np);
+        run_steps(opt_i, 37, 16, 0.2f, 0, b, np);
         CHECK(memcmp(a, b, np * sizeof(float)) == 0, "repeat not bit-identical (opt %d)", opt_i);
 #ifdef _OPENMP
+        /* a network this small gets no team: threads only split GEMMs,
+         * which keep every sum's order */
         omp_set_num_threads(1);
-        run_steps(opt_i, 37, 16, 0.2f, a, np);
+        run_steps(opt_i, 37, 16, 0.2f, 0, a, np);
         omp_set_num_threads(2);
-        run_steps(opt_i, 37, 16, 0.2f, b, np);
+        run_steps(opt_i, 37, 16, 0.2f, 0, b, np);
         CHECK(memcmp(a, b, np * sizeof(float)) == 0,
               "1 and 2 threads not bit-identical (opt %d)", opt_i);
-        run_steps(opt_i, 37, 16, 0.2f, a, np);
+        run_steps(opt_i, 37, 16, 0.2f, 0, a, np);
         CHECK(memcmp(a, b, np * sizeof(float)) == 0,
               "2 threads repeated not bit-identical (opt %d)", opt_i);
+        /* a team of 3 parts: repeated, and with every part run by one
+         * thread (nested region), the same bits */
+        run_steps(opt_i, 37, 16, 0.2f, 3, a, np);
+        run_steps(opt_i, 37, 16, 0.2f, 3, b, np);
+        CHECK(memcmp(a, b, np * sizeof(float)) == 0,
+              "team of 3 repeated not bit-identical (opt %d)", opt_i);
+#pragma omp parallel num_threads(2)
+        {
+#pragma omp single
+            run_steps(opt_i, 37, 16, 0.2f, 3, b, np);
+        }
+        CHECK(memcmp(a, b, np * sizeof(float)) == 0,
+              "team of 3 on one thread differs from 3 threads (opt %d)", opt_i);
 #endif
     }
     free(a); free(b);
@@ -281,6 +303,18 @@ static void test_all_configs(void)
     for (opt_i = 0; opt_i < N_OPTS; opt_i++)
         for (ri = 0; ri < 3; ri++)
             check_step(NN_ACT_RELU, &OUTS[0], opt_i, 37, blocks[ri], 0.3f, 1000 + ri);
+#ifdef _OPENMP
+    /* data-parallel step (2 and 3 parts, parts that do and do not divide
+     * the batch or the block) against the plain step, same bound */
+    for (g_team = 2; g_team <= 3; g_team++)
+        for (o = 0; o < sizeof OUTS / sizeof OUTS[0]; o++)
+            for (opt_i = 0; opt_i < N_OPTS; opt_i++)
+                for (bi = 1; bi < 3; bi++)
+                    check_step(HIDDEN[(o + opt_i) % 6], &OUTS[o], opt_i, batches[bi],
+                               blocks[(bi + opt_i) % 3], opt_i == 3 ? 0.3f : 0.0f,
+                               2000 + seed++);
+    g_team = 0;
+#endif
     test_identity();
 }
 

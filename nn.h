@@ -167,7 +167,7 @@ NNDEF void nn_sgemm(int transA, int transB, int M, int N, int K, float alpha,
  *   log                  0.89    0.89   0.82   1      0.80 (logf)
  *   sigmoid              1.50    1.48   1.43   2      2.25 (1/(1+expf))
  *   tanh                 1.96    1.96   1.82   2      2.10 (tanhf)
- *   softplus             1.74    1.71   1.63   2      1.45 (log1pf(expf))
+ *   softplus             1.74    1.74   1.63   2      1.45 (log1pf(expf))
  *   sigmoid' y(1-y)      1.50    1.50   1.50   2      same ops, bit-identical
  *   tanh' (1-y)(1+y)     1.50    1.50   1.50   2      same ops, bit-identical
  *   softplus' -expm1(-y) 0.99    0.96   0.92   2      0.75 (expm1f)

@@ -2109,17 +2109,16 @@ NN__TARGET_AVX2 static inline __m256 nn__log_avx2(__m256 x)
     r = _mm256_blendv_ps(r, NN__V8(NAN), _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_LT_OQ));
     return _mm256_blendv_ps(r, x, _mm256_cmp_ps(x, NN__V8(FLT_MAX), _CMP_NLE_UQ));
 }
-/* a / (b + c), b + c = hi + lo exactly; correction of a / hi with the
- * residual and a 12-bit reciprocal (relative error 2^-35 before rounding) */
+/* a / (b + c) (see nn__div_sum_avx512): q = a / (b + c rounded), then
+ * the residual a - q (b + c) against the exact denominator ((a - b q) is
+ * exact) corrects q through a 12-bit reciprocal (2^-35 before rounding) */
 NN__TARGET_AVX2 static inline __m256 nn__div_sum_avx2(__m256 a, __m256 b, __m256 c)
 {
     __m256 hi = _mm256_add_ps(b, c);
-    __m256 lo = _mm256_sub_ps(c, _mm256_sub_ps(hi, b));
     __m256 q = _mm256_div_ps(a, hi);
-    __m256 r = _mm256_fnmadd_ps(q, lo, _mm256_fnmadd_ps(q, hi, a));
+    __m256 r = _mm256_fnmadd_ps(q, c, _mm256_fnmadd_ps(q, b, a));
     return _mm256_fmadd_ps(r, _mm256_rcp_ps(hi), q);
 }
-/* sigmoid and softplus of x from e = e^-|x| (sigmoid + BCE shares it) */
 NN__TARGET_AVX2 static inline __m256 nn__sigmoid_e_avx2(__m256 x, __m256 e)
 {
     __m256 neg = _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_LT_OQ);
@@ -3819,9 +3818,8 @@ NN__INTERNAL inline float32x4_t nn__log_neon(float32x4_t x)
 NN__INTERNAL inline float32x4_t nn__div_sum_neon(float32x4_t a, float32x4_t b, float32x4_t c)
 {
     float32x4_t hi = vaddq_f32(b, c);
-    float32x4_t lo = vsubq_f32(c, vsubq_f32(hi, b));
     float32x4_t q = vdivq_f32(a, hi);
-    float32x4_t r = vfmsq_f32(vfmsq_f32(a, q, hi), q, lo);
+    float32x4_t r = vfmsq_f32(vfmsq_f32(a, q, b), q, c);
     return vfmaq_f32(q, r, vrecpeq_f32(hi));
 }
 NN__INTERNAL inline float32x4_t nn__negabs_neon(float32x4_t x)

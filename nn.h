@@ -1194,11 +1194,14 @@ NN__INTERNAL void nn__step_bwd(size_t n, const float *y, const float *dy,
     (void)y; (void)dy;
     for (i = 0; i < n; i++) dx[i] = 0.0f;
 }
+/* sigmoid from e = e^-|x| (sigmoid + BCE shares it): never overflows */
+NN__INTERNAL float nn__sigmoid_ef(float x, float e)
+{
+    return x >= 0.0f ? 1.0f / (1.0f + e) : e / (1.0f + e);
+}
 NN__INTERNAL float nn__sigmoidf(float x)
 {
-    /* Never overflows: exp of a non-positive argument only. */
-    if (x >= 0.0f) return 1.0f / (1.0f + expf(-x));
-    else { float e = expf(x); return e / (1.0f + e); }
+    return nn__sigmoid_ef(x, expf(-fabsf(x)));
 }
 NN__INTERNAL void nn__sigmoid_fwd(size_t n, const float *x, float *y)
 {
@@ -1451,10 +1454,10 @@ NN__INTERNAL double nn__sigmoid_xent_scalar(int rows, int cols, const float *z,
     size_t i, n = (size_t)rows * cols;
     double sum = 0.0;
     for (i = 0; i < n; i++) {
-        float v = z[i];
-        float sp = (v > 0.0f ? v : 0.0f) + log1pf(expf(-fabsf(v)));
+        float v = z[i], e = expf(-fabsf(v));      /* once for both */
+        float sp = (v > 0.0f ? v : 0.0f) + log1pf(e);
         sum += (double)(sp - y[i] * v);
-        if (dz) dz[i] = (nn__sigmoidf(v) - y[i]) * gscale;
+        if (dz) dz[i] = (nn__sigmoid_ef(v, e) - y[i]) * gscale;
     }
     return sum;
 }

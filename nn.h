@@ -4413,7 +4413,7 @@ NN__INTERNAL size_t nn__gemm_plan(nn__gemm_job *g)
      * B when its rows are contiguous and few row tiles reuse it (A rows
      * 4 KiB apart would share L1 sets: packed). On Zen 4 batch-32 layers
      * gain 5-20%; square 1000 loses 10% with direct B. */
-    g->direct_a = (g->M <= 64 || g->N <= 2 * NR) &&
+    g->direct_a = (g->M <= 64 || g->N <= 2 * NR || g->K <= 16) &&
                   (g->csa != 1 || (g->rsa & 1023) != 0);
     g->direct_b = g->csb == 1 && g->M <= 128;
     /* equal K blocks (K = 1024, kc = 384: 3 x 344, not 384+384+256) */

@@ -2597,12 +2597,14 @@ NN__TARGET_AVX512 static inline __m512 nn__hsum4x4_avx512(__m512 f0, __m512 f1,
 /* Dot-product path (batch-1 forward x W^T, and thin N): blocks of 4 rows
  * of A by 4 rows of B, 16 named accumulators (8 loads per 16 FMAs), masked
  * K tail; rows past M or N alias row 0 and are not stored. */
-#define NN__Z_DOTROW(ld, s0, s1, s2, s3, x)                                \
-    va = ld(x + p);                                                        \
+#define NN__Z_FMA4(va, w0, w1, w2, w3, s0, s1, s2, s3)                      \
     s0 = _mm512_fmadd_ps(va, w0, s0);                                      \
     s1 = _mm512_fmadd_ps(va, w1, s1);                                      \
     s2 = _mm512_fmadd_ps(va, w2, s2);                                      \
     s3 = _mm512_fmadd_ps(va, w3, s3);
+#define NN__Z_DOTROW(ld, s0, s1, s2, s3, x)                                \
+    va = ld(x + p);                                                        \
+    NN__Z_FMA4(va, w0, w1, w2, w3, s0, s1, s2, s3)
 #define NN__Z_DOTSTEP(ld)                                                  \
     {                                                                      \
         __m512 va, w0 = ld(b0 + p), w1 = ld(b1 + p), w2 = ld(b2 + p);      \
@@ -2617,22 +2619,16 @@ NN__TARGET_AVX512 static inline __m512 nn__hsum4x4_avx512(__m512 f0, __m512 f1,
 #define NN__Z_DOT1(ld)                                                     \
     {                                                                      \
         __m512 va = ld(a + p);                                             \
-        s0 = _mm512_fmadd_ps(va, ld(b0 + p), s0);                          \
-        s1 = _mm512_fmadd_ps(va, ld(b1 + p), s1);                          \
-        s2 = _mm512_fmadd_ps(va, ld(b2 + p), s2);                          \
-        s3 = _mm512_fmadd_ps(va, ld(b3 + p), s3);                          \
+        NN__Z_FMA4(va, ld(b0 + p), ld(b1 + p), ld(b2 + p), ld(b3 + p),     \
+                   s0, s1, s2, s3)                                         \
     }
 #define NN__Z_DOT1X(ld)                                                    \
     {                                                                      \
         __m512 va = ld(a + p);                                             \
-        s0 = _mm512_fmadd_ps(va, ld(b0 + p), s0);                          \
-        s1 = _mm512_fmadd_ps(va, ld(b1 + p), s1);                          \
-        s2 = _mm512_fmadd_ps(va, ld(b2 + p), s2);                          \
-        s3 = _mm512_fmadd_ps(va, ld(b3 + p), s3);                          \
-        s4 = _mm512_fmadd_ps(va, ld(b0 + 4 * ldb + p), s4);                \
-        s5 = _mm512_fmadd_ps(va, ld(b1 + 4 * ldb + p), s5);                \
-        s6 = _mm512_fmadd_ps(va, ld(b2 + 4 * ldb + p), s6);                \
-        s7 = _mm512_fmadd_ps(va, ld(b3 + 4 * ldb + p), s7);                \
+        NN__Z_FMA4(va, ld(b0 + p), ld(b1 + p), ld(b2 + p), ld(b3 + p),     \
+                   s0, s1, s2, s3)                                         \
+        NN__Z_FMA4(va, ld(b4 + p), ld(b5 + p), ld(b6 + p), ld(b7 + p),     \
+                   s4, s5, s6, s7)                                         \
     }
 /* alpha o (+ beta c) into the nb <= 4 floats at c (masked). */
 NN__TARGET_AVX512 static inline void nn__dot_out4_avx512(__m128 o, float alpha,
@@ -2656,6 +2652,7 @@ NN__TARGET_AVX512 static inline void nn__gemm_dot1_avx512(
     int j, p;
     for (j = 0; j + 8 <= N; j += 8) {
         const float *b0 = B + j * ldb, *b1 = b0 + ldb, *b2 = b1 + ldb, *b3 = b2 + ldb;
+        const float *b4 = b3 + ldb, *b5 = b4 + ldb, *b6 = b5 + ldb, *b7 = b6 + ldb;
         __m512 s0 = _mm512_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
         __m512 s4 = s0, s5 = s0, s6 = s0, s7 = s0;
         for (p = 0; p + 16 <= K; p += 16)

@@ -407,6 +407,10 @@ typedef struct nn_fit_config {
     int start_epoch;               /* resume: epoch e shuffles and drops    */
                                    /* out from (seed, e) alone              */
     int row_block;                 /* 0: the context's automatic choice     */
+    /* called after every mini-batch with the rows done so far this epoch
+     * and the batch's mean loss; non-zero stops training there (the epoch
+     * is reported, and counts, as far as it got) */
+    int (*on_batch)(int epoch, long done, float batch_loss, void *user);
 } nn_fit_config;
 NNDEF nn_fit_config nn_fit_defaults(void);
 
@@ -5946,7 +5950,7 @@ NNAPI nn_status nn_fit(nn_net *net, const nn_fit_config *cfg, int n,
     for (epoch = cfg->start_epoch; st == NN_OK && epoch < cfg->epochs; epoch++) {
         nn_epoch_report rep;
         double loss_sum = 0.0, t0 = nn__seconds();
-        long hits = 0;
+        long hits = 0, done = 0;
         int i, stop = 0;
         memcpy(good, net->params, np * sizeof(float));
         nn__epoch_order(perm, n, cfg->seed, epoch, cfg->shuffle);
@@ -5963,14 +5967,20 @@ NNAPI nn_status nn_fit(nn_net *net, const nn_fit_config *cfg, int n,
             }
             st = nn__train_step(net, ctx, b, bx, by, &opt, &lv, &hits);
             loss_sum += lv;
+            done += b;
+            if (st == NN_OK && cfg->on_batch &&
+                cfg->on_batch(epoch, done, (float)(lv / b), cfg->user)) {
+                stop = 1;
+                break;
+            }
         }
         memset(&rep, 0, sizeof rep);
         rep.epoch = epoch;
         rep.lr = opt.lr;
         rep.seconds = nn__seconds() - t0;
-        rep.samples = n;
-        rep.train_loss = (float)(loss_sum / n);
-        rep.train_acc = (float)((double)hits / n);
+        rep.samples = done;
+        rep.train_loss = (float)(loss_sum / (done > 0 ? done : 1));
+        rep.train_acc = (float)((double)hits / (done > 0 ? done : 1));
         rep.val_loss = rep.val_acc = NAN;
         if (st == NN_OK && has_val)
             st = nn_evaluate(net, ctx, cfg->val_n, cfg->val_x, cfg->val_y,

@@ -1722,7 +1722,8 @@ NN__TARGET_AVX2 static void nn__opt_avx2(const nn__opt_args *a, size_t n,
 /* The x86 micro-kernel, written once for both vector widths: an MR x 2W
  * tile (P: the intrinsics prefix, V: the vector type, W: its floats),
  * two vectors of B and one broadcast of A per row and k, C prefetched
- * while the tile computes, edge tiles stored through a local tile.
+ * while the tile computes; short tiles store their m rows, narrow ones go
+ * through a local tile.
  * ROWS(F, ...) applies F to each row index 0..MR-1. */
 #define NN__UK_ZERO(P, V, W, i) V c##i##0 = P##_setzero_ps(), c##i##1 = c##i##0;
 #define NN__UK_ROW(P, V, W, i)                                             \
@@ -1733,23 +1734,25 @@ NN__TARGET_AVX2 static void nn__opt_avx2(const nn__opt_args *a, size_t n,
     P##_storeu_ps(t + i * 2 * W, c##i##0);                                 \
     P##_storeu_ps(t + i * 2 * W + W, c##i##1);
 #define NN__UK_STORE(P, V, W, i)                                           \
-    c##i##0 = P##_mul_ps(va, c##i##0);                                     \
-    c##i##1 = P##_mul_ps(va, c##i##1);                                     \
-    if (beta != 0.0f) {                                                    \
-        c##i##0 = P##_fmadd_ps(vb, P##_loadu_ps(C + i * rsc), c##i##0);    \
-        c##i##1 = P##_fmadd_ps(vb, P##_loadu_ps(C + i * rsc + W), c##i##1); \
-    }                                                                      \
-    P##_storeu_ps(C + i * rsc, c##i##0);                                   \
-    P##_storeu_ps(C + i * rsc + W, c##i##1);
+    if (i < m) {                                                           \
+        c##i##0 = P##_mul_ps(va, c##i##0);                                 \
+        c##i##1 = P##_mul_ps(va, c##i##1);                                 \
+        if (beta != 0.0f) {                                                \
+            c##i##0 = P##_fmadd_ps(vb, P##_loadu_ps(C + i * rsc), c##i##0); \
+            c##i##1 = P##_fmadd_ps(vb, P##_loadu_ps(C + i * rsc + W), c##i##1); \
+        }                                                                  \
+        P##_storeu_ps(C + i * rsc, c##i##0);                               \
+        P##_storeu_ps(C + i * rsc + W, c##i##1);                           \
+    }
 #define NN__UKR_BODY(P, V, W, MR, ROWS)                                    \
     ROWS(NN__UK_ZERO, P, V, W)                                             \
     V a, b0, b1;                                                           \
     const float *r[MR];                                                    \
     ptrdiff_t q = 0;                                                       \
-    int p, full = m == MR && n == 2 * W && csc == 1;                       \
+    int p, rows = n == 2 * W && csc == 1;   /* whole rows: vector stores */ \
     nn__gemm_rows(A, rsa, m, MR, r);                                       \
-    if (full)                                                              \
-        for (p = 0; p < MR; p++) {      /* C arrives while we compute */   \
+    if (rows)                                                              \
+        for (p = 0; p < m; p++) {       /* C arrives while we compute */   \
             _mm_prefetch((const char *)(C + p * rsc), _MM_HINT_T0);        \
             _mm_prefetch((const char *)(C + p * rsc + W), _MM_HINT_T0);    \
         }                                                                  \
@@ -1759,7 +1762,7 @@ NN__TARGET_AVX2 static void nn__opt_avx2(const nn__opt_args *a, size_t n,
         ROWS(NN__UK_ROW, P, V, W)                                          \
         B += rsb;                                                          \
     }                                                                      \
-    if (full) {                                                            \
+    if (rows) {                         /* rows past m: not stored */      \
         V va = P##_set1_ps(alpha), vb = P##_set1_ps(beta);                 \
         ROWS(NN__UK_STORE, P, V, W)                                        \
     } else {                                                               \

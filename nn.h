@@ -413,6 +413,10 @@ typedef struct nn_fit_config {
     int start_epoch;               /* resume: epoch e shuffles and drops    */
                                    /* out from (seed, e) alone              */
     int row_block;                 /* 0: the context's automatic choice     */
+    /* called after every mini-batch with the rows done so far this epoch
+     * and the batch's mean loss; non-zero stops training there (the epoch
+     * is reported, and counts, as far as it got) */
+    int (*on_batch)(int epoch, long done, float batch_loss, void *user);
 } nn_fit_config;
 NNDEF nn_fit_config nn_fit_defaults(void);
 
@@ -1764,60 +1768,71 @@ NN__TARGET_AVX2 static void nn__opt_avx2(const nn__opt_args *a, size_t n,
 
 /* -- AVX2 GEMM micro-kernel and packers -- */
 
+/* The x86 micro-kernel, written once for both vector widths: an MR x 2W
+ * tile (P: the intrinsics prefix, V: the vector type, W: its floats),
+ * two vectors of B and one broadcast of A per row and k, C prefetched
+ * while the tile computes; short tiles store their m rows, narrow ones go
+ * through a local tile.
+ * ROWS(F, ...) applies F to each row index 0..MR-1. */
+#define NN__UK_ZERO(P, V, W, i) V c##i##0 = P##_setzero_ps(), c##i##1 = c##i##0;
+#define NN__UK_ROW(P, V, W, i)                                             \
+    a = P##_set1_ps(r[i][q]);                                              \
+    c##i##0 = P##_fmadd_ps(a, b0, c##i##0);                                \
+    c##i##1 = P##_fmadd_ps(a, b1, c##i##1);
+#define NN__UK_PUT(P, V, W, i)                                             \
+    P##_storeu_ps(t + i * 2 * W, c##i##0);                                 \
+    P##_storeu_ps(t + i * 2 * W + W, c##i##1);
+#define NN__UK_STORE(P, V, W, i)                                           \
+    if (i < m) {                                                           \
+        c##i##0 = P##_mul_ps(va, c##i##0);                                 \
+        c##i##1 = P##_mul_ps(va, c##i##1);                                 \
+        if (beta != 0.0f) {                                                \
+            c##i##0 = P##_fmadd_ps(vb, P##_loadu_ps(C + i * rsc), c##i##0); \
+            c##i##1 = P##_fmadd_ps(vb, P##_loadu_ps(C + i * rsc + W), c##i##1); \
+        }                                                                  \
+        P##_storeu_ps(C + i * rsc, c##i##0);                               \
+        P##_storeu_ps(C + i * rsc + W, c##i##1);                           \
+    }
+#define NN__UKR_BODY(P, V, W, MR, ROWS)                                    \
+    ROWS(NN__UK_ZERO, P, V, W)                                             \
+    V a, b0, b1;                                                           \
+    const float *r[MR];                                                    \
+    ptrdiff_t q = 0;                                                       \
+    int p, rows = n == 2 * W && csc == 1;   /* whole rows: vector stores */ \
+    nn__gemm_rows(A, rsa, m, MR, r);                                       \
+    if (rows)                                                              \
+        for (p = 0; p < m; p++) {       /* C arrives while we compute */   \
+            _mm_prefetch((const char *)(C + p * rsc), _MM_HINT_T0);        \
+            _mm_prefetch((const char *)(C + p * rsc + W), _MM_HINT_T0);    \
+        }                                                                  \
+    for (p = 0; p < kc; p++, q += csa) {                                   \
+        b0 = P##_loadu_ps(B);                                              \
+        b1 = P##_loadu_ps(B + W);                                          \
+        ROWS(NN__UK_ROW, P, V, W)                                          \
+        B += rsb;                                                          \
+    }                                                                      \
+    if (rows) {                         /* rows past m: not stored */      \
+        V va = P##_set1_ps(alpha), vb = P##_set1_ps(beta);                 \
+        ROWS(NN__UK_STORE, P, V, W)                                        \
+    } else {                                                               \
+        float t[MR * 2 * W];                                               \
+        ROWS(NN__UK_PUT, P, V, W)                                          \
+        nn__gemm_tile_store(t, 2 * W, alpha, C, rsc, csc, m, n, beta);     \
+    }
+
 /* 6 x 16 tile: 12 ymm accumulators (two FMA pipes x latency 4 needs >= 8
  * independent chains), 2 for B, 1 broadcast of A: 15 of 16 registers. */
 #define NN__Y_MR 6
 #define NN__Y_NR 16
-#define NN__Y_ROW(i)                                                       \
-    a = _mm256_broadcast_ss(r[i] + q);                                     \
-    c##i##0 = _mm256_fmadd_ps(a, b0, c##i##0);                             \
-    c##i##1 = _mm256_fmadd_ps(a, b1, c##i##1);
-#define NN__Y_PUT(i)                                                       \
-    _mm256_storeu_ps(t + i * 16, c##i##0);                                 \
-    _mm256_storeu_ps(t + i * 16 + 8, c##i##1);
-#define NN__Y_STORE(i)                                                     \
-    c##i##0 = _mm256_mul_ps(va, c##i##0);                                  \
-    c##i##1 = _mm256_mul_ps(va, c##i##1);                                  \
-    if (beta != 0.0f) {                                                    \
-        c##i##0 = _mm256_fmadd_ps(vb, _mm256_loadu_ps(C + i * rsc), c##i##0);      \
-        c##i##1 = _mm256_fmadd_ps(vb, _mm256_loadu_ps(C + i * rsc + 8), c##i##1);  \
-    }                                                                      \
-    _mm256_storeu_ps(C + i * rsc, c##i##0);                                \
-    _mm256_storeu_ps(C + i * rsc + 8, c##i##1);
+#define NN__Y_ROWS(F, P, V, W)                                             \
+    F(P, V, W, 0) F(P, V, W, 1) F(P, V, W, 2) F(P, V, W, 3) F(P, V, W, 4)  \
+    F(P, V, W, 5)
 NN__TARGET_AVX2 NN__INTERNAL void nn__gemm_ukr_avx2(
     int kc, float alpha, const float *A, ptrdiff_t rsa, ptrdiff_t csa,
     const float *B, ptrdiff_t rsb, float *C, ptrdiff_t rsc, ptrdiff_t csc,
     int m, int n, float beta)
 {
-    __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00;
-    __m256 c20 = c00, c21 = c00, c30 = c00, c31 = c00, c40 = c00, c41 = c00;
-    __m256 c50 = c00, c51 = c00, a, b0, b1;
-    const float *r[NN__Y_MR];
-    ptrdiff_t q = 0;
-    int p, full = m == NN__Y_MR && n == NN__Y_NR && csc == 1;
-    nn__gemm_rows(A, rsa, m, NN__Y_MR, r);
-    if (full)
-        for (p = 0; p < NN__Y_MR; p++) {    /* C arrives while we compute */
-            _mm_prefetch((const char *)(C + p * rsc), _MM_HINT_T0);
-            _mm_prefetch((const char *)(C + p * rsc + 8), _MM_HINT_T0);
-        }
-    for (p = 0; p < kc; p++, q += csa) {
-        b0 = _mm256_loadu_ps(B);
-        b1 = _mm256_loadu_ps(B + 8);
-        NN__Y_ROW(0) NN__Y_ROW(1) NN__Y_ROW(2)
-        NN__Y_ROW(3) NN__Y_ROW(4) NN__Y_ROW(5)
-        B += rsb;
-    }
-    if (full) {
-        __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);
-        NN__Y_STORE(0) NN__Y_STORE(1) NN__Y_STORE(2)
-        NN__Y_STORE(3) NN__Y_STORE(4) NN__Y_STORE(5)
-    } else {
-        float t[NN__Y_MR * NN__Y_NR];
-        NN__Y_PUT(0) NN__Y_PUT(1) NN__Y_PUT(2)
-        NN__Y_PUT(3) NN__Y_PUT(4) NN__Y_PUT(5)
-        nn__gemm_tile_store(t, NN__Y_NR, alpha, C, rsc, csc, m, n, beta);
-    }
+    NN__UKR_BODY(_mm256, __m256, 8, NN__Y_MR, NN__Y_ROWS)
 }
 
 /* In-register 8 x 8 transpose of r[0..7]. */
@@ -2588,62 +2603,19 @@ NN__TARGET_AVX512 static void nn__opt_avx512(const nn__opt_args *a, size_t n,
  * (two 256-bit pipes, latency 4), so 16 independent chains keep it busy
  * with 2 loads of B and 8 broadcasts of A per 16 FMAs; Intel cores with two
  * 512-bit pipes also have >= 8 chains. Packing uses the ymm transposes of
- * section 2.4 (nn__gemm_pack_avx2). */
+ * section 2.4 (nn__gemm_pack_avx2); the body is 2.4's NN__UKR_BODY. */
 #define NN__Z_MR 8
 #define NN__Z_NR 32
-#define NN__Z_ROW(i)                                                       \
-    a = _mm512_set1_ps(r[i][q]);                                           \
-    c##i##0 = _mm512_fmadd_ps(a, b0, c##i##0);                             \
-    c##i##1 = _mm512_fmadd_ps(a, b1, c##i##1);
-#define NN__Z_PUT(i)                                                       \
-    _mm512_storeu_ps(t + i * 32, c##i##0);                                 \
-    _mm512_storeu_ps(t + i * 32 + 16, c##i##1);
-#define NN__Z_STORE(i)                                                     \
-    c##i##0 = _mm512_mul_ps(va, c##i##0);                                  \
-    c##i##1 = _mm512_mul_ps(va, c##i##1);                                  \
-    if (beta != 0.0f) {                                                    \
-        c##i##0 = _mm512_fmadd_ps(vb, _mm512_loadu_ps(C + i * rsc), c##i##0);      \
-        c##i##1 = _mm512_fmadd_ps(vb, _mm512_loadu_ps(C + i * rsc + 16), c##i##1); \
-    }                                                                      \
-    _mm512_storeu_ps(C + i * rsc, c##i##0);                                \
-    _mm512_storeu_ps(C + i * rsc + 16, c##i##1);
+#define NN__Z_ROWS(F, P, V, W)                                             \
+    F(P, V, W, 0) F(P, V, W, 1) F(P, V, W, 2) F(P, V, W, 3) F(P, V, W, 4)  \
+    F(P, V, W, 5) F(P, V, W, 6) F(P, V, W, 7)
 NN__TARGET_AVX512 NN__INTERNAL void nn__gemm_ukr_avx512(
     int kc, float alpha, const float *A, ptrdiff_t rsa, ptrdiff_t csa,
     const float *B, ptrdiff_t rsb, float *C, ptrdiff_t rsc, ptrdiff_t csc,
     int m, int n, float beta)
 {
-    __m512 c00 = _mm512_setzero_ps(), c01 = c00, c10 = c00, c11 = c00;
-    __m512 c20 = c00, c21 = c00, c30 = c00, c31 = c00, c40 = c00, c41 = c00;
-    __m512 c50 = c00, c51 = c00, c60 = c00, c61 = c00, c70 = c00, c71 = c00;
-    __m512 a, b0, b1;
-    const float *r[NN__Z_MR];
-    ptrdiff_t q = 0;
-    int p, full = m == NN__Z_MR && n == NN__Z_NR && csc == 1;
-    nn__gemm_rows(A, rsa, m, NN__Z_MR, r);
-    if (full)
-        for (p = 0; p < NN__Z_MR; p++) {    /* C arrives while we compute */
-            _mm_prefetch((const char *)(C + p * rsc), _MM_HINT_T0);
-            _mm_prefetch((const char *)(C + p * rsc + 16), _MM_HINT_T0);
-        }
-    for (p = 0; p < kc; p++, q += csa) {
-        b0 = _mm512_loadu_ps(B);
-        b1 = _mm512_loadu_ps(B + 16);
-        NN__Z_ROW(0) NN__Z_ROW(1) NN__Z_ROW(2) NN__Z_ROW(3)
-        NN__Z_ROW(4) NN__Z_ROW(5) NN__Z_ROW(6) NN__Z_ROW(7)
-        B += rsb;
-    }
-    if (full) {
-        __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
-        NN__Z_STORE(0) NN__Z_STORE(1) NN__Z_STORE(2) NN__Z_STORE(3)
-        NN__Z_STORE(4) NN__Z_STORE(5) NN__Z_STORE(6) NN__Z_STORE(7)
-    } else {
-        float t[NN__Z_MR * NN__Z_NR];
-        NN__Z_PUT(0) NN__Z_PUT(1) NN__Z_PUT(2) NN__Z_PUT(3)
-        NN__Z_PUT(4) NN__Z_PUT(5) NN__Z_PUT(6) NN__Z_PUT(7)
-        nn__gemm_tile_store(t, NN__Z_NR, alpha, C, rsc, csc, m, n, beta);
-    }
+    NN__UKR_BODY(_mm512, __m512, 16, NN__Z_MR, NN__Z_ROWS)
 }
-
 
 /* Four vectors folded to one whose 128-bit quarter q holds, in lane l,
  * the partial sum of vector l over lanes q*4..q*4+3 pairs; fixed order. */
@@ -2693,12 +2665,14 @@ NN__TARGET_AVX512 static inline __m512 nn__hsum4x4_avx512(__m512 f0, __m512 f1,
 /* Dot-product path (batch-1 forward x W^T, and thin N): blocks of 4 rows
  * of A by 4 rows of B, 16 named accumulators (8 loads per 16 FMAs), masked
  * K tail; rows past M or N alias row 0 and are not stored. */
-#define NN__Z_DOTROW(ld, s0, s1, s2, s3, x)                                \
-    va = ld(x + p);                                                        \
+#define NN__Z_FMA4(va, w0, w1, w2, w3, s0, s1, s2, s3)                      \
     s0 = _mm512_fmadd_ps(va, w0, s0);                                      \
     s1 = _mm512_fmadd_ps(va, w1, s1);                                      \
     s2 = _mm512_fmadd_ps(va, w2, s2);                                      \
     s3 = _mm512_fmadd_ps(va, w3, s3);
+#define NN__Z_DOTROW(ld, s0, s1, s2, s3, x)                                \
+    va = ld(x + p);                                                        \
+    NN__Z_FMA4(va, w0, w1, w2, w3, s0, s1, s2, s3)
 #define NN__Z_DOTSTEP(ld)                                                  \
     {                                                                      \
         __m512 va, w0 = ld(b0 + p), w1 = ld(b1 + p), w2 = ld(b2 + p);      \
@@ -2713,22 +2687,16 @@ NN__TARGET_AVX512 static inline __m512 nn__hsum4x4_avx512(__m512 f0, __m512 f1,
 #define NN__Z_DOT1(ld)                                                     \
     {                                                                      \
         __m512 va = ld(a + p);                                             \
-        s0 = _mm512_fmadd_ps(va, ld(b0 + p), s0);                          \
-        s1 = _mm512_fmadd_ps(va, ld(b1 + p), s1);                          \
-        s2 = _mm512_fmadd_ps(va, ld(b2 + p), s2);                          \
-        s3 = _mm512_fmadd_ps(va, ld(b3 + p), s3);                          \
+        NN__Z_FMA4(va, ld(b0 + p), ld(b1 + p), ld(b2 + p), ld(b3 + p),     \
+                   s0, s1, s2, s3)                                         \
     }
 #define NN__Z_DOT1X(ld)                                                    \
     {                                                                      \
         __m512 va = ld(a + p);                                             \
-        s0 = _mm512_fmadd_ps(va, ld(b0 + p), s0);                          \
-        s1 = _mm512_fmadd_ps(va, ld(b1 + p), s1);                          \
-        s2 = _mm512_fmadd_ps(va, ld(b2 + p), s2);                          \
-        s3 = _mm512_fmadd_ps(va, ld(b3 + p), s3);                          \
-        s4 = _mm512_fmadd_ps(va, ld(b0 + 4 * ldb + p), s4);                \
-        s5 = _mm512_fmadd_ps(va, ld(b1 + 4 * ldb + p), s5);                \
-        s6 = _mm512_fmadd_ps(va, ld(b2 + 4 * ldb + p), s6);                \
-        s7 = _mm512_fmadd_ps(va, ld(b3 + 4 * ldb + p), s7);                \
+        NN__Z_FMA4(va, ld(b0 + p), ld(b1 + p), ld(b2 + p), ld(b3 + p),     \
+                   s0, s1, s2, s3)                                         \
+        NN__Z_FMA4(va, ld(b4 + p), ld(b5 + p), ld(b6 + p), ld(b7 + p),     \
+                   s4, s5, s6, s7)                                         \
     }
 /* alpha o (+ beta c) into the nb <= 4 floats at c (masked). */
 NN__TARGET_AVX512 static inline void nn__dot_out4_avx512(__m128 o, float alpha,
@@ -2752,6 +2720,7 @@ NN__TARGET_AVX512 static inline void nn__gemm_dot1_avx512(
     int j, p;
     for (j = 0; j + 8 <= N; j += 8) {
         const float *b0 = B + j * ldb, *b1 = b0 + ldb, *b2 = b1 + ldb, *b3 = b2 + ldb;
+        const float *b4 = b3 + ldb, *b5 = b4 + ldb, *b6 = b5 + ldb, *b7 = b6 + ldb;
         __m512 s0 = _mm512_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
         __m512 s4 = s0, s5 = s0, s6 = s0, s7 = s0;
         for (p = 0; p + 16 <= K; p += 16)
@@ -4569,7 +4538,7 @@ NN__INTERNAL size_t nn__gemm_plan(nn__gemm_job *g)
      * B when its rows are contiguous and few row tiles reuse it (A rows
      * 4 KiB apart would share L1 sets: packed). On Zen 4 batch-32 layers
      * gain 5-20%; square 1000 loses 10% with direct B. */
-    g->direct_a = (g->M <= 64 || g->N <= 2 * NR) &&
+    g->direct_a = (g->M <= 64 || g->N <= 2 * NR || g->K <= 16) &&
                   (g->csa != 1 || (g->rsa & 1023) != 0);
     g->direct_b = g->csb == 1 && g->M <= 128;
     /* equal K blocks (K = 1024, kc = 384: 3 x 344, not 384+384+256) */
@@ -6105,7 +6074,7 @@ NNAPI nn_status nn_fit(nn_net *net, const nn_fit_config *cfg, int n,
     for (epoch = cfg->start_epoch; st == NN_OK && epoch < cfg->epochs; epoch++) {
         nn_epoch_report rep;
         double loss_sum = 0.0, t0 = nn__seconds();
-        long hits = 0;
+        long hits = 0, done = 0;
         int i, stop = 0;
         memcpy(good, net->params, np * sizeof(float));
         nn__epoch_order(perm, n, cfg->seed, epoch, cfg->shuffle);
@@ -6122,14 +6091,20 @@ NNAPI nn_status nn_fit(nn_net *net, const nn_fit_config *cfg, int n,
             }
             st = nn__train_step(net, ctx, b, bx, by, &opt, &lv, &hits);
             loss_sum += lv;
+            done += b;
+            if (st == NN_OK && cfg->on_batch &&
+                cfg->on_batch(epoch, done, (float)(lv / b), cfg->user)) {
+                stop = 1;
+                break;
+            }
         }
         memset(&rep, 0, sizeof rep);
         rep.epoch = epoch;
         rep.lr = opt.lr;
         rep.seconds = nn__seconds() - t0;
-        rep.samples = n;
-        rep.train_loss = (float)(loss_sum / n);
-        rep.train_acc = (float)((double)hits / n);
+        rep.samples = done;
+        rep.train_loss = (float)(loss_sum / (done > 0 ? done : 1));
+        rep.train_acc = (float)((double)hits / (done > 0 ? done : 1));
         rep.val_loss = rep.val_acc = NAN;
         if (st == NN_OK && has_val)
             st = nn_evaluate(net, ctx, cfg->val_n, cfg->val_x, cfg->val_y,

@@ -28,7 +28,7 @@
 #include <math.h>
 
 typedef struct curves {
-    int n, total, tty;
+    int n, total, tty, rows, last_pct;
     float ep[1000], tl[1000], vl[1000];
     double seconds;
     long samples;
@@ -59,6 +59,20 @@ static int on_epoch(const nn_epoch_report *r, void *user)
              nn_isa_name(nn_isa_get()));
     ex_progress(stdout, "training", r->epoch + 1, c->total, tail);
     fflush(stdout);
+    return 0;
+}
+
+/* within an epoch: the bar stays at the epochs done, the tail counts */
+static int on_batch(int epoch, long done, float loss, void *user)
+{
+    curves *c = (curves *)user;
+    char tail[96];
+    int pct = c->rows > 0 ? (int)(100 * done / c->rows) : 100;
+    if (!c->tty || pct == c->last_pct) return 0;
+    c->last_pct = pct;
+    snprintf(tail, sizeof tail, "epochs; epoch %d at %3d%%, batch loss %.4f", epoch + 1, pct,
+             loss);
+    ex_progress(stdout, "training", epoch, c->total, tail);
     return 0;
 }
 
@@ -125,8 +139,11 @@ int main(int argc, char **argv)
     if ((st = ex_classifier(&net, d.train.d, h1, h2, dropout, seed)) != NN_OK) die("network", st);
     cfg = ex_fit_config(&d, epochs, batch, lr, seed);
     cfg.on_epoch = on_epoch;
+    cfg.on_batch = on_batch;
     cfg.user = cv;
     cv->total = epochs;
+    cv->rows = d.train.n;
+    cv->last_pct = -1;
     cv->tty = ex_is_tty(stdout);
     printf("network %d-%d-%d-10, ReLU, softmax cross-entropy, Adam lr %g (cosine), batch %d, "
            "%d epochs, seed %llu\n", d.train.d, h1, h2, lr, batch, epochs, (unsigned long long)seed);

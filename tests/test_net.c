@@ -689,6 +689,25 @@ static int on_epoch(const nn_epoch_report *r, void *user)
     return r->epoch == f->stop_at;
 }
 
+/* on_batch log: rows reported, batches, losses summed row-weighted */
+typedef struct batch_log {
+    int calls, epoch_ok, stop_after;
+    long last_done, bad_step;
+    double loss_rows;
+} batch_log;
+
+static int on_batch(int epoch, long done, float batch_loss, void *user)
+{
+    batch_log *b = (batch_log *)user;
+    if (epoch != 0) b->epoch_ok = 0;
+    /* batch size 7: every call is 7 rows on, the last may be fewer */
+    if (!(done - b->last_done == 7 || (done - b->last_done < 7 && done == 40)))
+        b->bad_step++;
+    b->loss_rows += (double)batch_loss * (double)(done - b->last_done);
+    b->last_done = done;
+    return ++b->calls == b->stop_after;
+}
+
 static void fit_log_init(fit_log *f, nn_net *net, int snap)
 {
     memset(f, 0, sizeof *f);
@@ -819,6 +838,39 @@ static void test_fit_callback(void)
     CHECK(st == NN_OK && f.calls == 3 && res.epochs_run == 3,
           "callback returning 1 at epoch 2: %d calls, epochs_run %d (%s)", f.calls,
           res.epochs_run, nn_status_str(st));
+    /* per-batch callback: 40 rows in batches of 7 (the last of 5), the
+     * batch losses average to the epoch's (float means of float sums:
+     * relative 1e-5); stopping at batch 4 ends the fit after 28 rows */
+    {
+        batch_log b;
+        memset(&b, 0, sizeof b);
+        b.epoch_ok = 1;
+        b.stop_after = -1;
+        fit_log_init(&f, net, 0);
+        cfg.epochs = 1;
+        cfg.on_batch = on_batch;
+        cfg.user = &b;
+        cfg.on_epoch = NULL;
+        st = nn_fit(net, &cfg, n, x, y, &res);
+        CHECK(st == NN_OK && b.calls == 6 && b.last_done == 40 && b.bad_step == 0 && b.epoch_ok,
+              "on_batch: %d calls, last done %ld, %ld bad steps (%s)", b.calls, b.last_done,
+              b.bad_step, nn_status_str(st));
+        CHECK(fabs(b.loss_rows / n - res.final_train_loss) <= 1e-5 * fabs(res.final_train_loss),
+              "batch losses average %.9g, epoch loss %.9g", b.loss_rows / n,
+              res.final_train_loss);
+        memset(&b, 0, sizeof b);
+        b.epoch_ok = 1;
+        b.stop_after = 4;
+        cfg.epochs = 3;
+        st = nn_fit(net, &cfg, n, x, y, &res);
+        CHECK(st == NN_OK && b.calls == 4 && b.last_done == 28 && res.epochs_run == 1,
+              "on_batch stop at batch 4: %d calls, %ld rows, %d epochs (%s)", b.calls,
+              b.last_done, res.epochs_run, nn_status_str(st));
+        cfg.on_batch = NULL;
+        cfg.epochs = 12;
+        cfg.on_epoch = on_epoch;
+        cfg.user = &f;
+    }
     /* divergence -> NN_ERR_NAN, weights finite */
     for (i = 0; i < n; i++) y[i] = 1e30f;
     fit_log_init(&f, net, 0);

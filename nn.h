@@ -2908,15 +2908,16 @@ NN__TARGET_AVX512 NN__INTERNAL void nn__gemm_axpy_avx512(
 #define NN__V16(c) _mm512_set1_ps(c)
 
 /* The 16-entry table exp (section 2.3): k = round(16 x / ln2) from the
- * shifted fma, whose low bits index the permute (*s keeps them); returns
- * r = x - k ln2/16 in two parts (the hi product is exact). */
+ * shifted fma, whose low bits index the permute (*s keeps them); *k16 =
+ * k/16 (exact: one fma, and scalef's exponent as it stands); returns
+ * r = x - (k/16) ln2 in two parts (the hi product is exact). */
 NN__TARGET_AVX512 static inline __m512 nn__exp16_reduce_avx512(__m512 x, __m512 *s,
-                                                               __m512 *k)
+                                                               __m512 *k16)
 {
     *s = _mm512_fmadd_ps(x, NN__V16(NN__EXP16_LOG2E), NN__V16(NN__EXP16_SHIFT));
-    *k = _mm512_sub_ps(*s, NN__V16(NN__EXP16_SHIFT));
-    return _mm512_fnmadd_ps(*k, NN__V16(NN__EXP16_LN2_LO),
-                            _mm512_fnmadd_ps(*k, NN__V16(NN__EXP16_LN2_HI), x));
+    *k16 = _mm512_fmsub_ps(*s, NN__V16(0.0625f), NN__V16(NN__EXP16_SHIFT * 0.0625f));
+    return _mm512_fnmadd_ps(*k16, NN__V16(NN__EXP16_LN2_LO * 16.0f),
+                            _mm512_fnmadd_ps(*k16, NN__V16(NN__EXP16_LN2_HI * 16.0f), x));
 }
 /* e^r - 1 for |r| <= ln2/32 */
 NN__TARGET_AVX512 static inline __m512 nn__exp16_poly_avx512(__m512 r)
@@ -2939,7 +2940,7 @@ NN__TARGET_AVX512 static inline __m512 nn__exp16_avx512(__m512 x)
     p = nn__exp16_poly_avx512(nn__exp16_reduce_avx512(x, &s, &k));
     t = nn__exp16_tab_avx512(s, 0);
     p = _mm512_fmadd_ps(t, p, nn__exp16_tab_avx512(s, 1));
-    return _mm512_scalef_ps(_mm512_add_ps(t, p), _mm512_mul_ps(k, NN__V16(0.0625f)));
+    return _mm512_scalef_ps(_mm512_add_ps(t, p), k);
 }
 NN__TARGET_AVX512 static inline __m512 nn__exp_avx512(__m512 x)
 {

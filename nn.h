@@ -573,8 +573,10 @@ NNDEF uint32_t  nn_crc32(uint32_t crc, const void *buf, size_t len);
 #if defined(_OPENMP) && !defined(NN_NO_THREADS)
 #include <omp.h>
 #define NN__OMP 1
+#define nn__max_threads() (omp_in_parallel() ? 1 : omp_get_max_threads())
 #else
 #define NN__OMP 0
+#define nn__max_threads() 1
 #endif
 
 #if !defined(NN_NO_SIMD) && (defined(__x86_64__) || defined(_M_X64) || \
@@ -5027,9 +5029,10 @@ NNAPI float *nn_net_bias(nn_net *net, int layer)
 
 /* GEMM packing space for every product of a step with up to max_batch rows
  * (forward NT, dX NN, dW TN per layer; fewer rows never need more), over
- * every kernel table this CPU runs and for as many threads as OpenMP may
- * start now, so that no step allocates. */
-NN__INTERNAL size_t nn__step_gemm_ws(const nn_net *net, int max_batch)
+ * every kernel table this CPU runs, one set of panels per thread, so that
+ * no step allocates. */
+NN__INTERNAL size_t nn__step_gemm_ws(const nn_net *net, int max_batch,
+                                     int threads)
 {
     size_t need = 0, w;
     int isa, l;
@@ -5046,11 +5049,7 @@ NN__INTERNAL size_t nn__step_gemm_ws(const nn_net *net, int max_batch)
             if (w > need) need = w;
         }
     }
-    need = nn__round16(need);
-#if NN__OMP
-    need *= (size_t)omp_get_max_threads();      /* panels per thread */
-#endif
-    return need;
+    return nn__round16(need) * (size_t)threads;  /* panels per thread */
 }
 
 /* The step's GEMM: nn__gemm_run on the active table with the ctx's panels. */
@@ -5114,7 +5113,8 @@ NN__INTERNAL nn_status nn__ctx_new(nn_ctx **out, const nn_net *net,
     if (!nn__mul_add(B, (size_t)net->max_width, 15, &step)) return NN_ERR_NOMEM;
     step = nn__round16(step - 15);
     if (!nn__mul_add(step, 2, total, &total)) return NN_ERR_NOMEM;
-    ws = nn__step_gemm_ws(net, max_batch);
+    /* a part of a team runs its GEMMs on one thread */
+    ws = nn__step_gemm_ws(net, max_batch, grads ? 1 : nn__max_threads());
     if (!nn__mul_add(ws, 1, total, &total)) return NN_ERR_NOMEM;
     if (grads && !nn__mul_add(nn__round16(net->n_params), 1, total, &total))
         return NN_ERR_NOMEM;
@@ -5175,7 +5175,7 @@ NNAPI nn_status nn_ctx_set_threads(nn_ctx *ctx, const nn_net *net, int threads)
     if (!ctx || !net || threads < 0) return NN_ERR_ARG;
     if (!nn__ctx_fits(net, ctx)) return NN_ERR_SHAPE;
 #if NN__OMP
-    n = threads > 0 ? threads : omp_in_parallel() ? 1 : omp_get_max_threads();
+    n = threads > 0 ? threads : nn__max_threads();
 #endif
     if (n > NN__TEAM_MAX) n = NN__TEAM_MAX;
     if (n > ctx->max_batch) n = ctx->max_batch;

@@ -6616,14 +6616,22 @@ NNAPI nn_status nn_pca_apply(const nn_pca *p, int n, const float *x, float *y)
 }
 
 /* -- labels, shuffling, splits -- */
+/* Every label a whole number in [0, classes). */
+NN__INTERNAL int nn__labels_valid(int n, const float *labels, int classes)
+{
+    int i;
+    for (i = 0; i < n; i++)
+        if (!(labels[i] >= 0.0f && labels[i] < (float)classes) ||
+            labels[i] != (float)(int)labels[i])
+            return 0;
+    return 1;
+}
+
 NNAPI nn_status nn_one_hot(int n, const float *labels, int classes, float *y)
 {
     int i;
     if (n < 0 || classes < 1 || (n && (!labels || !y))) return NN_ERR_ARG;
-    for (i = 0; i < n; i++)
-        if (!(labels[i] >= 0.0f && labels[i] < (float)classes) ||
-            labels[i] != (float)(int)labels[i])
-            return NN_ERR_ARG;
+    if (!nn__labels_valid(n, labels, classes)) return NN_ERR_ARG;
     for (i = 0; i < n; i++) {
         float *r = y + (size_t)i * classes;
         int c;
@@ -6705,11 +6713,7 @@ NNAPI nn_status nn_split(int n, const float *labels, int classes, int n_val,
         (n_train && !train_idx) || (n_val && !val_idx) || (n_test && !test_idx))
         return NN_ERR_ARG;
     if (labels) {
-        if (classes < 1) return NN_ERR_ARG;
-        for (i = 0; i < n; i++)
-            if (!(labels[i] >= 0.0f && labels[i] < (float)classes) ||
-                labels[i] != (float)(int)labels[i])
-                return NN_ERR_ARG;
+        if (classes < 1 || !nn__labels_valid(n, labels, classes)) return NN_ERR_ARG;
     } else {
         classes = 1;
     }

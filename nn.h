@@ -6057,12 +6057,12 @@ NN__INTERNAL nn_status nn__wr_open(nn__wr *w, const char *path)
     memset(w, 0, sizeof *w);
     if (!path || !*path) return NN_ERR_ARG;
     len = strlen(path);
-    w->tmp = (char *)malloc(len + 5);
+    w->tmp = (char *)NN_MALLOC(len + 5);
     if (!w->tmp) return NN_ERR_NOMEM;
     memcpy(w->tmp, path, len);
     memcpy(w->tmp + len, ".tmp", 5);
     w->f = fopen(w->tmp, "wb");
-    if (!w->f) { free(w->tmp); w->tmp = NULL; return NN_ERR_IO; }
+    if (!w->f) { NN_FREE(w->tmp); w->tmp = NULL; return NN_ERR_IO; }
     return NN_OK;
 }
 
@@ -6082,7 +6082,7 @@ NN__INTERNAL nn_status nn__wr_close(nn__wr *w, const char *path)
     if (fclose(w->f) != 0) bad = 1;
     if (!bad && rename(w->tmp, path) != 0) bad = 1;
     if (bad) remove(w->tmp);
-    free(w->tmp);
+    NN_FREE(w->tmp);
     w->tmp = NULL; w->f = NULL;
     return bad ? NN_ERR_IO : NN_OK;
 }
@@ -6232,7 +6232,7 @@ NNAPI nn_status nn_idx_load(const char *path, nn_idx *out)
     if (st == NN_OK && fseek(f, (long)hsize, SEEK_SET) != 0) st = NN_ERR_IO;
     if (st == NN_OK) {
         out->data = nn__alloc_floats(out->count);
-        chunk = (unsigned char *)malloc(CH);
+        chunk = (unsigned char *)NN_MALLOC(CH);
         if (!out->data || !chunk) st = NN_ERR_NOMEM;
     }
     esz = nn__idx_esize(out->type);
@@ -6243,7 +6243,7 @@ NNAPI nn_status nn_idx_load(const char *path, nn_idx *out)
         nn__idx_convert(out->type, chunk, n, out->data + done);
         done += n;
     }
-    free(chunk);
+    NN_FREE(chunk);
     fclose(f);
     if (st != NN_OK) nn_idx_free(out);
     return st;
@@ -7003,9 +7003,9 @@ NN__INTERNAL nn_status nn__model_read(nn__rd *r, int build, nn_net **out,
     if (opt_kind > NN_OPT_ADAM) NN__FAIL("bad optimizer kind");
     if (!nn__all_finite(7, o)) NN__FAIL("bad optimizer settings");
     if (build) {
-        sizes = (int *)malloc((nl + 1) * sizeof(int));
-        acts = (nn_act *)malloc(nl * sizeof(nn_act));
-        drop = (float *)malloc(nl * sizeof(float));
+        sizes = (int *)NN_MALLOC((nl + 1) * sizeof(int));
+        acts = (nn_act *)NN_MALLOC(nl * sizeof(nn_act));
+        drop = (float *)NN_MALLOC(nl * sizeof(float));
         if (!sizes || !acts || !drop) { st = NN_ERR_NOMEM; goto fail; }
         sizes[0] = (int)n0;
     }
@@ -7064,13 +7064,13 @@ NN__INTERNAL nn_status nn__model_read(nn__rd *r, int build, nn_net **out,
         }
         net->seed = d.seed;
         net->step = d.checkpoint ? d.step : 0;
-        free(sizes); free(acts); free(drop);
+        NN_FREE(sizes); NN_FREE(acts); NN_FREE(drop);
         *out = net;
     }
     if (info) { memcpy(d.error, info->error, sizeof d.error); *info = d; }
     return NN_OK;
 fail:
-    free(sizes); free(acts); free(drop);
+    NN_FREE(sizes); NN_FREE(acts); NN_FREE(drop);
     nn_net_free(net);
     return st;
 }

@@ -28,7 +28,7 @@
  * CONFIGURATION (define before including)
  *   NN_IMPLEMENTATION   compile the implementation in this translation unit
  *   NN_STATIC           make every function static (private copy per file)
- *   NN_MALLOC(size)     64-byte aligned allocation hook (default: C11/posix)
+ *   NN_MALLOC(size)     64-byte aligned allocation hook (default: malloc, padded)
  *   NN_FREE(ptr)        its matching free (also given NULL); both or neither
  *   NN_ASSERT(x)        internal invariants (default: assert.h; never used
  *                       for user input, which gets an nn_status instead)

@@ -28,8 +28,8 @@
  * CONFIGURATION (define before including)
  *   NN_IMPLEMENTATION   compile the implementation in this translation unit
  *   NN_STATIC           make every function static (private copy per file)
- *   NN_MALLOC(size)     64-byte aligned allocation hook (default: C11/posix)
- *   NN_FREE(ptr)        its matching free; define both or neither
+ *   NN_MALLOC(size)     64-byte aligned allocation hook (default: malloc, padded)
+ *   NN_FREE(ptr)        its matching free (also given NULL); both or neither
  *   NN_ASSERT(x)        internal invariants (default: assert.h; never used
  *                       for user input, which gets an nn_status instead)
  *   NN_NO_SIMD          compile the scalar kernels only
@@ -579,8 +579,10 @@ NNDEF uint32_t  nn_crc32(uint32_t crc, const void *buf, size_t len);
 #if defined(_OPENMP) && !defined(NN_NO_THREADS)
 #include <omp.h>
 #define NN__OMP 1
+#define nn__max_threads() (omp_in_parallel() ? 1 : omp_get_max_threads())
 #else
 #define NN__OMP 0
+#define nn__max_threads() 1
 #endif
 
 #if !defined(NN_NO_SIMD) && (defined(__x86_64__) || defined(_M_X64) || \
@@ -4535,11 +4537,12 @@ NN__INTERNAL size_t nn__gemm_plan(nn__gemm_job *g)
     }
     g->mc = k->mc; g->kc = k->kc; g->nc = k->nc;
     /* Unpacked operands where packing cannot pay off: A (read through
-     * broadcasts, any layout) when few rows or few column tiles reuse it;
-     * B when its rows are contiguous and few row tiles reuse it (A rows
-     * 4 KiB apart would share L1 sets: packed). On Zen 4 batch-32 layers
-     * gain 5-20%; square 1000 loses 10% with direct B. */
-    g->direct_a = (g->M <= 64 || g->N <= 2 * NR || g->K <= 16) &&
+     * broadcasts, any layout) when few rows, few column tiles (<= 8) or a
+     * short K reuse it; B when its rows are contiguous and few row tiles
+     * reuse it (A rows 4 KiB apart would share L1 sets: packed). On Zen 4
+     * batch-32 layers gain 5-20%, the batch-1024 784->256 forward 5%;
+     * square 1000 loses 10% with direct B, 3% with direct A. */
+    g->direct_a = (g->M <= 64 || g->N <= 8 * NR || g->K <= 16) &&
                   (g->csa != 1 || (g->rsa & 1023) != 0);
     g->direct_b = g->csb == 1 && g->M <= 128;
     /* equal K blocks (K = 1024, kc = 384: 3 x 344, not 384+384+256) */
@@ -5183,9 +5186,10 @@ NNAPI float *nn_net_bias(nn_net *net, int layer)
 
 /* GEMM packing space for every product of a step with up to max_batch rows
  * (forward NT, dX NN, dW TN per layer; fewer rows never need more), over
- * every kernel table this CPU runs and for as many threads as OpenMP may
- * start now, so that no step allocates. */
-NN__INTERNAL size_t nn__step_gemm_ws(const nn_net *net, int max_batch)
+ * every kernel table this CPU runs, one set of panels per thread, so that
+ * no step allocates. */
+NN__INTERNAL size_t nn__step_gemm_ws(const nn_net *net, int max_batch,
+                                     int threads)
 {
     size_t need = 0, w;
     int isa, l;
@@ -5202,11 +5206,7 @@ NN__INTERNAL size_t nn__step_gemm_ws(const nn_net *net, int max_batch)
             if (w > need) need = w;
         }
     }
-    need = nn__round16(need);
-#if NN__OMP
-    need *= (size_t)omp_get_max_threads();      /* panels per thread */
-#endif
-    return need;
+    return nn__round16(need) * (size_t)threads;  /* panels per thread */
 }
 
 /* The step's GEMM: nn__gemm_run on the active table with the ctx's panels. */
@@ -5270,7 +5270,8 @@ NN__INTERNAL nn_status nn__ctx_new(nn_ctx **out, const nn_net *net,
     if (!nn__mul_add(B, (size_t)net->max_width, 15, &step)) return NN_ERR_NOMEM;
     step = nn__round16(step - 15);
     if (!nn__mul_add(step, 2, total, &total)) return NN_ERR_NOMEM;
-    ws = nn__step_gemm_ws(net, max_batch);
+    /* a part of a team runs its GEMMs on one thread */
+    ws = nn__step_gemm_ws(net, max_batch, grads ? 1 : nn__max_threads());
     if (!nn__mul_add(ws, 1, total, &total)) return NN_ERR_NOMEM;
     if (grads && !nn__mul_add(nn__round16(net->n_params), 1, total, &total))
         return NN_ERR_NOMEM;
@@ -5331,7 +5332,7 @@ NNAPI nn_status nn_ctx_set_threads(nn_ctx *ctx, const nn_net *net, int threads)
     if (!ctx || !net || threads < 0) return NN_ERR_ARG;
     if (!nn__ctx_fits(net, ctx)) return NN_ERR_SHAPE;
 #if NN__OMP
-    n = threads > 0 ? threads : omp_in_parallel() ? 1 : omp_get_max_threads();
+    n = threads > 0 ? threads : nn__max_threads();
 #endif
     if (n > NN__TEAM_MAX) n = NN__TEAM_MAX;
     if (n > ctx->max_batch) n = ctx->max_batch;
@@ -6213,12 +6214,12 @@ NN__INTERNAL nn_status nn__wr_open(nn__wr *w, const char *path)
     memset(w, 0, sizeof *w);
     if (!path || !*path) return NN_ERR_ARG;
     len = strlen(path);
-    w->tmp = (char *)malloc(len + 5);
+    w->tmp = (char *)NN_MALLOC(len + 5);
     if (!w->tmp) return NN_ERR_NOMEM;
     memcpy(w->tmp, path, len);
     memcpy(w->tmp + len, ".tmp", 5);
     w->f = fopen(w->tmp, "wb");
-    if (!w->f) { free(w->tmp); w->tmp = NULL; return NN_ERR_IO; }
+    if (!w->f) { NN_FREE(w->tmp); w->tmp = NULL; return NN_ERR_IO; }
     return NN_OK;
 }
 
@@ -6238,7 +6239,7 @@ NN__INTERNAL nn_status nn__wr_close(nn__wr *w, const char *path)
     if (fclose(w->f) != 0) bad = 1;
     if (!bad && rename(w->tmp, path) != 0) bad = 1;
     if (bad) remove(w->tmp);
-    free(w->tmp);
+    NN_FREE(w->tmp);
     w->tmp = NULL; w->f = NULL;
     return bad ? NN_ERR_IO : NN_OK;
 }
@@ -6388,7 +6389,7 @@ NNAPI nn_status nn_idx_load(const char *path, nn_idx *out)
     if (st == NN_OK && fseek(f, (long)hsize, SEEK_SET) != 0) st = NN_ERR_IO;
     if (st == NN_OK) {
         out->data = nn__alloc_floats(out->count);
-        chunk = (unsigned char *)malloc(CH);
+        chunk = (unsigned char *)NN_MALLOC(CH);
         if (!out->data || !chunk) st = NN_ERR_NOMEM;
     }
     esz = nn__idx_esize(out->type);
@@ -6399,7 +6400,7 @@ NNAPI nn_status nn_idx_load(const char *path, nn_idx *out)
         nn__idx_convert(out->type, chunk, n, out->data + done);
         done += n;
     }
-    free(chunk);
+    NN_FREE(chunk);
     fclose(f);
     if (st != NN_OK) nn_idx_free(out);
     return st;
@@ -6772,14 +6773,22 @@ NNAPI nn_status nn_pca_apply(const nn_pca *p, int n, const float *x, float *y)
 }
 
 /* -- labels, shuffling, splits -- */
+/* Every label a whole number in [0, classes). */
+NN__INTERNAL int nn__labels_valid(int n, const float *labels, int classes)
+{
+    int i;
+    for (i = 0; i < n; i++)
+        if (!(labels[i] >= 0.0f && labels[i] < (float)classes) ||
+            labels[i] != (float)(int)labels[i])
+            return 0;
+    return 1;
+}
+
 NNAPI nn_status nn_one_hot(int n, const float *labels, int classes, float *y)
 {
     int i;
     if (n < 0 || classes < 1 || (n && (!labels || !y))) return NN_ERR_ARG;
-    for (i = 0; i < n; i++)
-        if (!(labels[i] >= 0.0f && labels[i] < (float)classes) ||
-            labels[i] != (float)(int)labels[i])
-            return NN_ERR_ARG;
+    if (!nn__labels_valid(n, labels, classes)) return NN_ERR_ARG;
     for (i = 0; i < n; i++) {
         float *r = y + (size_t)i * classes;
         int c;
@@ -6861,11 +6870,7 @@ NNAPI nn_status nn_split(int n, const float *labels, int classes, int n_val,
         (n_train && !train_idx) || (n_val && !val_idx) || (n_test && !test_idx))
         return NN_ERR_ARG;
     if (labels) {
-        if (classes < 1) return NN_ERR_ARG;
-        for (i = 0; i < n; i++)
-            if (!(labels[i] >= 0.0f && labels[i] < (float)classes) ||
-                labels[i] != (float)(int)labels[i])
-                return NN_ERR_ARG;
+        if (classes < 1 || !nn__labels_valid(n, labels, classes)) return NN_ERR_ARG;
     } else {
         classes = 1;
     }
@@ -7155,9 +7160,9 @@ NN__INTERNAL nn_status nn__model_read(nn__rd *r, int build, nn_net **out,
     if (opt_kind > NN_OPT_ADAM) NN__FAIL("bad optimizer kind");
     if (!nn__all_finite(7, o)) NN__FAIL("bad optimizer settings");
     if (build) {
-        sizes = (int *)malloc((nl + 1) * sizeof(int));
-        acts = (nn_act *)malloc(nl * sizeof(nn_act));
-        drop = (float *)malloc(nl * sizeof(float));
+        sizes = (int *)NN_MALLOC((nl + 1) * sizeof(int));
+        acts = (nn_act *)NN_MALLOC(nl * sizeof(nn_act));
+        drop = (float *)NN_MALLOC(nl * sizeof(float));
         if (!sizes || !acts || !drop) { st = NN_ERR_NOMEM; goto fail; }
         sizes[0] = (int)n0;
     }
@@ -7216,13 +7221,13 @@ NN__INTERNAL nn_status nn__model_read(nn__rd *r, int build, nn_net **out,
         }
         net->seed = d.seed;
         net->step = d.checkpoint ? d.step : 0;
-        free(sizes); free(acts); free(drop);
+        NN_FREE(sizes); NN_FREE(acts); NN_FREE(drop);
         *out = net;
     }
     if (info) { memcpy(d.error, info->error, sizeof d.error); *info = d; }
     return NN_OK;
 fail:
-    free(sizes); free(acts); free(drop);
+    NN_FREE(sizes); NN_FREE(acts); NN_FREE(drop);
     nn_net_free(net);
     return st;
 }

@@ -5,7 +5,8 @@
  * 64-byte aligned blocks, as the hook's contract asks). After one warm-up
  * step, nn_train_step, nn_forward + nn_backward + nn_update and nn_predict
  * must not allocate; every block nn.h allocated through the hook is freed
- * by nn_ctx_free / nn_net_free; every pointer nn.h hands out for the flat
+ * by nn_ctx_free / nn_net_free (and model / IDX files' load and save
+ * allocate only through the hook); every pointer nn.h hands out for the flat
  * buffers is 64-byte aligned. Exact counts: no tolerance.
  */
 #include <stdlib.h>
@@ -94,6 +95,24 @@ static void one_isa(void)
     }
     CHECK(n_malloc == before, "%ld allocations during data-parallel steps (want 0)",
           n_malloc - before);
+    /* files: model save (temporary name) and load, IDX save and load:
+     * every block through the hook and freed (the balance below) */
+    {
+        nn_net *back = NULL;
+        nn_idx idx;
+        int dims[2] = {6, 20};
+        char path[64];
+        snprintf(path, sizeof path, "build/test_alloc_%s.nnm", nn_isa_name(nn_isa_get()));
+        CHECK_ST(nn_model_save(path, net, NULL), NN_OK);
+        CHECK_ST(nn_model_load(path, &back, NULL), NN_OK);
+        nn_net_free(back);
+        remove(path);
+        snprintf(path, sizeof path, "build/test_alloc_%s.idx", nn_isa_name(nn_isa_get()));
+        CHECK_ST(nn_idx_save(path, NN_IDX_F32, 2, dims, x), NN_OK);
+        CHECK_ST(nn_idx_load(path, &idx), NN_OK);
+        nn_idx_free(&idx);
+        remove(path);
+    }
 out:
     nn_ctx_free(ctx);
     nn_net_free(net);

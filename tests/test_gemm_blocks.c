@@ -35,41 +35,21 @@
 #define NN_IMPLEMENTATION
 #include "nn.h"
 
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <math.h>
+#include "harness.h"
 #ifdef _OPENMP
 #include <omp.h>
 #endif
 
-static long g_pass, g_fail;
-static const char *g_isa = "?";
-static const char *g_mode = "?";
-
-#define CHECK(cond, ...)                                                  \
-    do {                                                                  \
-        if (cond) g_pass++;                                               \
-        else {                                                            \
-            if (++g_fail <= 30) {                                         \
-                printf("FAIL %s:%d [%s, %s blocks] ", __FILE__, __LINE__,  \
-                       g_isa, g_mode);                                    \
-                printf(__VA_ARGS__);                                      \
-                printf("\n");                                             \
-            }                                                             \
-        }                                                                 \
-    } while (0)
-
-/* The test's own generator (SplitMix64), independent of nn.h's PCG. */
-static uint64_t g_seed = 0x9E3779B97F4A7C15ull;
-static double rnd(void)     /* uniform [-1, 1) */
+/* failures name the ISA and the blocking: "avx512, small blocks" */
+static char g_label[64];
+static void set_label(const char *isa, const char *mode)
 {
-    uint64_t z = (g_seed += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    z ^= z >> 31;
-    return (double)(z >> 11) / 9007199254740992.0 * 2.0 - 1.0;
+    snprintf(g_label, sizeof g_label, "%s, %s blocks", isa, mode);
+    th_isa_label = g_label;
 }
+
+static th_rng g_rng = {0x9E3779B97F4A7C15ull};
+static double rnd(void) { return th_rng_range(&g_rng, -1.0, 1.0); }
 
 #define U24 (1.0 / 16777216.0)
 #define SENTINEL 12345.0f
@@ -184,7 +164,7 @@ static void run_case(int tA, int tB, int M, int N, int K, float alpha,
             CHECK(0, "write outside C: M=%d N=%d ldc=%d word %ld", M, N, ldc, q);
         }
     }
-    if (!bad) g_pass++;
+    if (!bad) th_passed++;
 #ifdef _OPENMP
     /* 1 and 2 threads: bit-identical (the driver never splits K) */
     if ((double)M * N * K >= 2e6) {
@@ -318,13 +298,9 @@ static void sweep(const nn_kernels *k, int quick)
 
 int main(void)
 {
-    const char *q = getenv("NN_TEST_QUICK");
-    int quick = q && *q == '1', isa;
+    int quick = th_quick(), isa;
     float a[4] = {1, 2, 3, 4}, c[4];
-    /* the real run-time choice, before any nn_isa_set (tests/run.sh checks
-     * it under the qemu CPU models) */
-    printf("test_gemm_blocks: auto-dispatch isa: %s%s\n",
-           nn_isa_name(nn_isa_get()), quick ? " (quick mode)" : "");
+    th_begin("test_gemm_blocks");   /* before any nn_isa_set */
     for (isa = NN_ISA_SCALAR; isa < NN_ISA_COUNT; isa++) {
         nn_kernels *k;
         int mc, kc, nc;
@@ -334,25 +310,23 @@ int main(void)
                   "unsupported ISA %d must give NN_ERR_UNSUPPORTED", isa);
             continue;
         }
-        g_isa = nn_isa_name((nn_isa)isa);
+        set_label(nn_isa_name((nn_isa)isa), "real");
         /* the table is static data inside nn.h; the test may shrink its
          * blocks (and restores them) */
         k = (nn_kernels *)nn_kernels_for((nn_isa)isa);
         mc = k->mc; kc = k->kc; nc = k->nc;
-        printf("isa %-7s mr %2d nr %2d  mc %4d kc %4d nc %5d\n", g_isa, k->mr,
+        printf("isa %-7s mr %2d nr %2d  mc %4d kc %4d nc %5d\n", nn_isa_name((nn_isa)isa), k->mr,
                k->nr, mc, kc, nc);
         if (!quick) {
-            g_mode = "real";
             sweep(k, quick);
         }
-        g_mode = "small";
+        set_label(nn_isa_name((nn_isa)isa), "small");
         k->kc = 16; k->mc = 2 * k->mr; k->nc = 2 * k->nr;
         sweep(k, quick);
         k->mc = mc; k->kc = kc; k->nc = nc;
     }
     nn_isa_set(NN_ISA_AUTO);
-    g_isa = nn_isa_name(nn_isa_get());
-    g_mode = "args";
+    set_label(nn_isa_name(nn_isa_get()), "no");
     /* bad arguments: C untouched, NN_ERR_ARG */
     c[0] = 7.0f;
     CHECK(nn_sgemm_ex(0, 0, 2, 2, 2, 1.0f, a, 1, a, 2, 0.0f, c, 2, NULL) == NN_ERR_ARG, "lda < K");
@@ -361,6 +335,5 @@ int main(void)
     CHECK(nn_sgemm_ex(0, 0, 2, 2, 2, 1.0f, a, 2, a, 2, 0.0f, c, 1, NULL) == NN_ERR_ARG, "ldc < N");
     CHECK(c[0] == 7.0f, "C changed on error");
     CHECK(nn_sgemm_ex(0, 0, 0, 2, 2, 1.0f, a, 2, a, 2, 0.0f, c, 2, NULL) == NN_OK, "M == 0");
-    printf("%ld passed, %ld failed\n", g_pass, g_fail);
-    return g_fail ? 1 : 0;
+    return th_finish();
 }

@@ -33,6 +33,8 @@ int    nnb_max_threads(void);                   /* processors available     */
 /* The ISAs to measure nn.h on (supported by this CPU; best first); n out. */
 int    nnb_isas(nn_isa out[NN_ISA_COUNT]);
 /* Kernel table fields (bench/nn_impl.c): 0 if the ISA has no table. */
+typedef void (*nnb_vec_fn)(size_t n, const float *x, float *y);
+nnb_vec_fn nnb_exp_fn(nn_isa isa);              /* the ISA's vector exp     */
 int    nnb_kernel_fields(nn_isa isa, const char **name, int *mr, int *nr,
                          int *mc, int *kc, int *nc);
 

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { K_FWD, K_BWD, K_SOFTMAX_ROWS, K_LOSS, K_LIBM };
+enum { K_FWD, K_BWD, K_SOFTMAX_ROWS, K_LOSS, K_LIBM, K_EXP };
 enum { LIBM_EXPF, LIBM_TANHF, LIBM_SIGMOID };
 #define SOFTMAX_COLS 64     /* row softmax / losses: rows of 64 columns     */
 
@@ -56,6 +56,11 @@ static void bm_act(nnb_state *st, void *user)
         for (i = 0; i < (size_t)rows; i++) dy[i * SOFTMAX_COLS + i % SOFTMAX_COLS] = 1.0f;
     }
     switch (c->kind) {
+    case K_EXP: {
+        nnb_vec_fn f = nnb_exp_fn(c->isa);
+        while (nnb_keep_running(st)) f(n, x, y);
+        break;
+    }
     case K_FWD:
         while (nnb_keep_running(st)) nn_act_forward((nn_act)c->which, n, x, y);
         break;
@@ -112,6 +117,7 @@ void nnb_register_act(void)
         if (nnb_cfg.quick && n > 4096) continue;
         for (i = 0; i < 3; i++) reg(K_LIBM, i, NN_ISA_AUTO, n, libm_names[i]);
         for (i = 0; i < n_isa; i++) {
+            reg(K_EXP, 0, isas[i], n, "exp");
             for (a = 0; a < NN_ACT_COUNT; a++) {
                 if (nnb_cfg.quick && a != NN_ACT_SIGMOID && a != NN_ACT_TANH &&
                     a != NN_ACT_RELU)

@@ -14,3 +14,10 @@ int nnb_kernel_fields(nn_isa isa, const char **name, int *mr, int *nr,
     *mc = k->mc; *kc = k->kc; *nc = k->nc;
     return 1;
 }
+
+/* The table's vector exp (internal: nn.h has no public exp entry point). */
+nnb_vec_fn nnb_exp_fn(nn_isa isa)
+{
+    const nn_kernels *k = nn_kernels_for(isa);
+    return k ? k->exp : NULL;
+}

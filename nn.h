@@ -3461,43 +3461,62 @@ NN__INTERNAL int nn__all_finite_neon(size_t n, const float *x)
 }
 
 /* -- NEON optimizer kernel (4 lanes; the tail through the scalar kernel) -- */
-NN__INTERNAL void nn__opt_neon(const nn__opt_args *a, size_t n, float *w,
-                               const float *g, float *m, float *v)
+/* One 4-float step of the optimizer at w, g, m, v. */
+NN__INTERNAL inline void nn__opt4_neon(const nn__opt_args *a, float *w,
+                                       const float *g, float *m, float *v)
 {
-    size_t i;
     const float32x4_t lr = vdupq_n_f32(a->lr), mu = vdupq_n_f32(a->mu);
     const float32x4_t l1 = vdupq_n_f32(a->l1), l2 = vdupq_n_f32(a->l2);
     const float32x4_t zero = vdupq_n_f32(0.0f);
-    for (i = 0; i + 4 <= n; i += 4) {
-        float32x4_t W = vld1q_f32(w + i), G = a->no_grad ? zero : vld1q_f32(g + i), M, V;
-        if (a->l2 != 0.0f) G = vfmaq_f32(G, l2, W);
-        if (a->l1 != 0.0f) {
-            G = vaddq_f32(G, vreinterpretq_f32_u32(vandq_u32(vcgtq_f32(W, zero), vreinterpretq_u32_f32(l1))));
-            G = vsubq_f32(G, vreinterpretq_f32_u32(vandq_u32(vcltq_f32(W, zero), vreinterpretq_u32_f32(l1))));
-        }
-        switch (a->kind) {
-        case NN_OPT_SGD:
-            W = vfmsq_f32(W, lr, G);
-            break;
-        case NN_OPT_MOMENTUM:
-        case NN_OPT_NESTEROV:
-            M = vfmsq_f32(vmulq_f32(mu, vld1q_f32(m + i)), lr, G);
-            vst1q_f32(m + i, M);
-            if (a->kind == NN_OPT_MOMENTUM) W = vaddq_f32(W, M);
-            else W = vaddq_f32(W, vfmsq_f32(vmulq_f32(mu, M), lr, G));
-            break;
-        case NN_OPT_ADAM:
-            M = vfmaq_f32(vmulq_n_f32(G, 1.0f - a->b1), vdupq_n_f32(a->b1), vld1q_f32(m + i));
-            V = vfmaq_f32(vmulq_n_f32(vmulq_f32(G, G), 1.0f - a->b2), vdupq_n_f32(a->b2), vld1q_f32(v + i));
-            vst1q_f32(m + i, M);
-            vst1q_f32(v + i, V);
-            W = vsubq_f32(W, vdivq_f32(vmulq_f32(lr, vdivq_f32(M, vdupq_n_f32(a->bc1))),
-                    vaddq_f32(vsqrtq_f32(vdivq_f32(V, vdupq_n_f32(a->bc2))), vdupq_n_f32(a->eps))));
-            break;
-        }
-        vst1q_f32(w + i, W);
+    float32x4_t W = vld1q_f32(w), G = a->no_grad ? zero : vld1q_f32(g), M, V;
+    if (a->l2 != 0.0f) G = vfmaq_f32(G, l2, W);
+    if (a->l1 != 0.0f) {
+        G = vaddq_f32(G, vreinterpretq_f32_u32(vandq_u32(vcgtq_f32(W, zero), vreinterpretq_u32_f32(l1))));
+        G = vsubq_f32(G, vreinterpretq_f32_u32(vandq_u32(vcltq_f32(W, zero), vreinterpretq_u32_f32(l1))));
     }
-    if (i < n) nn__opt_scalar(a, n - i, w + i, a->no_grad ? g : g + i, m + i, v + i);
+    switch (a->kind) {
+    case NN_OPT_SGD:
+        W = vfmsq_f32(W, lr, G);
+        break;
+    case NN_OPT_MOMENTUM:
+    case NN_OPT_NESTEROV:
+        M = vfmsq_f32(vmulq_f32(mu, vld1q_f32(m)), lr, G);
+        vst1q_f32(m, M);
+        if (a->kind == NN_OPT_MOMENTUM) W = vaddq_f32(W, M);
+        else W = vaddq_f32(W, vfmsq_f32(vmulq_f32(mu, M), lr, G));
+        break;
+    case NN_OPT_ADAM:
+        M = vfmaq_f32(vmulq_n_f32(G, 1.0f - a->b1), vdupq_n_f32(a->b1), vld1q_f32(m));
+        V = vfmaq_f32(vmulq_n_f32(vmulq_f32(G, G), 1.0f - a->b2), vdupq_n_f32(a->b2), vld1q_f32(v));
+        vst1q_f32(m, M);
+        vst1q_f32(v, V);
+        W = vsubq_f32(W, vdivq_f32(vmulq_f32(lr, vdivq_f32(M, vdupq_n_f32(a->bc1))),
+                vaddq_f32(vsqrtq_f32(vdivq_f32(V, vdupq_n_f32(a->bc2))), vdupq_n_f32(a->eps))));
+        break;
+    }
+    vst1q_f32(w, W);
+}
+
+/* The tail through the same vector step on zero-padded copies: every
+ * element gets the same arithmetic wherever a call starts (a data-parallel
+ * step slices the parameters at other points than one whole pass). */
+NN__INTERNAL void nn__opt_neon(const nn__opt_args *a, size_t n, float *w,
+                               const float *g, float *m, float *v)
+{
+    size_t i, t = 0;
+    float tw[4] = {0}, tg[4] = {0}, tm[4] = {0}, tv[4] = {0};
+    for (i = 0; i + 4 <= n; i += 4)
+        nn__opt4_neon(a, w + i, a->no_grad ? g : g + i, m + i, v + i);
+    if (i == n) return;
+    t = n - i;
+    memcpy(tw, w + i, t * sizeof(float));
+    if (!a->no_grad) memcpy(tg, g + i, t * sizeof(float));
+    if (a->kind != NN_OPT_SGD) memcpy(tm, m + i, t * sizeof(float));
+    if (a->kind == NN_OPT_ADAM) memcpy(tv, v + i, t * sizeof(float));
+    nn__opt4_neon(a, tw, tg, tm, tv);
+    memcpy(w + i, tw, t * sizeof(float));
+    if (a->kind != NN_OPT_SGD) memcpy(m + i, tm, t * sizeof(float));
+    if (a->kind == NN_OPT_ADAM) memcpy(v + i, tv, t * sizeof(float));
 }
 
 /* -- NEON GEMM micro-kernel and packers -- */
@@ -3677,6 +3696,15 @@ NN__INTERNAL void nn__gemm_axpy_neon(int M, int N, int K, float alpha,
             }
             NN__N_OUT(c + j, s0) NN__N_OUT(c + j + 4, s1)
             NN__N_OUT(c + j + 8, s2) NN__N_OUT(c + j + 12, s3)
+        }
+        /* 4-column chunks: every column but the last N % 4 gets the same
+         * fused sequence wherever a chunk starts (thread parts split N at
+         * multiples of 4: same bits for any thread count) */
+        for (; j + 4 <= N; j += 4) {
+            float32x4_t s0 = vdupq_n_f32(0.0f);
+            for (p = 0; p < K; p++)
+                s0 = vfmaq_n_f32(s0, vld1q_f32(B + p * ldb + j), a[p * csa]);
+            NN__N_OUT(c + j, s0)
         }
         if (j < N)
             nn__gemm_axpy_scalar(1, N - j, K, alpha, a, 0, csa, B + j, ldb,

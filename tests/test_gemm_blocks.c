@@ -290,6 +290,11 @@ static void sweep(const nn_kernels *k, int quick)
             run_case(tA, tB, 40, 2000, 64, 1.0f, 0.0f, 0, 2, NN_ACT_SOFTMAX);
             run_case(tA, tB, 3000, 10, 100, 1.0f, 0.0f, 2, 0, NN_ACT_SIGMOID);
             run_case(tA, tB, 3, 4000, 200, 1.0f, 0.0f, 0, 1, NN_ACT_RELU);
+            /* a thin last row panel (130 = 16 mr + 2 on AVX-512 / NEON)
+             * across a column split (988: the 2-thread split is not a
+             * multiple of the small blocks' nc either): its row updates
+             * must not depend on where a thread's columns start */
+            run_case(tA, tB, 130, 988, 100, 1.0f, 0.0f, 0, 1, -1);
         }
         run_ws(k, tA, tB, 200, 150, 2 * k->kc + 1);
         run_ws(k, tA, tB, 48, 3 * k->nr + 5, 70);

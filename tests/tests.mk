@@ -33,13 +33,14 @@ test_cc_gxx     = $(CXX) -x c++ $(CXXSTD) $(OPT) $(WARN) $(WERROR)
 test_cc_clang   = $(CLANG) $(CSTD) $(OPT) $(WARN) $(WERROR)
 test_cc_clangxx = $(CLANGXX) -x c++ $(CXXSTD) $(OPT) $(WARN) $(WERROR)
 test_cc_asan    = $(CC) $(CSTD) -O1 -g $(TEST_SAN) $(WARN) $(WERROR)
-test_cc_a64     = $(TEST_A64CC) $(CSTD) $(OPT) -static $(WARN) $(WERROR)
+test_cc_a64     = $(TEST_A64CC) $(CSTD) $(OPT) -fopenmp -static $(WARN) $(WERROR)
 test_cc_omp     = $(CC) $(CSTD) $(OPT) -fopenmp $(WARN) $(WERROR)
 
 # run modes -> (binary variant, command prefix, environment)
 #   native : gcc build, every ISA the CPU supports
 #   asan   : sanitizer build, natively
-#   a64    : aarch64 static build under qemu-aarch64 (NEON)
+#   a64    : aarch64 static -fopenmp build under qemu-aarch64 (NEON, 2 threads:
+#            threaded GEMM and the data-parallel step on NEON too)
 #   qmax   : gcc build under qemu-x86_64 -cpu max (auto must pick avx2)
 #   qnhm   : gcc build under qemu-x86_64 -cpu Nehalem (auto must pick scalar)
 #   gxx, clang, clangxx: the other compilers' builds, natively, quick sizes
@@ -59,7 +60,7 @@ test_bin_omp    = omp
 test_bin_isaenv = gcc
 test_env_native =
 test_env_asan   = ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1
-test_env_a64    = NN_TEST_QUICK=1
+test_env_a64    = NN_TEST_QUICK=1 OMP_NUM_THREADS=2
 test_env_qmax   = NN_TEST_QUICK=1
 test_env_qnhm   = NN_TEST_QUICK=1
 test_env_gxx    = NN_TEST_QUICK=1

@@ -319,13 +319,15 @@ NNDEF void      nn_ctx_seed(nn_ctx *ctx, uint64_t seed);  /* dropout stream */
 /* Rows per cache block in nn_train_step: 0 = automatic (from the L2 size),
  * else that many (capped at max_batch). Returns the value in force. */
 NNDEF int       nn_ctx_set_row_block(nn_ctx *ctx, int rows);
-/* Threads of nn_train_step / nn_fit (OpenMP builds): a large batch is cut
- * into this many parts, one per thread, each with its own activations and
+/* Threads of nn_train_step (OpenMP builds): a large batch is cut into
+ * this many parts, one per thread, each with its own activations and
  * gradient buffer (memory: one more model-sized gradient per thread); the
  * part gradients are summed in a fixed order, so results depend on this
- * number, never on timing. 0 (what nn_ctx_create sets): OpenMP's maximum,
- * fewer parts for small batches; n > 0: n parts whatever the batch (at
- * most one per row). Without OpenMP: always 1. */
+ * number, never on timing. 0 (what nn_ctx_create sets): OpenMP's maximum
+ * (1 inside a parallel region), fewer parts for small batches; n > 0: n
+ * parts whatever the batch (at most one per row, at most 64). Without
+ * OpenMP: always 1. On NN_ERR_NOMEM the context keeps working with one
+ * part. nn_fit takes it from nn_fit_config.threads. */
 NNDEF nn_status nn_ctx_set_threads(nn_ctx *ctx, const nn_net *net, int threads);
 
 /* Inference over n rows (any n; processed max_batch at a time). The net is
@@ -415,8 +417,10 @@ typedef struct nn_fit_config {
     int row_block;                 /* 0: the context's automatic choice     */
     /* called after every mini-batch with the rows done so far this epoch
      * and the batch's mean loss; non-zero stops training there (the epoch
-     * is reported, and counts, as far as it got) */
+     * is reported, and counts in epochs_run, as far as it got: resuming at
+     * start_epoch = epoch + 1 skips the rest of it) */
     int (*on_batch)(int epoch, long done, float batch_loss, void *user);
+    int threads;                   /* nn_ctx_set_threads: 0 = OpenMP's max  */
 } nn_fit_config;
 NNDEF nn_fit_config nn_fit_defaults(void);
 
@@ -2756,6 +2760,10 @@ NN__TARGET_AVX512 NN__INTERNAL void nn__gemm_dot_avx512(
 {
     __mmask16 mk = (__mmask16)((1u << (K & 15)) - 1u);
     int i, j, p;
+    if (M == 1) {       /* a lone row (batch 1): 8 rows of B per pass */
+        nn__gemm_dot1_avx512(N, K, alpha, A, B, ldb, beta, C);
+        return;
+    }
     /* j outer: 4 rows of B stay in L1 while the rows of A stream by */
     for (j = 0; j < N; j += 4) {
         int nb = N - j < 4 ? N - j : 4;
@@ -5375,7 +5383,10 @@ NNAPI nn_status nn_ctx_set_threads(nn_ctx *ctx, const nn_net *net, int threads)
     ctx->team_n = n;
     for (i = 0; i < n - 1 && st == NN_OK; i++)  /* a part: ceil(B / n) rows */
         st = nn__ctx_new(&ctx->team[i], net, (ctx->max_batch + n - 1) / n, 1);
-    if (st != NN_OK) nn__team_free(ctx);
+    if (st != NN_OK) {                          /* one part, still usable */
+        nn__team_free(ctx);
+        ctx->team_fixed = 0;
+    }
     return st;
 }
 
@@ -6053,7 +6064,8 @@ NN__INTERNAL nn_status nn__fit_args(const nn_net *net, const nn_fit_config *c,
     size_t in, out;
     if (!net || !c || !x || !y || n <= 0) return NN_ERR_ARG;
     if (c->epochs <= 0 || c->batch_size <= 0 || c->start_epoch < 0 ||
-        c->patience < 0 || !(c->min_delta >= 0.0f) || !nn__opt_valid(&c->opt))
+        c->patience < 0 || !(c->min_delta >= 0.0f) || !nn__opt_valid(&c->opt) ||
+        c->threads < 0)
         return NN_ERR_ARG;
     if (c->val_n < 0 || (c->val_n > 0 && (!c->val_x || !c->val_y)))
         return NN_ERR_ARG;
@@ -6094,6 +6106,7 @@ NNAPI nn_status nn_fit(nn_net *net, const nn_fit_config *cfg, int n,
     if (sched.total_epochs <= 0) sched.total_epochs = cfg->epochs;
     opt = cfg->opt;
     st = nn_ctx_create(&ctx, net, bs > 256 ? bs : 256);
+    if (st == NN_OK && cfg->threads > 0) st = nn_ctx_set_threads(ctx, net, cfg->threads);
     perm = (int *)NN_MALLOC((size_t)n * sizeof(int));
     bx = nn__alloc_floats((size_t)bs * in);
     by = nn__alloc_floats((size_t)bs * out);

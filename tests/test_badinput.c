@@ -307,6 +307,8 @@ static void test_training_calls(void)
     EXPECT_ST(nn_fit(net, &c, 8, x, y, &res), NN_ERR_ARG);
     c = cfg; c.opt.kind = (nn_opt_kind)99;
     EXPECT_ST(nn_fit(net, &c, 8, x, y, &res), NN_ERR_ARG);
+    c = cfg; c.threads = -2;
+    EXPECT_ST(nn_fit(net, &c, 8, x, y, &res), NN_ERR_ARG);
     EXPECT_ST(nn_fit(net, &cfg, 8, xn, y, &res), NN_ERR_NAN);
     EXPECT_ST(nn_fit(net, &cfg, 8, x, yn, &res), NN_ERR_NAN);
     /* after all that, the model still works */

@@ -1077,6 +1077,26 @@ static void test_fit_equivalence(void)
     CHECK(nn_net_step_count(a) == 9 && nn_net_step_count(b) == 9,
           "step counts %ld / %ld after 3 epochs of 3 batches", nn_net_step_count(a),
           nn_net_step_count(b));
+    {   /* cfg.threads (a data-parallel fit with OpenMP): within the same
+         * bound of the hand steps, and the same bits when repeated */
+        nn_net *c = make_net(2, sizes, acts, NN_LOSS_MSE, 0.0f, NN_INIT_XAVIER, 0.0f, 17);
+        nn_net *c2 = make_net(2, sizes, acts, NN_LOSS_MSE, 0.0f, NN_INIT_XAVIER, 0.0f, 17);
+        size_t nc = 0;
+        const float *pc;
+        if (c && c2) {
+            cfg.threads = 2;
+            CHECK_ST(nn_fit(c, &cfg, n, x, y, &res), NN_OK);
+            CHECK_ST(nn_fit(c2, &cfg, n, x, y, &res), NN_OK);
+            pc = nn_net_params(c, &nc);
+            CHECK(nc == nb && memcmp(pc, nn_net_params(c2, NULL), nc * sizeof(float)) == 0,
+                  "nn_fit with threads = 2 not bit-identical when repeated");
+            for (d = 0.0, i = 0; i < (int)nc && nc == nb; i++)
+                if (fabs(pc[i] - pb[i]) > d) d = fabs(pc[i] - pb[i]);
+            CHECK(nc == nb && d <= 1e-5 * m, "nn_fit with threads = 2 vs the steps by hand: "
+                  "weights differ by %.3g (max |w| %.3g)", d, m);
+        }
+        nn_net_free(c); nn_net_free(c2);
+    }
 out:
     nn_ctx_free(cb); nn_net_free(a); nn_net_free(b);
 }

@@ -5800,7 +5800,7 @@ NN__INTERNAL double nn__step_rows(nn_net *net, nn_ctx *ctx, float *g, int r0,
 }
 
 /* Parts of a data-parallel step for this batch: the context's team; with
- * an automatic team, fewer when a part would get under 16 rows or too
+ * an automatic team, fewer when a part would get under 32 rows or too
  * little work to pay for the extra gradient sum. Depends on the batch and
  * the team only. */
 NN__INTERNAL int nn__step_parts(const nn_net *net, const nn_ctx *ctx, int batch)
@@ -5811,7 +5811,10 @@ NN__INTERNAL int nn__step_parts(const nn_net *net, const nn_ctx *ctx, int batch)
     if (ctx->team_fixed) return parts < batch ? parts : batch;
     for (l = 0; l < net->n_layers; l++)
         flops += 6.0 * batch * net->sizes[l] * net->sizes[l + 1];
-    if (parts > batch / 16) parts = batch / 16;
+    /* a part of fewer than 32 rows loses more in its GEMMs and in the
+     * gradient sum than its thread gains (Zen 4, batch 32 on 2 threads:
+     * 0.45-1.2x); such batches split their GEMMs instead */
+    if (parts > batch / 32) parts = batch / 32;
     if (parts > flops / NN__GEMM_PAR_FLOPS) parts = (int)(flops / NN__GEMM_PAR_FLOPS);
     return parts < 2 ? 1 : parts;
 }

@@ -14,11 +14,14 @@
 #include <string.h>
 
 static long n_malloc, n_free;
+static long fail_in;    /* > 0: the fail_in-th allocation from now fails */
 
 /* 64-byte aligned: over-allocate, keep the original pointer just before. */
 static void *count_malloc(size_t n)
 {
-    unsigned char *raw = (unsigned char *)malloc(n + 64 + sizeof(void *)), *p;
+    unsigned char *raw, *p;
+    if (fail_in > 0 && --fail_in == 0) return NULL;
+    raw = (unsigned char *)malloc(n + 64 + sizeof(void *));
     if (!raw) return NULL;
     n_malloc++;
     p = raw + sizeof(void *);
@@ -95,6 +98,30 @@ static void one_isa(void)
     }
     CHECK(n_malloc == before, "%ld allocations during data-parallel steps (want 0)",
           n_malloc - before);
+    /* out of memory while making a team (each of the allocations it
+     * makes, in turn): NN_ERR_NOMEM, the context still trains with one
+     * part, nothing leaks (the balance below) */
+    {
+        long k, before_k;
+        int refused = 0;
+        for (k = 1; k <= 40; k++) {
+            nn_status st;
+            CHECK_ST(nn_ctx_set_threads(ctx, net, 1), NN_OK);
+            before_k = n_malloc;
+            fail_in = k;
+            st = nn_ctx_set_threads(ctx, net, 3);
+            fail_in = 0;
+            if (n_malloc == before_k && st == NN_OK) break;  /* no team here */
+            if (st == NN_OK) break;                           /* k past the last */
+            refused++;
+            CHECK(st == NN_ERR_NOMEM, "team allocation %ld failing: %s", k, nn_status_str(st));
+            CHECK_ST(nn_train_step(net, ctx, B, x, y, &opts[0], &loss), NN_OK);
+        }
+#ifdef _OPENMP
+        CHECK(refused > 0, "no team allocation could be made to fail");
+#endif
+        (void)refused;
+    }
     /* files: model save (temporary name) and load, IDX save and load:
      * every block through the hook and freed (the balance below) */
     {

@@ -1698,6 +1698,13 @@ NN__INTERNAL void nn__gemm_axpy_scalar(int M, int N, int K, float alpha,
 #if NN__X86
 #define NN__TARGET_AVX2 __attribute__((target("avx,avx2,fma")))
 
+/* lanes [0, left) of a tail, as a maskload/maskstore mask */
+NN__TARGET_AVX2 static inline __m256i nn__tail8(size_t left)
+{
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)left),
+                              _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
 /* -- AVX2 finiteness check: x - x is 0 exactly when x is finite -- */
 NN__TARGET_AVX2 static int nn__all_finite_avx2(size_t n, const float *x)
 {
@@ -1994,9 +2001,16 @@ NN__TARGET_AVX2 NN__INTERNAL void nn__gemm_axpy_avx2(
                                      _mm256_loadu_ps(B + p * ldb + j), s0);
             NN__Y_OUT(c + j, s0)
         }
-        if (j < N)
-            nn__gemm_axpy_scalar(1, N - j, K, alpha, a, 0, csa, B + j, ldb,
-                                 beta, c + j, 0);
+        if (j < N) {    /* masked: the vector lanes' arithmetic, any split */
+            __m256i mk = nn__tail8((size_t)(N - j));
+            __m256 s0 = _mm256_setzero_ps(), v;
+            for (p = 0; p < K; p++)
+                s0 = _mm256_fmadd_ps(_mm256_broadcast_ss(a + p * csa),
+                                     _mm256_maskload_ps(B + p * ldb + j, mk), s0);
+            v = _mm256_mul_ps(val, s0);
+            if (beta != 0.0f) v = _mm256_fmadd_ps(vb, _mm256_maskload_ps(c + j, mk), v);
+            _mm256_maskstore_ps(c + j, mk, v);
+        }
     }
 }
 
@@ -2217,12 +2231,6 @@ NN__TARGET_AVX2 static inline __m256 nn__step_d_avx2(__m256 y, __m256 dy)
     return _mm256_setzero_ps();
 }
 
-/* lanes [0, left) of a tail, as a maskload/maskstore mask */
-NN__TARGET_AVX2 static inline __m256i nn__tail8(size_t left)
-{
-    return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)left),
-                              _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-}
 #define NN__AVX2_MAP(name, f)                                                 \
     NN__TARGET_AVX2 NN__INTERNAL void name(size_t n, const float *x, float *y) \
     {                                                                         \

@@ -2025,6 +2025,94 @@ NN__TARGET_AVX2 static inline float nn__hmax8_avx2(__m256 a)
 
 #define NN__V8(c) _mm256_set1_ps(c)
 #define NN__V8I(c) _mm256_set1_epi32(c)
+/* Element-wise bodies that AVX2 and AVX-512 share word for word, written
+ * once over the intrinsics prefix PFX (_mm256 / _mm512), vector type VT
+ * and suffix ISA; each section instantiates them where its own helpers
+ * are defined (they call nn__exp_neg_##ISA, nn__log_##ISA, ...).
+ * log1p_tail: log(1 + f) - f for f in [sqrt(1/2) - 1, sqrt(2) - 1];
+ * log_join: f + y + k ln2; sxent_vec: one vector of sigmoid + BCE from the
+ * logits (loss softplus(z) - y z, *d = (sigmoid(z) - y) g, e^-|z| once);
+ * mse1 / bce1: element losses returning dL/dh with *l the loss. */
+#define NN__X86_LOG1P_TAIL(TGT, PFX, VT, ISA)                              \
+TGT static inline VT nn__log1p_tail_##ISA(VT f)                            \
+{                                                                          \
+    VT z = PFX##_mul_ps(f, f);                                             \
+    VT p = PFX##_fmadd_ps(PFX##_set1_ps(NN__LOG_L0), f,                    \
+                          PFX##_set1_ps(NN__LOG_L1));                      \
+    p = PFX##_fmadd_ps(p, f, PFX##_set1_ps(NN__LOG_L2));                   \
+    p = PFX##_fmadd_ps(p, f, PFX##_set1_ps(NN__LOG_L3));                   \
+    p = PFX##_fmadd_ps(p, f, PFX##_set1_ps(NN__LOG_L4));                   \
+    p = PFX##_fmadd_ps(p, f, PFX##_set1_ps(NN__LOG_L5));                   \
+    p = PFX##_fmadd_ps(p, f, PFX##_set1_ps(NN__LOG_L6));                   \
+    p = PFX##_fmadd_ps(p, f, PFX##_set1_ps(NN__LOG_L7));                   \
+    p = PFX##_fmadd_ps(p, f, PFX##_set1_ps(NN__LOG_L8));                   \
+    p = PFX##_mul_ps(PFX##_mul_ps(f, z), p);                               \
+    return PFX##_fnmadd_ps(PFX##_set1_ps(0.5f), z, p);                     \
+}
+#define NN__X86_LOG_JOIN(TGT, PFX, VT, ISA)                                \
+TGT static inline VT nn__log_join_##ISA(VT f, VT y, VT k)                  \
+{                                                                          \
+    y = PFX##_fmadd_ps(k, PFX##_set1_ps(NN__LOG_C2), y);                   \
+    return PFX##_fmadd_ps(k, PFX##_set1_ps(NN__LOG_C1), PFX##_add_ps(f, y)); \
+}
+#define NN__X86_SIGMOID(TGT, PFX, VT, ISA)                                 \
+TGT static inline VT nn__sigmoid_##ISA(VT x)                               \
+{                                                                          \
+    VT e = nn__exp_neg_##ISA(PFX##_or_ps(x, PFX##_set1_ps(-0.0f)));        \
+    return nn__sigmoid_e_##ISA(x, e);                                      \
+}
+#define NN__X86_SOFTPLUS(TGT, PFX, VT, ISA)                                \
+TGT static inline VT nn__softplus_##ISA(VT x)                              \
+{                                                                          \
+    VT e = nn__exp_neg_##ISA(PFX##_or_ps(x, PFX##_set1_ps(-0.0f)));        \
+    return nn__softplus_e_##ISA(x, e);                                     \
+}
+#define NN__X86_SIGMOID_D(TGT, PFX, VT, ISA)                               \
+TGT static inline VT nn__sigmoid_d_##ISA(VT y, VT dy)                      \
+{                                                                          \
+    return PFX##_mul_ps(dy, PFX##_mul_ps(y, PFX##_sub_ps(PFX##_set1_ps(1.0f), y))); \
+}
+#define NN__X86_TANH_D(TGT, PFX, VT, ISA)                                  \
+TGT static inline VT nn__tanh_d_##ISA(VT y, VT dy)                         \
+{                                                                          \
+    return PFX##_mul_ps(dy, PFX##_mul_ps(PFX##_sub_ps(PFX##_set1_ps(1.0f), y), \
+                                         PFX##_add_ps(PFX##_set1_ps(1.0f), y))); \
+}
+#define NN__X86_STEP_D(TGT, PFX, VT, ISA)                                  \
+TGT static inline VT nn__step_d_##ISA(VT y, VT dy)                         \
+{                                                                          \
+    (void)y; (void)dy;                                                     \
+    return PFX##_setzero_ps();                                             \
+}
+#define NN__X86_SXENT_VEC(TGT, PFX, VT, ISA)                               \
+TGT static inline VT nn__sxent_vec_##ISA(VT z, VT y, VT g, VT *d)          \
+{                                                                          \
+    VT e = nn__exp_neg_##ISA(PFX##_or_ps(z, PFX##_set1_ps(-0.0f)));        \
+    *d = PFX##_mul_ps(PFX##_sub_ps(nn__sigmoid_e_##ISA(z, e), y), g);      \
+    return PFX##_fnmadd_ps(y, z, nn__softplus_e_##ISA(z, e));              \
+}
+#define NN__X86_MSE1(TGT, PFX, VT, ISA)                                    \
+TGT static inline VT nn__mse1_##ISA(VT h, VT y, VT d, VT *l)               \
+{                                                                          \
+    VT e = PFX##_sub_ps(h, y);                                             \
+    (void)d;                                                               \
+    *l = PFX##_mul_ps(PFX##_mul_ps(PFX##_set1_ps(0.5f), e), e);            \
+    return e;                                                              \
+}
+#define NN__X86_BCE1(TGT, PFX, VT, ISA)                                    \
+TGT static inline VT nn__bce1_##ISA(VT h, VT y, VT d, VT *l)               \
+{                                                                          \
+    VT one = PFX##_set1_ps(1.0f);                                          \
+    VT p = PFX##_max_ps(PFX##_set1_ps(NN__LOSS_PMIN),                      \
+                        PFX##_min_ps(PFX##_set1_ps(1.0f - NN__LOSS_PMIN), h)); \
+    VT q = PFX##_sub_ps(one, p);                                           \
+    (void)d;                                                               \
+    *l = PFX##_sub_ps(PFX##_setzero_ps(),                                  \
+                      PFX##_fmadd_ps(y, nn__log_##ISA(p),                  \
+                                     PFX##_mul_ps(PFX##_sub_ps(one, y),    \
+                                                  nn__log_##ISA(q))));     \
+    return PFX##_div_ps(PFX##_sub_ps(p, y), PFX##_mul_ps(p, q));           \
+}
 /* Same algorithms as the AVX-512 kernels below (see there), with vector
  * masks instead of mask registers, an 8-entry exp table (one 8-lane
  * permute) with a degree-4 polynomial, 2^n built from exponent bits instead
@@ -2108,25 +2196,8 @@ NN__TARGET_AVX2 static inline __m256 nn__expm1_neg_avx2(__m256 x)
     dl = _mm256_sub_ps(s, _mm256_add_ps(d, NN__V8(1.0f)));
     return _mm256_add_ps(_mm256_fmadd_ps(s, p, dl), d);
 }
-NN__TARGET_AVX2 static inline __m256 nn__log1p_tail_avx2(__m256 f)
-{
-    __m256 z = _mm256_mul_ps(f, f);
-    __m256 p = _mm256_fmadd_ps(NN__V8(NN__LOG_L0), f, NN__V8(NN__LOG_L1));
-    p = _mm256_fmadd_ps(p, f, NN__V8(NN__LOG_L2));
-    p = _mm256_fmadd_ps(p, f, NN__V8(NN__LOG_L3));
-    p = _mm256_fmadd_ps(p, f, NN__V8(NN__LOG_L4));
-    p = _mm256_fmadd_ps(p, f, NN__V8(NN__LOG_L5));
-    p = _mm256_fmadd_ps(p, f, NN__V8(NN__LOG_L6));
-    p = _mm256_fmadd_ps(p, f, NN__V8(NN__LOG_L7));
-    p = _mm256_fmadd_ps(p, f, NN__V8(NN__LOG_L8));
-    p = _mm256_mul_ps(_mm256_mul_ps(f, z), p);
-    return _mm256_fnmadd_ps(NN__V8(0.5f), z, p);
-}
-NN__TARGET_AVX2 static inline __m256 nn__log_join_avx2(__m256 f, __m256 y, __m256 k)
-{
-    y = _mm256_fmadd_ps(k, NN__V8(NN__LOG_C2), y);
-    return _mm256_fmadd_ps(k, NN__V8(NN__LOG_C1), _mm256_add_ps(f, y));
-}
+NN__X86_LOG1P_TAIL(NN__TARGET_AVX2, _mm256, __m256, avx2)
+NN__X86_LOG_JOIN(NN__TARGET_AVX2, _mm256, __m256, avx2)
 NN__TARGET_AVX2 static inline __m256 nn__log_avx2(__m256 x)
 {
     /* denormals scaled by 2^23 first; m in [1, 2) from the mantissa bits */
@@ -2176,14 +2247,8 @@ NN__TARGET_AVX2 static inline __m256 nn__softplus_e_avx2(__m256 x, __m256 e)
     __m256 l = nn__log_join_avx2(f, nn__log1p_tail_avx2(f), _mm256_and_ps(big, NN__V8(1.0f)));
     return _mm256_add_ps(_mm256_max_ps(x, _mm256_setzero_ps()), l);
 }
-NN__TARGET_AVX2 static inline __m256 nn__sigmoid_avx2(__m256 x)
-{
-    return nn__sigmoid_e_avx2(x, nn__exp_neg_avx2(_mm256_or_ps(x, NN__V8(-0.0f))));
-}
-NN__TARGET_AVX2 static inline __m256 nn__softplus_avx2(__m256 x)
-{
-    return nn__softplus_e_avx2(x, nn__exp_neg_avx2(_mm256_or_ps(x, NN__V8(-0.0f))));
-}
+NN__X86_SIGMOID(NN__TARGET_AVX2, _mm256, __m256, avx2)
+NN__X86_SOFTPLUS(NN__TARGET_AVX2, _mm256, __m256, avx2)
 NN__TARGET_AVX2 static inline __m256 nn__relu_avx2(__m256 x)
 {
     return _mm256_andnot_ps(_mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_LE_OQ), x);
@@ -2200,15 +2265,8 @@ NN__TARGET_AVX2 static inline __m256 nn__step_avx2(__m256 x)
     __m256 r = _mm256_andnot_ps(_mm256_cmp_ps(x, z, _CMP_LT_OQ), x);
     return _mm256_blendv_ps(r, NN__V8(1.0f), _mm256_cmp_ps(x, z, _CMP_GE_OQ));
 }
-NN__TARGET_AVX2 static inline __m256 nn__sigmoid_d_avx2(__m256 y, __m256 dy)
-{
-    return _mm256_mul_ps(dy, _mm256_mul_ps(y, _mm256_sub_ps(NN__V8(1.0f), y)));
-}
-NN__TARGET_AVX2 static inline __m256 nn__tanh_d_avx2(__m256 y, __m256 dy)
-{
-    return _mm256_mul_ps(dy, _mm256_mul_ps(_mm256_sub_ps(NN__V8(1.0f), y),
-                                           _mm256_add_ps(NN__V8(1.0f), y)));
-}
+NN__X86_SIGMOID_D(NN__TARGET_AVX2, _mm256, __m256, avx2)
+NN__X86_TANH_D(NN__TARGET_AVX2, _mm256, __m256, avx2)
 NN__TARGET_AVX2 static inline __m256 nn__relu_d_avx2(__m256 y, __m256 dy)
 {
     return _mm256_and_ps(_mm256_cmp_ps(y, _mm256_setzero_ps(), _CMP_GT_OQ), dy);
@@ -2225,11 +2283,7 @@ NN__TARGET_AVX2 static inline __m256 nn__softplus_d_avx2(__m256 y, __m256 dy)
     __m256 e = nn__expm1_neg_avx2(_mm256_xor_ps(sg, y));
     return _mm256_mul_ps(dy, _mm256_or_ps(_mm256_andnot_ps(sg, e), _mm256_and_ps(sg, y)));
 }
-NN__TARGET_AVX2 static inline __m256 nn__step_d_avx2(__m256 y, __m256 dy)
-{
-    (void)y; (void)dy;
-    return _mm256_setzero_ps();
-}
+NN__X86_STEP_D(NN__TARGET_AVX2, _mm256, __m256, avx2)
 
 #define NN__AVX2_MAP(name, f)                                                 \
     NN__TARGET_AVX2 NN__INTERNAL void name(size_t n, const float *x, float *y) \
@@ -2420,12 +2474,7 @@ NN__TARGET_AVX2 NN__INTERNAL double nn__softmax_xent_rows_avx2(int rows, int col
 }
 /* one vector of sigmoid + BCE from the logits: returns the loss
  * softplus(z) - y z, *d = (sigmoid(z) - y) g, e^-|z| computed once */
-NN__TARGET_AVX2 static inline __m256 nn__sxent_vec_avx2(__m256 z, __m256 y, __m256 g, __m256 *d)
-{
-    __m256 e = nn__exp_neg_avx2(_mm256_or_ps(z, NN__V8(-0.0f)));
-    *d = _mm256_mul_ps(_mm256_sub_ps(nn__sigmoid_e_avx2(z, e), y), g);
-    return _mm256_fnmadd_ps(y, z, nn__softplus_e_avx2(z, e));
-}
+NN__X86_SXENT_VEC(NN__TARGET_AVX2, _mm256, __m256, avx2)
 /* 8 float losses into two double accumulators; their sum, fixed order */
 NN__TARGET_AVX2 static inline void nn__acc8d_avx2(__m256d *a0, __m256d *a1, __m256 l)
 {
@@ -2459,13 +2508,7 @@ NN__TARGET_AVX2 NN__INTERNAL double nn__sigmoid_xent_avx2(int rows, int cols,
 }
 
 /* element losses (see the AVX-512 versions) */
-NN__TARGET_AVX2 static inline __m256 nn__mse1_avx2(__m256 h, __m256 y, __m256 d, __m256 *l)
-{
-    __m256 e = _mm256_sub_ps(h, y);
-    (void)d;
-    *l = _mm256_mul_ps(_mm256_mul_ps(NN__V8(0.5f), e), e);
-    return e;
-}
+NN__X86_MSE1(NN__TARGET_AVX2, _mm256, __m256, avx2)
 NN__TARGET_AVX2 static inline __m256 nn__sign_avx2(__m256 e, __m256 one)
 {
     __m256 z = _mm256_setzero_ps();
@@ -2488,18 +2531,7 @@ NN__TARGET_AVX2 static inline __m256 nn__huber1_avx2(__m256 h, __m256 y, __m256 
     return _mm256_blendv_ps(_mm256_blendv_ps(_mm256_sub_ps(_mm256_setzero_ps(), d), d,
                             _mm256_cmp_ps(e, _mm256_setzero_ps(), _CMP_GT_OQ)), e, in);
 }
-NN__TARGET_AVX2 static inline __m256 nn__bce1_avx2(__m256 h, __m256 y, __m256 d, __m256 *l)
-{
-    __m256 one = NN__V8(1.0f);
-    __m256 p = _mm256_max_ps(NN__V8(NN__LOSS_PMIN),
-                             _mm256_min_ps(NN__V8(1.0f - NN__LOSS_PMIN), h));
-    __m256 q = _mm256_sub_ps(one, p);
-    (void)d;
-    *l = _mm256_sub_ps(_mm256_setzero_ps(),
-                       _mm256_fmadd_ps(y, nn__log_avx2(p), _mm256_mul_ps(_mm256_sub_ps(one, y),
-                                                                         nn__log_avx2(q))));
-    return _mm256_div_ps(_mm256_sub_ps(p, y), _mm256_mul_ps(p, q));
-}
+NN__X86_BCE1(NN__TARGET_AVX2, _mm256, __m256, avx2)
 NN__TARGET_AVX2 static inline __m256 nn__ce1_avx2(__m256 h, __m256 y, __m256 d, __m256 *l)
 {
     __m256 p = _mm256_max_ps(NN__V8(NN__LOSS_PMIN), h), ny = _mm256_xor_ps(y, NN__V8(-0.0f));
@@ -2996,27 +3028,9 @@ NN__TARGET_AVX512 static inline __m512 nn__expm1_neg_avx512(__m512 x)
 }
 /* log(1 + f), f in [sqrt(1/2) - 1, sqrt(2) - 1], without the f term:
  * returns y with log(1 + f) = f + y. */
-NN__TARGET_AVX512 static inline __m512 nn__log1p_tail_avx512(__m512 f)
-{
-    __m512 z = _mm512_mul_ps(f, f);
-    __m512 p = _mm512_fmadd_ps(NN__V16(NN__LOG_L0), f, NN__V16(NN__LOG_L1));
-    p = _mm512_fmadd_ps(p, f, NN__V16(NN__LOG_L2));
-    p = _mm512_fmadd_ps(p, f, NN__V16(NN__LOG_L3));
-    p = _mm512_fmadd_ps(p, f, NN__V16(NN__LOG_L4));
-    p = _mm512_fmadd_ps(p, f, NN__V16(NN__LOG_L5));
-    p = _mm512_fmadd_ps(p, f, NN__V16(NN__LOG_L6));
-    p = _mm512_fmadd_ps(p, f, NN__V16(NN__LOG_L7));
-    p = _mm512_fmadd_ps(p, f, NN__V16(NN__LOG_L8));
-    p = _mm512_mul_ps(_mm512_mul_ps(f, z), p);
-    return _mm512_fnmadd_ps(NN__V16(0.5f), z, p);
-}
+NN__X86_LOG1P_TAIL(NN__TARGET_AVX512, _mm512, __m512, avx512)
 /* f + y + k ln2 (k = 0 or 1 per lane here, any integer in nn__log_avx512) */
-NN__TARGET_AVX512 static inline __m512 nn__log_join_avx512(__m512 f, __m512 y,
-                                                           __m512 k)
-{
-    y = _mm512_fmadd_ps(k, NN__V16(NN__LOG_C2), y);
-    return _mm512_fmadd_ps(k, NN__V16(NN__LOG_C1), _mm512_add_ps(f, y));
-}
+NN__X86_LOG_JOIN(NN__TARGET_AVX512, _mm512, __m512, avx512)
 /* ln x: getexp/getmant split denormals too; 0 -> -inf, < 0 -> NaN. */
 NN__TARGET_AVX512 static inline __m512 nn__log_avx512(__m512 x)
 {
@@ -3077,14 +3091,8 @@ NN__TARGET_AVX512 static inline __m512 nn__softplus_e_avx512(__m512 x, __m512 e)
     __m512 l = nn__log_join_avx512(f, nn__log1p_tail_avx512(f), k);
     return _mm512_add_ps(_mm512_max_ps(x, _mm512_setzero_ps()), l);
 }
-NN__TARGET_AVX512 static inline __m512 nn__sigmoid_avx512(__m512 x)
-{
-    return nn__sigmoid_e_avx512(x, nn__exp_neg_avx512(_mm512_or_ps(x, NN__V16(-0.0f))));
-}
-NN__TARGET_AVX512 static inline __m512 nn__softplus_avx512(__m512 x)
-{
-    return nn__softplus_e_avx512(x, nn__exp_neg_avx512(_mm512_or_ps(x, NN__V16(-0.0f))));
-}
+NN__X86_SIGMOID(NN__TARGET_AVX512, _mm512, __m512, avx512)
+NN__X86_SOFTPLUS(NN__TARGET_AVX512, _mm512, __m512, avx512)
 NN__TARGET_AVX512 static inline __m512 nn__relu_avx512(__m512 x)
 {
     return _mm512_mask_mov_ps(x, _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_LE_OQ),
@@ -3103,15 +3111,8 @@ NN__TARGET_AVX512 static inline __m512 nn__step_avx512(__m512 x)
     return _mm512_mask_mov_ps(r, _mm512_cmp_ps_mask(x, z, _CMP_GE_OQ), NN__V16(1.0f));
 }
 /* derivatives from the saved output y, times dy (same formulas as scalar) */
-NN__TARGET_AVX512 static inline __m512 nn__sigmoid_d_avx512(__m512 y, __m512 dy)
-{
-    return _mm512_mul_ps(dy, _mm512_mul_ps(y, _mm512_sub_ps(NN__V16(1.0f), y)));
-}
-NN__TARGET_AVX512 static inline __m512 nn__tanh_d_avx512(__m512 y, __m512 dy)
-{
-    return _mm512_mul_ps(dy, _mm512_mul_ps(_mm512_sub_ps(NN__V16(1.0f), y),
-                                           _mm512_add_ps(NN__V16(1.0f), y)));
-}
+NN__X86_SIGMOID_D(NN__TARGET_AVX512, _mm512, __m512, avx512)
+NN__X86_TANH_D(NN__TARGET_AVX512, _mm512, __m512, avx512)
 NN__TARGET_AVX512 static inline __m512 nn__relu_d_avx512(__m512 y, __m512 dy)
 {
     return _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(y, _mm512_setzero_ps(), _CMP_GT_OQ), dy);
@@ -3128,11 +3129,7 @@ NN__TARGET_AVX512 static inline __m512 nn__softplus_d_avx512(__m512 y, __m512 dy
     return _mm512_mul_ps(dy, nn__copysign_avx512(
         nn__expm1_neg_avx512(_mm512_xor_ps(NN__V16(-0.0f), y)), y));
 }
-NN__TARGET_AVX512 static inline __m512 nn__step_d_avx512(__m512 y, __m512 dy)
-{
-    (void)y; (void)dy;
-    return _mm512_setzero_ps();
-}
+NN__X86_STEP_D(NN__TARGET_AVX512, _mm512, __m512, avx512)
 
 NN__TARGET_AVX512 static inline __mmask16 nn__tail16(size_t left)
 {
@@ -3343,13 +3340,7 @@ NN__TARGET_AVX512 NN__INTERNAL double nn__softmax_xent_rows_avx512(int rows, int
 }
 /* one vector of sigmoid + BCE from the logits: returns the loss
  * softplus(z) - y z, *d = (sigmoid(z) - y) g, e^-|z| computed once */
-NN__TARGET_AVX512 static inline __m512 nn__sxent_vec_avx512(__m512 z, __m512 y, __m512 g,
-                                                            __m512 *d)
-{
-    __m512 e = nn__exp_neg_avx512(_mm512_or_ps(z, NN__V16(-0.0f)));
-    *d = _mm512_mul_ps(_mm512_sub_ps(nn__sigmoid_e_avx512(z, e), y), g);
-    return _mm512_fnmadd_ps(y, z, nn__softplus_e_avx512(z, e));
-}
+NN__X86_SXENT_VEC(NN__TARGET_AVX512, _mm512, __m512, avx512)
 NN__TARGET_AVX512 NN__INTERNAL double nn__sigmoid_xent_avx512(int rows, int cols,
     const float *z, const float *y, float gscale, float *dz)
 {
@@ -3372,13 +3363,7 @@ NN__TARGET_AVX512 NN__INTERNAL double nn__sigmoid_xent_avx512(int rows, int cols
 
 /* element losses: return dL/dh, set *l to the loss (2.8's nn__loss, same
  * float operations for the gradient; the loss in float, summed in double) */
-NN__TARGET_AVX512 static inline __m512 nn__mse1_avx512(__m512 h, __m512 y, __m512 d, __m512 *l)
-{
-    __m512 e = _mm512_sub_ps(h, y);
-    (void)d;
-    *l = _mm512_mul_ps(_mm512_mul_ps(NN__V16(0.5f), e), e);
-    return e;
-}
+NN__X86_MSE1(NN__TARGET_AVX512, _mm512, __m512, avx512)
 NN__TARGET_AVX512 static inline __m512 nn__sign_avx512(__m512 e, __m512 one)
 {
     /* e > 0: one, e < 0: -one, else (0, NaN) 0 */
@@ -3404,18 +3389,7 @@ NN__TARGET_AVX512 static inline __m512 nn__huber1_avx512(__m512 h, __m512 y, __m
     return _mm512_mask_mov_ps(_mm512_mask_blend_ps(_mm512_cmp_ps_mask(e, _mm512_setzero_ps(),
                               _CMP_GT_OQ), _mm512_sub_ps(_mm512_setzero_ps(), d), d), in, e);
 }
-NN__TARGET_AVX512 static inline __m512 nn__bce1_avx512(__m512 h, __m512 y, __m512 d, __m512 *l)
-{
-    __m512 one = NN__V16(1.0f);
-    __m512 p = _mm512_max_ps(NN__V16(NN__LOSS_PMIN),
-                             _mm512_min_ps(NN__V16(1.0f - NN__LOSS_PMIN), h));
-    __m512 q = _mm512_sub_ps(one, p);
-    (void)d;
-    *l = _mm512_sub_ps(_mm512_setzero_ps(),
-                       _mm512_fmadd_ps(y, nn__log_avx512(p), _mm512_mul_ps(_mm512_sub_ps(one, y),
-                                                                           nn__log_avx512(q))));
-    return _mm512_div_ps(_mm512_sub_ps(p, y), _mm512_mul_ps(p, q));
-}
+NN__X86_BCE1(NN__TARGET_AVX512, _mm512, __m512, avx512)
 NN__TARGET_AVX512 static inline __m512 nn__ce1_avx512(__m512 h, __m512 y, __m512 d, __m512 *l)
 {
     __m512 p = _mm512_max_ps(NN__V16(NN__LOSS_PMIN), h), ny = _mm512_xor_ps(y, NN__V16(-0.0f));

@@ -5557,11 +5557,9 @@ NN__INTERNAL double nn__backward_block(nn_net *net, nn_ctx *ctx, float *g,
         lv = nn__loss(net->loss, B, net->sizes[L], ctx->act[L - 1], y,
                       net->huber_delta, ctx->delta[0], gscale);
     if (!(lv - lv == 0.0)) return lv;
-    if (!fused)
-        nn__act_backward_rows(k, net->acts[L - 1], B, net->sizes[L],
-                              ctx->act[L - 1], ctx->delta[0], ctx->delta[0]);
-    nn__delta_rows(k, NN_ACT_IDENTITY, B, net->sizes[L], NULL, ctx->delta[0],
-                   NULL, g + net->b_off[L - 1], acc);
+    /* not fused: through f' in the same row pass that sums db */
+    nn__delta_rows(k, fused ? NN_ACT_IDENTITY : net->acts[L - 1], B, net->sizes[L],
+                   ctx->act[L - 1], ctx->delta[0], NULL, g + net->b_off[L - 1], acc);
     for (l = L - 1; l >= 0; l--) {
         int in = net->sizes[l], out = net->sizes[l + 1], j;
         const float *dz = ctx->delta[cur], *x = nn__layer_input(net, ctx, l);
@@ -5842,9 +5840,13 @@ NN__INTERNAL nn_status nn__train_step_team(nn_net *net, nn_ctx *ctx, int parts,
         from = (size_t)lo * 16;
         to = (size_t)hi * 16 < net->n_params ? (size_t)hi * 16 : net->n_params;
         if (good && from < to) {
-            for (q = 1; q < parts; q++) {
-                const float *gq = ctx->team[q - 1]->grads;
-                for (i = from; i < to; i++) net->grads[i] += gq[i];
+            size_t c, e;
+            for (c = from; c < to; c = e) { /* parts in order, per L1 chunk */
+                e = to - c < 2048 ? to : c + 2048;
+                for (q = 1; q < parts; q++) {
+                    const float *gq = ctx->team[q - 1]->grads;
+                    for (i = c; i < e; i++) net->grads[i] += gq[i];
+                }
             }
             good = k->all_finite(to - from, net->grads + from);
         }

@@ -5735,19 +5735,11 @@ NNAPI nn_status nn_update(nn_net *net, const nn_opt *opt)
 NN__INTERNAL int nn__count_correct(int rows, int cols, const float *h,
                                    const float *y)
 {
-    int r, j, hits = 0;
+    int r, hits = 0;
     for (r = 0; r < rows; r++) {
         const float *hr = h + (size_t)r * cols, *yr = y + (size_t)r * cols;
-        if (cols == 1) {
-            hits += (hr[0] >= 0.5f) == (yr[0] >= 0.5f);
-        } else {
-            int bh = 0, by = 0;
-            for (j = 1; j < cols; j++) {
-                if (hr[j] > hr[bh]) bh = j;
-                if (yr[j] > yr[by]) by = j;
-            }
-            hits += bh == by;
-        }
+        if (cols == 1) hits += (hr[0] >= 0.5f) == (yr[0] >= 0.5f);
+        else hits += nn_argmax(cols, hr) == nn_argmax(cols, yr);
     }
     return hits;
 }
@@ -5815,7 +5807,7 @@ NN__INTERNAL nn_status nn__train_step_team(nn_net *net, nn_ctx *ctx, int parts,
     double loss[NN__TEAM_MAX];
     long hit[NN__TEAM_MAX];
     int finite[NN__TEAM_MAX], p, ok = 1;
-    int rb = ctx->row_block > 0 ? ctx->row_block : batch;
+    int rb = ctx->row_block;                /* >= 1: nn_ctx_set_row_block */
     uint64_t mode = nn__fp_read();
     nn__opt_args a, ab;
     nn__opt_args_from(opt, net->step + 1, &a, &ab);
@@ -5881,7 +5873,7 @@ NN__INTERNAL nn_status nn__train_step(nn_net *net, nn_ctx *ctx, int batch,
                                       const nn_opt *opt, double *loss_sum,
                                       long *hits)
 {
-    int rb = ctx->row_block > 0 ? ctx->row_block : batch;
+    int rb = ctx->row_block;                /* >= 1: nn_ctx_set_row_block */
     int parts = nn__step_parts(net, ctx, batch);
     uint64_t key = nn__draw_key(ctx);
     const nn_opt *direct = opt->kind == NN_OPT_MOMENTUM ||
@@ -6094,6 +6086,7 @@ NNAPI nn_status nn_fit(nn_net *net, const nn_fit_config *cfg, int n,
     opt = cfg->opt;
     st = nn_ctx_create(&ctx, net, bs > 256 ? bs : 256);
     if (st == NN_OK && cfg->threads > 0) st = nn_ctx_set_threads(ctx, net, cfg->threads);
+    if (st == NN_OK && cfg->row_block > 0) (void)nn_ctx_set_row_block(ctx, cfg->row_block);
     perm = (int *)NN_MALLOC((size_t)n * sizeof(int));
     bx = nn__alloc_floats((size_t)bs * in);
     by = nn__alloc_floats((size_t)bs * out);
@@ -6109,16 +6102,13 @@ NNAPI nn_status nn_fit(nn_net *net, const nn_fit_config *cfg, int n,
         memcpy(good, net->params, np * sizeof(float));
         nn__epoch_order(perm, n, cfg->seed, epoch, cfg->shuffle);
         nn_rng_seed(&ctx->rng, cfg->seed, 2 + 2 * (uint64_t)epoch);
-        ctx->row_block = cfg->row_block > 0 ? cfg->row_block : ctx->row_block;
         opt.lr = nn_sched_lr(&sched, cfg->opt.lr, epoch);
         if (!(opt.lr > 0.0f)) opt.lr = FLT_MIN;
         for (i = 0; i < n && st == NN_OK; i += bs) {
-            int b = n - i < bs ? n - i : bs, r2;
+            int b = n - i < bs ? n - i : bs;
             double lv;
-            for (r2 = 0; r2 < b; r2++) {
-                memcpy(bx + (size_t)r2 * in, x + (size_t)perm[i + r2] * in, (size_t)in * sizeof(float));
-                memcpy(by + (size_t)r2 * out, y + (size_t)perm[i + r2] * out, (size_t)out * sizeof(float));
-            }
+            (void)nn_gather_rows(b, perm + i, n, in, x, bx);    /* perm: valid */
+            (void)nn_gather_rows(b, perm + i, n, out, y, by);
             st = nn__train_step(net, ctx, b, bx, by, &opt, &lv, &hits);
             loss_sum += lv;
             done += b;

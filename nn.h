@@ -1192,12 +1192,12 @@ NN__INTERNAL void nn__identity_bwd(size_t n, const float *y, const float *dy,
     (void)y;
     if (dx != dy) memmove(dx, dy, n * sizeof(float));
 }
-NN__INTERNAL void nn__step_fwd(size_t n, const float *x, float *y)
+NN__INTERNAL void nn__step_fwd_scalar(size_t n, const float *x, float *y)
 {
     size_t i;   /* step(0) = 1, as in the perceptron notes; NaN stays NaN */
     for (i = 0; i < n; i++) y[i] = x[i] >= 0.0f ? 1.0f : (x[i] < 0.0f ? 0.0f : x[i]);
 }
-NN__INTERNAL void nn__step_bwd(size_t n, const float *y, const float *dy,
+NN__INTERNAL void nn__step_bwd_scalar(size_t n, const float *y, const float *dy,
                                float *dx)
 {
     size_t i;   /* zero almost everywhere: the perceptron rule, not GD */
@@ -1213,52 +1213,52 @@ NN__INTERNAL float nn__sigmoidf(float x)
 {
     return nn__sigmoid_ef(x, expf(-fabsf(x)));
 }
-NN__INTERNAL void nn__sigmoid_fwd(size_t n, const float *x, float *y)
+NN__INTERNAL void nn__sigmoid_fwd_scalar(size_t n, const float *x, float *y)
 {
     size_t i;
     for (i = 0; i < n; i++) y[i] = nn__sigmoidf(x[i]);
 }
-NN__INTERNAL void nn__sigmoid_bwd(size_t n, const float *y, const float *dy,
+NN__INTERNAL void nn__sigmoid_bwd_scalar(size_t n, const float *y, const float *dy,
                                   float *dx)
 {
     size_t i;
     for (i = 0; i < n; i++) dx[i] = dy[i] * (y[i] * (1.0f - y[i]));
 }
-NN__INTERNAL void nn__tanh_fwd(size_t n, const float *x, float *y)
+NN__INTERNAL void nn__tanh_fwd_scalar(size_t n, const float *x, float *y)
 {
     size_t i;
     for (i = 0; i < n; i++) y[i] = tanhf(x[i]);
 }
-NN__INTERNAL void nn__tanh_bwd(size_t n, const float *y, const float *dy,
+NN__INTERNAL void nn__tanh_bwd_scalar(size_t n, const float *y, const float *dy,
                                float *dx)
 {
     size_t i;
     for (i = 0; i < n; i++) dx[i] = dy[i] * ((1.0f - y[i]) * (1.0f + y[i]));
 }
-NN__INTERNAL void nn__relu_fwd(size_t n, const float *x, float *y)
+NN__INTERNAL void nn__relu_fwd_scalar(size_t n, const float *x, float *y)
 {
     size_t i;   /* NaN propagates (x > 0 is false, so write x, not 0) */
     for (i = 0; i < n; i++) y[i] = x[i] > 0.0f ? x[i] : (x[i] <= 0.0f ? 0.0f : x[i]);
 }
-NN__INTERNAL void nn__relu_bwd(size_t n, const float *y, const float *dy,
+NN__INTERNAL void nn__relu_bwd_scalar(size_t n, const float *y, const float *dy,
                                float *dx)
 {
     size_t i;
     for (i = 0; i < n; i++) dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
 }
-NN__INTERNAL void nn__leaky_relu_fwd(size_t n, const float *x, float *y)
+NN__INTERNAL void nn__leaky_relu_fwd_scalar(size_t n, const float *x, float *y)
 {
     size_t i;
     for (i = 0; i < n; i++) y[i] = x[i] > 0.0f ? x[i] : NN_LEAKY_RELU_SLOPE * x[i];
 }
-NN__INTERNAL void nn__leaky_relu_bwd(size_t n, const float *y,
+NN__INTERNAL void nn__leaky_relu_bwd_scalar(size_t n, const float *y,
                                      const float *dy, float *dx)
 {
     size_t i;   /* sign(y) = sign(x) because the slope is positive */
     for (i = 0; i < n; i++)
         dx[i] = y[i] > 0.0f ? dy[i] : NN_LEAKY_RELU_SLOPE * dy[i];
 }
-NN__INTERNAL void nn__softplus_fwd(size_t n, const float *x, float *y)
+NN__INTERNAL void nn__softplus_fwd_scalar(size_t n, const float *x, float *y)
 {
     size_t i;   /* log(1 + e^x) = max(x, 0) + log1p(e^-|x|) */
     for (i = 0; i < n; i++) {
@@ -1266,7 +1266,7 @@ NN__INTERNAL void nn__softplus_fwd(size_t n, const float *x, float *y)
         y[i] = (v > 0.0f ? v : 0.0f) + log1pf(expf(-fabsf(v)));
     }
 }
-NN__INTERNAL void nn__softplus_bwd(size_t n, const float *y, const float *dy,
+NN__INTERNAL void nn__softplus_bwd_scalar(size_t n, const float *y, const float *dy,
                                    float *dx)
 {
     size_t i;   /* softplus' = sigmoid(x) = 1 - e^-y, from y alone */
@@ -1317,11 +1317,11 @@ NN__INTERNAL void nn__log_softmax_rows_scalar(int rows, int cols,
         for (j = 0; j < cols; j++) yr[j] = (xr[j] - m) - ls;
     }
 }
-NN__INTERNAL void nn__softmax_fwd(size_t n, const float *x, float *y)
+NN__INTERNAL void nn__softmax_fwd_scalar(size_t n, const float *x, float *y)
 {
     nn__softmax_rows_scalar(1, (int)n, x, y);
 }
-NN__INTERNAL void nn__softmax_bwd(size_t n, const float *y, const float *dy,
+NN__INTERNAL void nn__softmax_bwd_scalar(size_t n, const float *y, const float *dy,
                                   float *dx)
 {
     size_t i;   /* J^T dy = y * (dy - <dy, y>) */
@@ -1399,7 +1399,7 @@ NN__INTERNAL void nn__softmax_bwd(size_t n, const float *y, const float *dy,
 #define NN__LOG_L7 -2.4999993993e-1f
 #define NN__LOG_L8 3.3333331174e-1f
 
-/* The element-wise entries of one SIMD table: nn__<op>_<isa> for every op. */
+/* The element-wise entries of one table: nn__<op>_<isa> for every op. */
 #define NN__FILL_ELEMWISE(k, isa)                                             \
     do {                                                                      \
         (k)->act_fwd[NN_ACT_STEP] = nn__step_fwd_##isa;                       \
@@ -1429,12 +1429,12 @@ NN__INTERNAL void nn__softmax_bwd(size_t n, const float *y, const float *dy,
         (k)->loss[NN_LOSS_SOFTMAX_CE] = nn__ce_##isa;                         \
     } while (0)
 
-NN__INTERNAL void nn__exp_scalar(size_t n, const float *x, float *y)
+NN__INTERNAL void nn__exp_fwd_scalar(size_t n, const float *x, float *y)
 {
     size_t i;
     for (i = 0; i < n; i++) y[i] = expf(x[i]);
 }
-NN__INTERNAL void nn__log_scalar(size_t n, const float *x, float *y)
+NN__INTERNAL void nn__log_fwd_scalar(size_t n, const float *x, float *y)
 {
     size_t i;
     for (i = 0; i < n; i++) y[i] = logf(x[i]);
@@ -1528,31 +1528,7 @@ NN__INTERNAL void nn__fill_scalar(nn_kernels *k)
     memset(k, 0, sizeof *k);
     k->act_fwd[NN_ACT_IDENTITY] = nn__identity_fwd;
     k->act_bwd[NN_ACT_IDENTITY] = nn__identity_bwd;
-    k->act_fwd[NN_ACT_STEP] = nn__step_fwd;
-    k->act_bwd[NN_ACT_STEP] = nn__step_bwd;
-    k->act_fwd[NN_ACT_SIGMOID] = nn__sigmoid_fwd;
-    k->act_bwd[NN_ACT_SIGMOID] = nn__sigmoid_bwd;
-    k->act_fwd[NN_ACT_TANH] = nn__tanh_fwd;
-    k->act_bwd[NN_ACT_TANH] = nn__tanh_bwd;
-    k->act_fwd[NN_ACT_RELU] = nn__relu_fwd;
-    k->act_bwd[NN_ACT_RELU] = nn__relu_bwd;
-    k->act_fwd[NN_ACT_LEAKY_RELU] = nn__leaky_relu_fwd;
-    k->act_bwd[NN_ACT_LEAKY_RELU] = nn__leaky_relu_bwd;
-    k->act_fwd[NN_ACT_SOFTPLUS] = nn__softplus_fwd;
-    k->act_bwd[NN_ACT_SOFTPLUS] = nn__softplus_bwd;
-    k->act_fwd[NN_ACT_SOFTMAX] = nn__softmax_fwd;
-    k->act_bwd[NN_ACT_SOFTMAX] = nn__softmax_bwd;
-    k->softmax_rows = nn__softmax_rows_scalar;
-    k->log_softmax_rows = nn__log_softmax_rows_scalar;
-    k->exp = nn__exp_scalar;
-    k->log = nn__log_scalar;
-    k->softmax_xent_rows = nn__softmax_xent_rows_scalar;
-    k->sigmoid_xent = nn__sigmoid_xent_scalar;
-    k->loss[NN_LOSS_MSE] = nn__mse_scalar;
-    k->loss[NN_LOSS_MAE] = nn__mae_scalar;
-    k->loss[NN_LOSS_HUBER] = nn__huber_scalar;
-    k->loss[NN_LOSS_BCE] = nn__bce_scalar;
-    k->loss[NN_LOSS_SOFTMAX_CE] = nn__ce_scalar;
+    NN__FILL_ELEMWISE(k, scalar);
 }
 
 /* -- scalar GEMM micro-kernel -- */

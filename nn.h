@@ -821,9 +821,10 @@ struct nn_kernels {
                      ptrdiff_t csa, const float *b, ptrdiff_t rsb, float *c,
                      ptrdiff_t rsc, ptrdiff_t csc, int m, int n, float beta);
     /* Pack one panel: rows [0,mn) (mn <= r) by k columns of X(i,p) =
-     * X[i*rs + p*cs], times alpha, as k groups of r floats (zero padded). */
+     * X[i*rs + p*cs] as k groups of r floats (zero padded); alpha is the
+     * micro-kernel's. */
     void (*gemm_pack)(int mn, int k, const float *x, ptrdiff_t rs,
-                      ptrdiff_t cs, float alpha, int r, float *dst);
+                      ptrdiff_t cs, int r, float *dst);
     /* Direct (unpacked) paths for thin problems, C = alpha A B + beta C:
      * dot:  A M x K rows (lda), B N x K rows (ldb): C(i,j) = <A_i, B_j>;
      * axpy: A(i,p) = a[i*rsa + p*csa], B K x N rows: C_i = sum_p A(i,p) B_p. */
@@ -1560,24 +1561,24 @@ NN__INTERNAL void nn__gemm_rows(const float *a, ptrdiff_t rsa, int m, int mr,
     for (i = 0; i < mr; i++) rows[i] = a + (i < m ? i * rsa : 0);
 }
 
-/* Pack rows [0,mn) x k columns of X(i,p) = x[i*rs + p*cs] (times alpha)
- * as k groups at stride ld, each group r floats: mn values, then zeros. */
+/* Pack rows [0,mn) x k columns of X(i,p) = x[i*rs + p*cs] as k groups at
+ * stride ld, each group r floats: mn values, then zeros. */
 NN__INTERNAL void nn__gemm_pack_part(int mn, int k, const float *x,
-                                     ptrdiff_t rs, ptrdiff_t cs, float alpha,
-                                     int r, int ld, float *dst)
+                                     ptrdiff_t rs, ptrdiff_t cs, int r,
+                                     int ld, float *dst)
 {
     int i, p;
     if (cs == 1) {              /* rows contiguous along k: scatter by ld */
         for (i = 0; i < mn; i++) {
             const float *xi = x + i * rs;
-            for (p = 0; p < k; p++) dst[(size_t)p * ld + i] = alpha * xi[p];
+            for (p = 0; p < k; p++) dst[(size_t)p * ld + i] = xi[p];
         }
     } else {                    /* a group is r values down one column */
         for (p = 0; p < k; p++) {
             const float *xp = x + p * cs;
             float *d = dst + (size_t)p * ld;
-            if (rs == 1) for (i = 0; i < mn; i++) d[i] = alpha * xp[i];
-            else for (i = 0; i < mn; i++) d[i] = alpha * xp[i * rs];
+            if (rs == 1) for (i = 0; i < mn; i++) d[i] = xp[i];
+            else for (i = 0; i < mn; i++) d[i] = xp[i * rs];
         }
     }
     if (mn < r)
@@ -1588,10 +1589,10 @@ NN__INTERNAL void nn__gemm_pack_part(int mn, int k, const float *x,
 /* Portable packer (and every ISA's fallback for the cases it does not
  * vectorize): one panel, k groups of r floats, zero padded. */
 NN__INTERNAL void nn__gemm_pack_scalar(int mn, int k, const float *x,
-                                       ptrdiff_t rs, ptrdiff_t cs,
-                                       float alpha, int r, float *dst)
+                                       ptrdiff_t rs, ptrdiff_t cs, int r,
+                                       float *dst)
 {
-    nn__gemm_pack_part(mn, k, x, rs, cs, alpha, r, r, dst);
+    nn__gemm_pack_part(mn, k, x, rs, cs, r, r, dst);
 }
 
 #define NN__SC_MR 4
@@ -1851,13 +1852,13 @@ NN__TARGET_AVX2 static inline void nn__tr8x8_avx2(__m256 *r)
 NN__TARGET_AVX2 NN__INTERNAL void nn__gemm_pack_avx2(int mn, int k,
                                                      const float *x,
                                                      ptrdiff_t rs,
-                                                     ptrdiff_t cs, float alpha,
-                                                     int r, float *dst)
+                                                     ptrdiff_t cs, int r,
+                                                     float *dst)
 {
-    __m256 va = _mm256_set1_ps(alpha), v[8];
+    __m256 v[8];
     int p = 0, g, i, m8 = mn & ~7;
     if (r & 7) {
-        nn__gemm_pack_scalar(mn, k, x, rs, cs, alpha, r, dst);
+        nn__gemm_pack_scalar(mn, k, x, rs, cs, r, dst);
         return;
     }
     if (cs == 1) {
@@ -1866,28 +1867,28 @@ NN__TARGET_AVX2 NN__INTERNAL void nn__gemm_pack_avx2(int mn, int k,
         for (; p + 8 <= k; p += 8)
             for (g = 0; g < m8; g += 8) {
                 for (i = 0; i < 8; i++)
-                    v[i] = _mm256_mul_ps(va, _mm256_loadu_ps(x + (g + i) * rs + p));
+                    v[i] = _mm256_loadu_ps(x + (g + i) * rs + p);
                 nn__tr8x8_avx2(v);
                 for (i = 0; i < 8; i++)
                     _mm256_storeu_ps(dst + (size_t)(p + i) * r + g, v[i]);
             }
         if (m8 < r)
-            nn__gemm_pack_part(mn - m8, p, x + m8 * rs, rs, cs, alpha, r - m8,
+            nn__gemm_pack_part(mn - m8, p, x + m8 * rs, rs, cs, r - m8,
                                r, dst + m8);
         if (p < k)
-            nn__gemm_pack_scalar(mn, k - p, x + p, rs, cs, alpha, r,
+            nn__gemm_pack_scalar(mn, k - p, x + p, rs, cs, r,
                                  dst + (size_t)p * r);
     } else if (rs == 1) {
         for (; p < k; p++) {
             const float *xp = x + p * cs;
             float *d = dst + (size_t)p * r;
             for (g = 0; g < m8; g += 8)
-                _mm256_storeu_ps(d + g, _mm256_mul_ps(va, _mm256_loadu_ps(xp + g)));
-            for (g = m8; g < mn; g++) d[g] = alpha * xp[g];
+                _mm256_storeu_ps(d + g, _mm256_loadu_ps(xp + g));
+            for (g = m8; g < mn; g++) d[g] = xp[g];
             for (; g < r; g++) d[g] = 0.0f;
         }
     } else {
-        nn__gemm_pack_scalar(mn, k, x, rs, cs, alpha, r, dst);
+        nn__gemm_pack_scalar(mn, k, x, rs, cs, r, dst);
     }
 }
 
@@ -3562,17 +3563,17 @@ NN__INTERNAL void nn__gemm_ukr_neon(int kc, float alpha, const float *A,
 
 /* Full panels of r = 4k rows contiguous along k: 4 x 4 transposes. */
 NN__INTERNAL void nn__gemm_pack_neon(int mn, int k, const float *x,
-                                     ptrdiff_t rs, ptrdiff_t cs, float alpha,
-                                     int r, float *dst)
+                                     ptrdiff_t rs, ptrdiff_t cs, int r,
+                                     float *dst)
 {
     int p = 0, g;
     if (mn == r && !(r & 3) && cs == 1) {
         for (; p + 4 <= k; p += 4)
             for (g = 0; g < r; g += 4) {
-                float32x4_t r0 = vmulq_n_f32(vld1q_f32(x + g * rs + p), alpha);
-                float32x4_t r1 = vmulq_n_f32(vld1q_f32(x + (g + 1) * rs + p), alpha);
-                float32x4_t r2 = vmulq_n_f32(vld1q_f32(x + (g + 2) * rs + p), alpha);
-                float32x4_t r3 = vmulq_n_f32(vld1q_f32(x + (g + 3) * rs + p), alpha);
+                float32x4_t r0 = vld1q_f32(x + g * rs + p);
+                float32x4_t r1 = vld1q_f32(x + (g + 1) * rs + p);
+                float32x4_t r2 = vld1q_f32(x + (g + 2) * rs + p);
+                float32x4_t r3 = vld1q_f32(x + (g + 3) * rs + p);
                 float32x4_t t0 = vtrn1q_f32(r0, r1), t1 = vtrn2q_f32(r0, r1);
                 float32x4_t t2 = vtrn1q_f32(r2, r3), t3 = vtrn2q_f32(r2, r3);
                 float *d = dst + (size_t)p * r + g;
@@ -3589,10 +3590,10 @@ NN__INTERNAL void nn__gemm_pack_neon(int mn, int k, const float *x,
         for (; p < k; p++)
             for (g = 0; g < r; g += 4)
                 vst1q_f32(dst + (size_t)p * r + g,
-                          vmulq_n_f32(vld1q_f32(x + p * cs + g), alpha));
+                          vld1q_f32(x + p * cs + g));
     }
     if (p < k)
-        nn__gemm_pack_scalar(mn, k - p, x + p * cs, rs, cs, alpha, r,
+        nn__gemm_pack_scalar(mn, k - p, x + p * cs, rs, cs, r,
                              dst + (size_t)p * r);
 }
 
@@ -4173,7 +4174,7 @@ NN__INTERNAL void nn__fill_neon(nn_kernels *k)
  * L2) and the macro-kernel runs the micro-kernel over every MR x NR tile
  * (the kc x NR micro-panel of B stays in L1). All transposes are absorbed
  * by the packers, which read op(X)(i,p) = X[i*rs + p*cs]; alpha is applied
- * while packing A. Edge tiles are zero padded in the packed panels and
+ * by the micro-kernel when it stores C. Edge tiles are zero padded in the packed panels and
  * stored through a local tile. The fused epilogue runs on each MC x NC
  * block of C right after its last K block, while the block is in L2.
  *
@@ -4345,8 +4346,7 @@ NN__INTERNAL void nn__gemm_worker(const nn__gemm_job *g)
                 int j = jc + q * NR;
                 if (g->direct_b && g->N - j >= NR) continue;
                 k->gemm_pack(g->N - j < NR ? g->N - j : NR, kcur,
-                             g->B + pc * g->rsb + j * g->csb, g->csb, g->rsb,
-                             1.0f, NR,
+                             g->B + pc * g->rsb + j * g->csb, g->csb, g->rsb, NR,
                              g->bp + (g->direct_b ? 0 : (size_t)q * NR * kcur));
             }
             for (ic = 0; ic < g->M; ic += g->mc) {
@@ -4368,7 +4368,7 @@ NN__INTERNAL void nn__gemm_worker(const nn__gemm_job *g)
                         int i = ic + q * MR;
                         k->gemm_pack(g->M - i < MR ? g->M - i : MR, kcur,
                                      g->A + i * g->rsa + pc * g->csa, g->rsa,
-                                     g->csa, 1.0f, MR,
+                                     g->csa, MR,
                                      g->ap + (size_t)q * MR * kcur);
                     }
                 }

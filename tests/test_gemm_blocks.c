@@ -18,11 +18,10 @@
  * packing, beta*C and the final addition add at most three more roundings, so
  *     |c - c_ref| <= (K + 4) u (|alpha| sum|a||b| + |beta c0|) * 1.01
  * (the 1.01 covers 1/(1 - K u) for K < 10^4), plus 2^-126 for underflow.
- * Epilogue checks: bias adds one rounding (K + 5 above); relu is exact;
- * sigmoid has slope <= 1/4 so its error is tol/4 plus the element-wise
- * kernel's own bound (taken as 8 ulp of 1, generous vs. the header's
- * stated bound); softmax: a perturbation dz_j of its inputs changes p_j by
- * at most p_j * 2 max|dz|, plus 16 ulp of 1 for exp and the division.
+ * Epilogue checks: bias adds one rounding (K + 5 above) to the saved
+ * pre-activation Z; the activation is then checked against the double
+ * function of that float Z: relu exact, sigmoid harness.h th_act_tol,
+ * softmax th_softmax_tol (the same bounds as test_act).
  *
  * Also: beta == 0 ignores NaN already in C; nothing outside the M x N
  * block of C (the ldc padding, words before and after) changes; with
@@ -141,10 +140,10 @@ static void run_case(int tA, int tB, int M, int N, int K, float alpha,
                 if (act == NN_ACT_RELU) want = zp > 0 ? zp : 0;
                 else if (act == NN_ACT_SIGMOID) {
                     want = 1.0 / (1.0 + exp(-zp));
-                    t = ldexp(1.0, ilogb(want) - 21) + ldexp(1.0, -126);
+                    t = th_act_tol(NN_ACT_SIGMOID, want);
                 } else if (act == NN_ACT_SOFTMAX) {
                     want = exp(zp - pmx) / psum;
-                    t = 2.0 * U24 * (N + 4 + fabs(zp - pmx)) * want + ldexp(1.0, -126);
+                    t = th_softmax_tol(want, N, zp - pmx);
                 } else { want = zp; }
                 if (!(fabs(got - want) <= t)) {
                     bad++;

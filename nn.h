@@ -2882,53 +2882,68 @@ NN__TARGET_AVX512 static inline void nn__gemm_axsweep_avx512(
     }
 }
 
+/* Row(s) a (and a + rsa when two) by the 64 columns at b masked by m[4]:
+ * 4 chains per row; a pair of rows shares each load of B. m NULL: all
+ * 64 columns (plain loads: masked ones cost 10% at batch-1 dX). Each
+ * element's FMA order is the same either way: p = 0..K-1. */
+NN__TARGET_AVX512 static inline void nn__axpy64_avx512(
+    int two, int K, float alpha, const float *a, ptrdiff_t rsa, ptrdiff_t csa,
+    const float *b, ptrdiff_t ldb, float beta, float *c, ptrdiff_t ldc,
+    const __mmask16 *m)
+{
+    const __mmask16 all = (__mmask16)0xFFFFu;
+    __m512 val = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+    __m512 s0 = _mm512_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+    __m512 t0 = s0, t1 = s0, t2 = s0, t3 = s0;
+    int p;
+    for (p = 0; p < K; p++, b += ldb) {
+        __m512 b0 = m ? _mm512_maskz_loadu_ps(m[0], b) : _mm512_loadu_ps(b);
+        __m512 b1 = m ? _mm512_maskz_loadu_ps(m[1], b + 16) : _mm512_loadu_ps(b + 16);
+        __m512 b2 = m ? _mm512_maskz_loadu_ps(m[2], b + 32) : _mm512_loadu_ps(b + 32);
+        __m512 b3 = m ? _mm512_maskz_loadu_ps(m[3], b + 48) : _mm512_loadu_ps(b + 48);
+        __m512 va = _mm512_set1_ps(a[p * csa]);
+        s0 = _mm512_fmadd_ps(va, b0, s0); s1 = _mm512_fmadd_ps(va, b1, s1);
+        s2 = _mm512_fmadd_ps(va, b2, s2); s3 = _mm512_fmadd_ps(va, b3, s3);
+        if (two) {
+            va = _mm512_set1_ps(a[rsa + p * csa]);
+            t0 = _mm512_fmadd_ps(va, b0, t0); t1 = _mm512_fmadd_ps(va, b1, t1);
+            t2 = _mm512_fmadd_ps(va, b2, t2); t3 = _mm512_fmadd_ps(va, b3, t3);
+        }
+    }
+    NN__Z_OUT(c, s0, m ? m[0] : all) NN__Z_OUT(c + 16, s1, m ? m[1] : all)
+    NN__Z_OUT(c + 32, s2, m ? m[2] : all) NN__Z_OUT(c + 48, s3, m ? m[3] : all)
+    if (two) {
+        c += ldc;
+        NN__Z_OUT(c, t0, m ? m[0] : all) NN__Z_OUT(c + 16, t1, m ? m[1] : all)
+        NN__Z_OUT(c + 32, t2, m ? m[2] : all) NN__Z_OUT(c + 48, t3, m ? m[3] : all)
+    }
+}
+
 NN__TARGET_AVX512 NN__INTERNAL void nn__gemm_axpy_avx512(
     int M, int N, int K, float alpha, const float *A, ptrdiff_t rsa,
     ptrdiff_t csa, const float *B, ptrdiff_t ldb, float beta, float *C,
     ptrdiff_t ldc)
 {
-    __m512 val = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
     const __mmask16 all = (__mmask16)0xFFFFu;
-    int i, j, p;
-    for (i = 0; i < M; i++) {
-        const float *a = A + i * rsa;
-        float *c = C + i * ldc;
-        if (K > 64) {
-            nn__gemm_axsweep_avx512(N, K, alpha, a, csa, B, ldb, beta, c);
-            continue;
-        }
-        for (j = 0; j + 64 <= N; j += 64) {
-            __m512 s0 = _mm512_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
-            for (p = 0; p < K; p++) {
-                __m512 va = _mm512_set1_ps(a[p * csa]);
-                const float *b = B + p * ldb + j;
-                s0 = _mm512_fmadd_ps(va, _mm512_loadu_ps(b), s0);
-                s1 = _mm512_fmadd_ps(va, _mm512_loadu_ps(b + 16), s1);
-                s2 = _mm512_fmadd_ps(va, _mm512_loadu_ps(b + 32), s2);
-                s3 = _mm512_fmadd_ps(va, _mm512_loadu_ps(b + 48), s3);
-            }
-            NN__Z_OUT(c + j, s0, all) NN__Z_OUT(c + j + 16, s1, all)
-            NN__Z_OUT(c + j + 32, s2, all) NN__Z_OUT(c + j + 48, s3, all)
-        }
-        if (j < N) {    /* the last < 64 columns: still 4 chains, masked */
-            __mmask16 m[4];
-            __m512 s0 = _mm512_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
-            int q;
-            for (q = 0; q < 4; q++) {
-                int left = N - j - 16 * q;
-                m[q] = left >= 16 ? all : left > 0 ? (__mmask16)((1u << left) - 1u) : 0;
-            }
-            for (p = 0; p < K; p++) {
-                __m512 va = _mm512_set1_ps(a[p * csa]);
-                const float *b = B + p * ldb + j;
-                s0 = _mm512_fmadd_ps(va, _mm512_maskz_loadu_ps(m[0], b), s0);
-                s1 = _mm512_fmadd_ps(va, _mm512_maskz_loadu_ps(m[1], b + 16), s1);
-                s2 = _mm512_fmadd_ps(va, _mm512_maskz_loadu_ps(m[2], b + 32), s2);
-                s3 = _mm512_fmadd_ps(va, _mm512_maskz_loadu_ps(m[3], b + 48), s3);
-            }
-            NN__Z_OUT(c + j, s0, m[0]) NN__Z_OUT(c + j + 16, s1, m[1])
-            NN__Z_OUT(c + j + 32, s2, m[2]) NN__Z_OUT(c + j + 48, s3, m[3])
-        }
+    __mmask16 m[4];
+    int i, j, q;
+    if (K > 64) {
+        for (i = 0; i < M; i++)
+            nn__gemm_axsweep_avx512(N, K, alpha, A + i * rsa, csa, B, ldb, beta,
+                                    C + i * ldc);
+        return;
+    }
+    for (q = 0; q < 4; q++) {   /* the last < 64 columns: still 4 chains */
+        int left = N % 64 - 16 * q;
+        m[q] = left >= 16 ? all : left > 0 ? (__mmask16)((1u << left) - 1u) : 0;
+    }
+    for (i = 0; i < M; i += 2) {
+        for (j = 0; j + 64 <= N; j += 64)
+            nn__axpy64_avx512(i + 1 < M, K, alpha, A + i * rsa, rsa, csa, B + j,
+                              ldb, beta, C + i * ldc + j, ldc, NULL);
+        if (j < N)
+            nn__axpy64_avx512(i + 1 < M, K, alpha, A + i * rsa, rsa, csa, B + j,
+                              ldb, beta, C + i * ldc + j, ldc, m);
     }
 }
 

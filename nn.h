@@ -840,6 +840,8 @@ struct nn_kernels {
                                    K >= 256: the dot path (no packing)     */
     int axpy_k;                 /* A B with K <= axpy_k (rows of B under
                                    4 KiB apart): the row-update path       */
+    int thin_m;                 /* a last row panel of <= thin_m rows: row
+                                   updates, not a register tile            */
     /* -- element-wise (section 2.8 owns these) -- */
     nn__act_fwd_fn act_fwd[NN_ACT_COUNT];
     nn__act_bwd_fn act_bwd[NN_ACT_COUNT];
@@ -4234,6 +4236,7 @@ NN__INTERNAL void nn__gemm_fill(nn_kernels *k)
     k->dot_n = NN__GEMM_THIN;
     k->dot_m = NN__GEMM_THIN;
     k->axpy_k = NN__GEMM_THIN;
+    k->thin_m = 0;                              /* below: mr / 4          */
     switch (k->isa) {
 #if NN__X86
     case NN_ISA_AVX512:
@@ -4251,6 +4254,10 @@ NN__INTERNAL void nn__gemm_fill(nn_kernels *k)
          * as much as their FMAs (dX of 128->10, batch 32-512: 80 -> 95
          * GFLOP/s; K 30 loses 7%) */
         k->axpy_k = 16;
+        /* its row update pairs rows: up to half a tile (dW 12x128x32:
+         * 1.50 -> 1.17 us, 12x784x128 30.1 -> 28.3 us; 6 of 8 rows lose
+         * 7-12% at K >= 128); AVX2's unpaired one loses even at 3 of 6 */
+        k->thin_m = NN__Z_MR / 2;
         break;
     case NN_ISA_AVX2:
         k->mr = NN__Y_MR; k->nr = NN__Y_NR;
@@ -4276,6 +4283,7 @@ NN__INTERNAL void nn__gemm_fill(nn_kernels *k)
      * kc x NR micro-panel of B about twice the L1 (the kernel needs only
      * (MR + NR) * 4 bytes per MR*NR FMAs, which L2 delivers easily; on
      * Zen 4 kc 512 beats kc 150, the B-panel-in-L1 rule, by 15%). */
+    if (k->thin_m == 0) k->thin_m = k->mr / 4;
     k->kc = nn__round_down(2 * l1 / ((long)k->nr * 4), 8);
     if (k->kc < 128) k->kc = 128;
     if (k->kc > 512) k->kc = 512;
@@ -4368,9 +4376,9 @@ NN__INTERNAL void nn__gemm_worker(const nn__gemm_job *g)
             for (ic = 0; ic < g->M; ic += g->mc) {
                 int mcur = g->M - ic < g->mc ? g->M - ic : g->mc;
                 int mpan = (mcur + MR - 1) / MR, t, mlast = mcur - (mpan - 1) * MR;
-                /* a last row panel of 1/4 tile or less: row updates over
-                 * the whole width beat a mostly empty register tile */
-                int thin = 4 * mlast <= MR && g->csb == 1 && g->csc == 1;
+                /* a last row panel of thin_m rows or fewer: row updates
+                 * over the whole width beat a mostly empty register tile */
+                int thin = mlast <= k->thin_m && g->csb == 1 && g->csc == 1;
                 if (thin) {
                     int i = ic + (mpan - 1) * MR;
                     k->gemm_axpy(mlast, ncur, kcur, g->alpha,

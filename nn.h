@@ -618,9 +618,11 @@ NNDEF uint32_t  nn_crc32(uint32_t crc, const void *buf, size_t len);
 #if defined(__GNUC__) || defined(__clang__)
 #define NN__RESTRICT __restrict__
 #define NN__UNUSED __attribute__((unused))
+#define NN__NOINLINE __attribute__((noinline))
 #else
 #define NN__RESTRICT
 #define NN__UNUSED
+#define NN__NOINLINE
 #endif
 
 /* ======================================================================== */
@@ -1070,12 +1072,13 @@ NN__INTERNAL void nn__build_tables(void)
     nn__active = &nn__tables[want];
 }
 
-/* Thread-safe one-time init: the first caller builds, others wait. */
-NN__INTERNAL void nn__init(void)
+/* Thread-safe one-time init: the first caller builds, others wait. Out of
+ * line: inlined into nn__init, gcc 12 built the table-filling stack frame
+ * before the "already done" test (28% of a batch-1 128->10 GEMM). */
+NN__INTERNAL NN__NOINLINE void nn__init_once(void)
 {
 #if defined(__GNUC__) || defined(__clang__)
     int expected = 0;
-    if (__atomic_load_n(&nn__init_state, __ATOMIC_ACQUIRE) == 2) return;
     if (__atomic_compare_exchange_n(&nn__init_state, &expected, 1, 0,
                                     __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
         nn__build_tables();
@@ -1084,9 +1087,17 @@ NN__INTERNAL void nn__init(void)
     }
     while (__atomic_load_n(&nn__init_state, __ATOMIC_ACQUIRE) != 2) { }
 #else
-    if (nn__init_state == 2) return;   /* other compilers: init before threads */
-    nn__build_tables();
+    nn__build_tables();                /* other compilers: init before threads */
     nn__init_state = 2;
+#endif
+}
+
+NN__INTERNAL void nn__init(void)
+{
+#if defined(__GNUC__) || defined(__clang__)
+    if (__atomic_load_n(&nn__init_state, __ATOMIC_ACQUIRE) != 2) nn__init_once();
+#else
+    if (nn__init_state != 2) nn__init_once();
 #endif
 }
 
@@ -2971,53 +2982,68 @@ NN__TARGET_AVX512 static inline void nn__gemm_axsweep_avx512(
     }
 }
 
+/* Row(s) a (and a + rsa when two) by the 64 columns at b masked by m[4]:
+ * 4 chains per row; a pair of rows shares each load of B. m NULL: all
+ * 64 columns (plain loads: masked ones cost 10% at batch-1 dX). Each
+ * element's FMA order is the same either way: p = 0..K-1. */
+NN__TARGET_AVX512 static inline void nn__axpy64_avx512(
+    int two, int K, float alpha, const float *a, ptrdiff_t rsa, ptrdiff_t csa,
+    const float *b, ptrdiff_t ldb, float beta, float *c, ptrdiff_t ldc,
+    const __mmask16 *m)
+{
+    const __mmask16 all = (__mmask16)0xFFFFu;
+    __m512 val = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+    __m512 s0 = _mm512_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+    __m512 t0 = s0, t1 = s0, t2 = s0, t3 = s0;
+    int p;
+    for (p = 0; p < K; p++, b += ldb) {
+        __m512 b0 = m ? _mm512_maskz_loadu_ps(m[0], b) : _mm512_loadu_ps(b);
+        __m512 b1 = m ? _mm512_maskz_loadu_ps(m[1], b + 16) : _mm512_loadu_ps(b + 16);
+        __m512 b2 = m ? _mm512_maskz_loadu_ps(m[2], b + 32) : _mm512_loadu_ps(b + 32);
+        __m512 b3 = m ? _mm512_maskz_loadu_ps(m[3], b + 48) : _mm512_loadu_ps(b + 48);
+        __m512 va = _mm512_set1_ps(a[p * csa]);
+        s0 = _mm512_fmadd_ps(va, b0, s0); s1 = _mm512_fmadd_ps(va, b1, s1);
+        s2 = _mm512_fmadd_ps(va, b2, s2); s3 = _mm512_fmadd_ps(va, b3, s3);
+        if (two) {
+            va = _mm512_set1_ps(a[rsa + p * csa]);
+            t0 = _mm512_fmadd_ps(va, b0, t0); t1 = _mm512_fmadd_ps(va, b1, t1);
+            t2 = _mm512_fmadd_ps(va, b2, t2); t3 = _mm512_fmadd_ps(va, b3, t3);
+        }
+    }
+    NN__Z_OUT(c, s0, m ? m[0] : all) NN__Z_OUT(c + 16, s1, m ? m[1] : all)
+    NN__Z_OUT(c + 32, s2, m ? m[2] : all) NN__Z_OUT(c + 48, s3, m ? m[3] : all)
+    if (two) {
+        c += ldc;
+        NN__Z_OUT(c, t0, m ? m[0] : all) NN__Z_OUT(c + 16, t1, m ? m[1] : all)
+        NN__Z_OUT(c + 32, t2, m ? m[2] : all) NN__Z_OUT(c + 48, t3, m ? m[3] : all)
+    }
+}
+
 NN__TARGET_AVX512 NN__INTERNAL void nn__gemm_axpy_avx512(
     int M, int N, int K, float alpha, const float *A, ptrdiff_t rsa,
     ptrdiff_t csa, const float *B, ptrdiff_t ldb, float beta, float *C,
     ptrdiff_t ldc)
 {
-    __m512 val = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
     const __mmask16 all = (__mmask16)0xFFFFu;
-    int i, j, p;
-    for (i = 0; i < M; i++) {
-        const float *a = A + i * rsa;
-        float *c = C + i * ldc;
-        if (K > 64) {
-            nn__gemm_axsweep_avx512(N, K, alpha, a, csa, B, ldb, beta, c);
-            continue;
-        }
-        for (j = 0; j + 64 <= N; j += 64) {
-            __m512 s0 = _mm512_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
-            for (p = 0; p < K; p++) {
-                __m512 va = _mm512_set1_ps(a[p * csa]);
-                const float *b = B + p * ldb + j;
-                s0 = _mm512_fmadd_ps(va, _mm512_loadu_ps(b), s0);
-                s1 = _mm512_fmadd_ps(va, _mm512_loadu_ps(b + 16), s1);
-                s2 = _mm512_fmadd_ps(va, _mm512_loadu_ps(b + 32), s2);
-                s3 = _mm512_fmadd_ps(va, _mm512_loadu_ps(b + 48), s3);
-            }
-            NN__Z_OUT(c + j, s0, all) NN__Z_OUT(c + j + 16, s1, all)
-            NN__Z_OUT(c + j + 32, s2, all) NN__Z_OUT(c + j + 48, s3, all)
-        }
-        if (j < N) {    /* the last < 64 columns: still 4 chains, masked */
-            __mmask16 m[4];
-            __m512 s0 = _mm512_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
-            int q;
-            for (q = 0; q < 4; q++) {
-                int left = N - j - 16 * q;
-                m[q] = left >= 16 ? all : left > 0 ? (__mmask16)((1u << left) - 1u) : 0;
-            }
-            for (p = 0; p < K; p++) {
-                __m512 va = _mm512_set1_ps(a[p * csa]);
-                const float *b = B + p * ldb + j;
-                s0 = _mm512_fmadd_ps(va, _mm512_maskz_loadu_ps(m[0], b), s0);
-                s1 = _mm512_fmadd_ps(va, _mm512_maskz_loadu_ps(m[1], b + 16), s1);
-                s2 = _mm512_fmadd_ps(va, _mm512_maskz_loadu_ps(m[2], b + 32), s2);
-                s3 = _mm512_fmadd_ps(va, _mm512_maskz_loadu_ps(m[3], b + 48), s3);
-            }
-            NN__Z_OUT(c + j, s0, m[0]) NN__Z_OUT(c + j + 16, s1, m[1])
-            NN__Z_OUT(c + j + 32, s2, m[2]) NN__Z_OUT(c + j + 48, s3, m[3])
-        }
+    __mmask16 m[4];
+    int i, j, q;
+    if (M == 1 && K > 64) {     /* a pair of rows halves the B traffic:
+                                   the chunks beat two sweeps (2x128x128:
+                                   1470 -> 813 ns) */
+        nn__gemm_axsweep_avx512(N, K, alpha, A, csa, B, ldb, beta, C);
+        return;
+    }
+    for (q = 0; q < 4; q++) {   /* the last < 64 columns: still 4 chains */
+        int left = N % 64 - 16 * q;
+        m[q] = left >= 16 ? all : left > 0 ? (__mmask16)((1u << left) - 1u) : 0;
+    }
+    for (i = 0; i < M; i += 2) {
+        for (j = 0; j + 64 <= N; j += 64)
+            nn__axpy64_avx512(i + 1 < M, K, alpha, A + i * rsa, rsa, csa, B + j,
+                              ldb, beta, C + i * ldc + j, ldc, NULL);
+        if (j < N)
+            nn__axpy64_avx512(i + 1 < M, K, alpha, A + i * rsa, rsa, csa, B + j,
+                              ldb, beta, C + i * ldc + j, ldc, m);
     }
 }
 
@@ -4454,6 +4480,7 @@ typedef struct nn__gemm_job {
 /* Part `part` of `parts` of n items: [*lo, *hi). */
 NN__INTERNAL void nn__split(int n, int part, int parts, int *lo, int *hi)
 {
+    if (parts == 1) { *lo = 0; *hi = n; return; }   /* no divisions */
     *lo = (int)((long)n * part / parts);
     *hi = (int)((long)n * (part + 1) / parts);
 }
@@ -4545,7 +4572,7 @@ NN__INTERNAL int nn__gemm_threads(double flops, int units)
 {
 #if NN__OMP
     int nt;
-    if (omp_in_parallel() || flops < NN__GEMM_PAR_FLOPS) return 1;
+    if (flops < NN__GEMM_PAR_FLOPS || omp_in_parallel()) return 1;
     nt = omp_get_max_threads();
     if (nt > flops / (NN__GEMM_PAR_FLOPS / 2)) nt = (int)(flops / (NN__GEMM_PAR_FLOPS / 2));
     if (nt > units) nt = units;
@@ -4792,12 +4819,16 @@ NN__INTERNAL void nn__gemm_job_init(nn__gemm_job *g, const nn_kernels *k,
                                     const float *B, int ldb, float beta,
                                     float *C, int ldc, const nn_epilogue *ep)
 {
-    memset(g, 0, sizeof *g);
+    /* field by field: a memset is a `rep stos`, 10% of a batch-1 call */
     g->k = k; g->M = M; g->N = N; g->K = K; g->alpha = alpha; g->beta = beta;
     g->A = A; g->rsa = tA ? 1 : lda; g->csa = tA ? lda : 1;
     g->B = B; g->rsb = tB ? 1 : ldb; g->csb = tB ? ldb : 1;
     g->C = C; g->rsc = ldc; g->csc = 1;
     g->ep = ep;
+    g->swapped = g->direct_a = g->direct_b = 0;
+    g->na = 0;
+    g->mc = g->kc = g->nc = 0;
+    g->ap = g->bp = NULL;
 }
 
 /* Workspace (floats) that nn__gemm_run needs to allocate nothing for this

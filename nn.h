@@ -2182,6 +2182,94 @@ TGT static inline size_t name(size_t n, const float *x, float *y)          \
     PFX##_storeu_ps(y + i + W, B(PFX##_loadu_ps(x + i + W), E##1));        \
     PFX##_storeu_ps(y + i + 2 * W, B(PFX##_loadu_ps(x + i + 2 * W), E##2)); \
     PFX##_storeu_ps(y + i + 3 * W, B(PFX##_loadu_ps(x + i + 3 * W), E##3));
+/* Row softmax and log-softmax (and the row max / sum of exps that softmax
+ * + CE shares), written once over a per-ISA tail interface: W lanes, MT
+ * the tail mask's type, nn__tailm_##ISA(left) the mask of the first left
+ * lanes, nn__load_tail_##ISA(p, m) (zeros elsewhere), nn__load_fill_##ISA
+ * (p, m, v) (v elsewhere), nn__store_tail_##ISA(p, m, v),
+ * nn__keep_##ISA(m, v) (zeros elsewhere), nn__hsum_##ISA / nn__hmax_##ISA
+ * (fixed order). row_max: the masked tail reads -inf; all -inf (or empty)
+ * gives 0, so that x - max never computes inf - inf. row_expsum: the sum
+ * of e^(x - mx), the terms stored to y unless y is NULL. row_axpb:
+ * y = a x + b (softmax: a = 1/sum, b = 0). log-softmax: (x - max) -
+ * log(sum), x - max rounded first as in the scalar kernel. */
+#define NN__X86_SOFTMAX_ROWS(TGT, PFX, VT, MT, W, ISA)                     \
+TGT static inline float nn__row_max_##ISA(int cols, const float *x)        \
+{                                                                          \
+    VT m = PFX##_set1_ps(-INFINITY);                                       \
+    float r;                                                               \
+    int j = 0;                                                             \
+    for (; j + W <= cols; j += W) m = PFX##_max_ps(m, PFX##_loadu_ps(x + j)); \
+    if (j < cols)                                                          \
+        m = PFX##_max_ps(m, nn__load_fill_##ISA(x + j, nn__tailm_##ISA((size_t)(cols - j)), \
+                                                -INFINITY));               \
+    r = nn__hmax_##ISA(m);                                                 \
+    return r == -INFINITY ? 0.0f : r;                                      \
+}                                                                          \
+TGT static inline float nn__row_expsum_##ISA(int cols, const float *x,     \
+                                             float mx, float *y)           \
+{                                                                          \
+    VT s = PFX##_setzero_ps(), vm = PFX##_set1_ps(mx), e;                  \
+    int j = 0;                                                             \
+    for (; j + W <= cols; j += W) {                                        \
+        e = nn__exp_##ISA(PFX##_sub_ps(PFX##_loadu_ps(x + j), vm));        \
+        if (y) PFX##_storeu_ps(y + j, e);                                  \
+        s = PFX##_add_ps(s, e);                                            \
+    }                                                                      \
+    if (j < cols) {                                                        \
+        MT m = nn__tailm_##ISA((size_t)(cols - j));                        \
+        e = nn__exp_##ISA(PFX##_sub_ps(nn__load_tail_##ISA(x + j, m), vm)); \
+        if (y) nn__store_tail_##ISA(y + j, m, e);                          \
+        s = PFX##_add_ps(s, nn__keep_##ISA(m, e));                         \
+    }                                                                      \
+    return nn__hsum_##ISA(s);                                              \
+}                                                                          \
+TGT static inline void nn__row_axpb_##ISA(int cols, const float *x, float a, \
+                                          float b, float *y)               \
+{                                                                          \
+    VT va = PFX##_set1_ps(a), vb = PFX##_set1_ps(b);                       \
+    int j = 0;                                                             \
+    for (; j + W <= cols; j += W)                                          \
+        PFX##_storeu_ps(y + j, PFX##_fmadd_ps(PFX##_loadu_ps(x + j), va, vb)); \
+    if (j < cols) {                                                        \
+        MT m = nn__tailm_##ISA((size_t)(cols - j));                        \
+        nn__store_tail_##ISA(y + j, m, PFX##_fmadd_ps(nn__load_tail_##ISA(x + j, m), va, vb)); \
+    }                                                                      \
+}                                                                          \
+TGT NN__INTERNAL void nn__softmax_rows_##ISA(int rows, int cols, const float *x, \
+                                             float *y)                     \
+{                                                                          \
+    int r;                                                                 \
+    for (r = 0; r < rows; r++) {                                           \
+        const float *xr = x + (size_t)r * cols;                            \
+        float *yr = y + (size_t)r * cols;                                  \
+        float s = nn__row_expsum_##ISA(cols, xr, nn__row_max_##ISA(cols, xr), yr); \
+        nn__row_axpb_##ISA(cols, yr, 1.0f / s, 0.0f, yr);                  \
+    }                                                                      \
+}                                                                          \
+TGT NN__INTERNAL void nn__log_softmax_rows_##ISA(int rows, int cols,       \
+                                                 const float *x, float *y) \
+{                                                                          \
+    int r, j;                                                              \
+    for (r = 0; r < rows; r++) {                                           \
+        const float *xr = x + (size_t)r * cols;                            \
+        float *yr = y + (size_t)r * cols;                                  \
+        float mx = nn__row_max_##ISA(cols, xr);                            \
+        VT vm = PFX##_set1_ps(mx);                                         \
+        VT ls = PFX##_set1_ps(logf(nn__row_expsum_##ISA(cols, xr, mx, NULL))); \
+        for (j = 0; j + W <= cols; j += W)                                 \
+            PFX##_storeu_ps(yr + j, PFX##_sub_ps(PFX##_sub_ps(PFX##_loadu_ps(xr + j), vm), ls)); \
+        if (j < cols) {                                                    \
+            MT m = nn__tailm_##ISA((size_t)(cols - j));                    \
+            nn__store_tail_##ISA(yr + j, m, PFX##_sub_ps(PFX##_sub_ps(     \
+                nn__load_tail_##ISA(xr + j, m), vm), ls));                 \
+        }                                                                  \
+    }                                                                      \
+}                                                                          \
+TGT NN__INTERNAL void nn__softmax_fwd_##ISA(size_t n, const float *x, float *y) \
+{                                                                          \
+    nn__softmax_rows_##ISA(1, (int)n, x, y);                               \
+}
 /* Same algorithms as the AVX-512 kernels below (see there), with vector
  * masks instead of mask registers, an 8-entry exp table (one 8-lane
  * permute) with a degree-4 polynomial, 2^n built from exponent bits instead
@@ -2413,80 +2501,27 @@ NN__AVX2_MAP2(nn__relu_bwd_avx2, nn__relu_d_avx2)
 NN__AVX2_MAP2(nn__leaky_relu_bwd_avx2, nn__leaky_relu_d_avx2)
 NN__AVX2_MAP2(nn__step_bwd_avx2, nn__step_d_avx2)
 
-NN__TARGET_AVX2 static inline float nn__row_max_avx2(int cols, const float *x)
+/* the tail interface of NN__X86_SOFTMAX_ROWS: vector masks */
+NN__TARGET_AVX2 static inline __m256i nn__tailm_avx2(size_t left) { return nn__tail8(left); }
+NN__TARGET_AVX2 static inline __m256 nn__load_tail_avx2(const float *p, __m256i m)
 {
-    __m256 m = NN__V8(-INFINITY);
-    float r;
-    int j = 0;
-    for (; j + 8 <= cols; j += 8) m = _mm256_max_ps(m, _mm256_loadu_ps(x + j));
-    if (j < cols) {
-        __m256i t = nn__tail8((size_t)(cols - j));
-        m = _mm256_max_ps(m, _mm256_blendv_ps(NN__V8(-INFINITY), _mm256_maskload_ps(x + j, t),
-                                              _mm256_castsi256_ps(t)));
-    }
-    r = nn__hmax8_avx2(m);
-    return r == -INFINITY ? 0.0f : r;
+    return _mm256_maskload_ps(p, m);
 }
-NN__TARGET_AVX2 static inline float nn__row_expsum_avx2(int cols, const float *x,
-                                                        float mx, float *y)
+NN__TARGET_AVX2 static inline __m256 nn__load_fill_avx2(const float *p, __m256i m, float v)
 {
-    __m256 s = _mm256_setzero_ps(), vm = NN__V8(mx), e;
-    int j = 0;
-    for (; j + 8 <= cols; j += 8) {
-        e = nn__exp_avx2(_mm256_sub_ps(_mm256_loadu_ps(x + j), vm));
-        if (y) _mm256_storeu_ps(y + j, e);
-        s = _mm256_add_ps(s, e);
-    }
-    if (j < cols) {
-        __m256i m = nn__tail8((size_t)(cols - j));
-        e = nn__exp_avx2(_mm256_sub_ps(_mm256_maskload_ps(x + j, m), vm));
-        if (y) _mm256_maskstore_ps(y + j, m, e);
-        s = _mm256_add_ps(s, _mm256_and_ps(_mm256_castsi256_ps(m), e));
-    }
-    return nn__hsum8_avx2(s);
+    return _mm256_blendv_ps(NN__V8(v), _mm256_maskload_ps(p, m), _mm256_castsi256_ps(m));
 }
-/* y = (a x - b) - c over a row, one pass: softmax's scaling (a = 1/sum),
- * log-softmax's (x - max) - log(sum) (a = 1: the product is exact) */
-NN__TARGET_AVX2 static inline void nn__row_axmb_avx2(int cols, const float *x, float a,
-                                                     float b, float c, float *y)
+NN__TARGET_AVX2 static inline void nn__store_tail_avx2(float *p, __m256i m, __m256 v)
 {
-    __m256 va = NN__V8(a), vb = NN__V8(b), vc = NN__V8(c);
-    int j = 0;
-    for (; j + 8 <= cols; j += 8)
-        _mm256_storeu_ps(y + j, _mm256_sub_ps(_mm256_fmsub_ps(_mm256_loadu_ps(x + j), va, vb), vc));
-    if (j < cols) {
-        __m256i m = nn__tail8((size_t)(cols - j));
-        _mm256_maskstore_ps(y + j, m, _mm256_sub_ps(_mm256_fmsub_ps(_mm256_maskload_ps(x + j, m),
-                                                                    va, vb), vc));
-    }
+    _mm256_maskstore_ps(p, m, v);
 }
-NN__TARGET_AVX2 NN__INTERNAL void nn__softmax_rows_avx2(int rows, int cols,
-                                                        const float *x, float *y)
+NN__TARGET_AVX2 static inline __m256 nn__keep_avx2(__m256i m, __m256 v)
 {
-    int r;
-    for (r = 0; r < rows; r++) {
-        const float *xr = x + (size_t)r * cols;
-        float *yr = y + (size_t)r * cols;
-        float s = nn__row_expsum_avx2(cols, xr, nn__row_max_avx2(cols, xr), yr);
-        nn__row_axmb_avx2(cols, yr, 1.0f / s, 0.0f, 0.0f, yr);
-    }
+    return _mm256_and_ps(_mm256_castsi256_ps(m), v);
 }
-NN__TARGET_AVX2 NN__INTERNAL void nn__log_softmax_rows_avx2(int rows, int cols,
-                                                            const float *x, float *y)
-{
-    int r;
-    for (r = 0; r < rows; r++) {
-        const float *xr = x + (size_t)r * cols;
-        float mx = nn__row_max_avx2(cols, xr);
-        float ls = logf(nn__row_expsum_avx2(cols, xr, mx, NULL));
-        /* (x - mx) - ls: x - mx rounded first, as in the scalar kernel */
-        nn__row_axmb_avx2(cols, xr, 1.0f, mx, ls, y + (size_t)r * cols);
-    }
-}
-NN__TARGET_AVX2 NN__INTERNAL void nn__softmax_fwd_avx2(size_t n, const float *x, float *y)
-{
-    nn__softmax_rows_avx2(1, (int)n, x, y);
-}
+NN__TARGET_AVX2 static inline float nn__hsum_avx2(__m256 v) { return nn__hsum8_avx2(v); }
+NN__TARGET_AVX2 static inline float nn__hmax_avx2(__m256 v) { return nn__hmax8_avx2(v); }
+NN__X86_SOFTMAX_ROWS(NN__TARGET_AVX2, _mm256, __m256, __m256i, 8, avx2)
 /* <y, dy> in double, 4 lanes at a time */
 NN__TARGET_AVX2 static inline __m256d nn__dot4d_avx2(__m256d acc, __m128 a, __m128 b)
 {
@@ -3310,89 +3345,38 @@ NN__AVX512_MAP2(nn__relu_bwd_avx512, nn__relu_d_avx512)
 NN__AVX512_MAP2(nn__leaky_relu_bwd_avx512, nn__leaky_relu_d_avx512)
 NN__AVX512_MAP2(nn__step_bwd_avx512, nn__step_d_avx512)
 
-/* Row max (masked tail reads -inf); all -inf (or empty) gives 0 so that
- * x - max never computes inf - inf. */
-NN__TARGET_AVX512 static inline float nn__row_max_avx512(int cols, const float *x)
+/* the tail interface of NN__X86_SOFTMAX_ROWS: mask registers */
+NN__TARGET_AVX512 static inline __mmask16 nn__tailm_avx512(size_t left)
 {
-    __m512 m = NN__V16(-INFINITY);
-    float r;
-    int j = 0;
-    for (; j + 16 <= cols; j += 16) m = _mm512_max_ps(m, _mm512_loadu_ps(x + j));
-    if (j < cols)
-        m = _mm512_max_ps(m, _mm512_mask_loadu_ps(NN__V16(-INFINITY),
-                                                  nn__tail16((size_t)(cols - j)), x + j));
-    r = nn__hmax8_avx2(_mm256_max_ps(_mm512_extractf32x8_ps(m, 0),
-                                     _mm512_extractf32x8_ps(m, 1)));
-    return r == -INFINITY ? 0.0f : r;
+    return nn__tail16(left);
 }
-/* sum of e^(x - mx) over the row; stores the terms to y unless y is NULL */
-NN__TARGET_AVX512 static inline float nn__row_expsum_avx512(int cols, const float *x,
-                                                            float mx, float *y)
+NN__TARGET_AVX512 static inline __m512 nn__load_tail_avx512(const float *p, __mmask16 m)
 {
-    __m512 s = _mm512_setzero_ps(), vm = NN__V16(mx), e;
-    int j = 0;
-    for (; j + 16 <= cols; j += 16) {
-        e = nn__exp_avx512(_mm512_sub_ps(_mm512_loadu_ps(x + j), vm));
-        if (y) _mm512_storeu_ps(y + j, e);
-        s = _mm512_add_ps(s, e);
-    }
-    if (j < cols) {
-        __mmask16 m = nn__tail16((size_t)(cols - j));
-        e = nn__exp_avx512(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, x + j), vm));
-        if (y) _mm512_mask_storeu_ps(y + j, m, e);
-        s = _mm512_mask_add_ps(s, m, s, e);
-    }
-    return nn__hsum8_avx2(_mm256_add_ps(_mm512_extractf32x8_ps(s, 0),
-                                        _mm512_extractf32x8_ps(s, 1)));
+    return _mm512_maskz_loadu_ps(m, p);
 }
-/* y = a * x + b over a row (a = 1/sum for softmax, a = 1 for log-softmax) */
-NN__TARGET_AVX512 static inline void nn__row_axpb_avx512(int cols, const float *x,
-                                                         float a, float b, float *y)
+NN__TARGET_AVX512 static inline __m512 nn__load_fill_avx512(const float *p, __mmask16 m, float v)
 {
-    __m512 va = NN__V16(a), vb = NN__V16(b);
-    int j = 0;
-    for (; j + 16 <= cols; j += 16)
-        _mm512_storeu_ps(y + j, _mm512_fmadd_ps(_mm512_loadu_ps(x + j), va, vb));
-    if (j < cols) {
-        __mmask16 m = nn__tail16((size_t)(cols - j));
-        _mm512_mask_storeu_ps(y + j, m, _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, x + j), va, vb));
-    }
+    return _mm512_mask_loadu_ps(NN__V16(v), m, p);
 }
-NN__TARGET_AVX512 NN__INTERNAL void nn__softmax_rows_avx512(int rows, int cols,
-                                                            const float *x, float *y)
+NN__TARGET_AVX512 static inline void nn__store_tail_avx512(float *p, __mmask16 m, __m512 v)
 {
-    int r;
-    for (r = 0; r < rows; r++) {
-        const float *xr = x + (size_t)r * cols;
-        float *yr = y + (size_t)r * cols;
-        float s = nn__row_expsum_avx512(cols, xr, nn__row_max_avx512(cols, xr), yr);
-        nn__row_axpb_avx512(cols, yr, 1.0f / s, 0.0f, yr);
-    }
+    _mm512_mask_storeu_ps(p, m, v);
 }
-NN__TARGET_AVX512 NN__INTERNAL void nn__log_softmax_rows_avx512(int rows, int cols,
-                                                                const float *x, float *y)
+NN__TARGET_AVX512 static inline __m512 nn__keep_avx512(__mmask16 m, __m512 v)
 {
-    int r, j;
-    for (r = 0; r < rows; r++) {
-        const float *xr = x + (size_t)r * cols;
-        float *yr = y + (size_t)r * cols;
-        float mx = nn__row_max_avx512(cols, xr);
-        __m512 vm = NN__V16(mx);
-        __m512 ls = NN__V16(logf(nn__row_expsum_avx512(cols, xr, mx, NULL)));
-        for (j = 0; j + 16 <= cols; j += 16)    /* (x - max) - log(sum) */
-            _mm512_storeu_ps(yr + j, _mm512_sub_ps(_mm512_sub_ps(_mm512_loadu_ps(xr + j), vm), ls));
-        if (j < cols) {
-            __mmask16 m = nn__tail16((size_t)(cols - j));
-            _mm512_mask_storeu_ps(yr + j, m, _mm512_sub_ps(_mm512_sub_ps(
-                _mm512_maskz_loadu_ps(m, xr + j), vm), ls));
-        }
-    }
+    return _mm512_maskz_mov_ps(m, v);
 }
-NN__TARGET_AVX512 NN__INTERNAL void nn__softmax_fwd_avx512(size_t n, const float *x,
-                                                           float *y)
+NN__TARGET_AVX512 static inline float nn__hsum_avx512(__m512 v)
 {
-    nn__softmax_rows_avx512(1, (int)n, x, y);
+    return nn__hsum8_avx2(_mm256_add_ps(_mm512_extractf32x8_ps(v, 0),
+                                        _mm512_extractf32x8_ps(v, 1)));
 }
+NN__TARGET_AVX512 static inline float nn__hmax_avx512(__m512 v)
+{
+    return nn__hmax8_avx2(_mm256_max_ps(_mm512_extractf32x8_ps(v, 0),
+                                        _mm512_extractf32x8_ps(v, 1)));
+}
+NN__X86_SOFTMAX_ROWS(NN__TARGET_AVX512, _mm512, __m512, __mmask16, 16, avx512)
 /* J^T dy = y * (dy - <dy, y>), the dot product accumulated in double */
 NN__TARGET_AVX512 NN__INTERNAL void nn__softmax_bwd_avx512(size_t n, const float *y,
                                                            const float *dy, float *dx)
@@ -3447,11 +3431,6 @@ NN__TARGET_AVX512 static inline __m512 nn__xent_vec_avx512(__m512 acc, __mmask16
             _mm512_maskz_loadu_ps(m, dz), inv, _mm512_setzero_ps()), yv), g));
     return _mm512_mask_add_ps(acc, nz, acc, _mm512_mul_ps(yv, t));
 }
-NN__TARGET_AVX512 static inline float nn__hsum16_avx512(__m512 v)
-{
-    return nn__hsum8_avx2(_mm256_add_ps(_mm512_extractf32x8_ps(v, 0),
-                                        _mm512_extractf32x8_ps(v, 1)));
-}
 NN__TARGET_AVX512 NN__INTERNAL double nn__softmax_xent_rows_avx512(int rows, int cols,
     const float *z, const float *y, float gscale, float *dz)
 {
@@ -3467,7 +3446,7 @@ NN__TARGET_AVX512 NN__INTERNAL double nn__softmax_xent_rows_avx512(int rows, int
         for (j = 0; j < cols; j += 16)
             acc = nn__xent_vec_avx512(acc, nn__tail16((size_t)(cols - j < 16 ? cols - j : 16)),
                                       z + o + j, y + o + j, dr ? dr + j : NULL, vm, ls, inv, g);
-        sum += nn__hsum16_avx512(acc);
+        sum += nn__hsum_avx512(acc);
     }
     return sum;
 }

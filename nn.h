@@ -2270,6 +2270,118 @@ TGT NN__INTERNAL void nn__softmax_fwd_##ISA(size_t n, const float *x, float *y) 
 {                                                                          \
     nn__softmax_rows_##ISA(1, (int)n, x, y);                               \
 }
+/* The loss loops, on the same tail interface plus DT (the double vector
+ * type) and per-ISA double accumulation in a fixed order:
+ * nn__accd_##ISA(&a0, &a1, l) adds the W float losses (a0 the low half),
+ * nn__dotd_##ISA(&a0, &a1, a, b) adds a b, nn__sumd_##ISA(a0, a1) the
+ * final sum; nn__keep_nz_##ISA(y, v): v where y != 0 (or NaN), else 0.
+ * softmax_bwd: J^T dy = y (dy - <dy, y>), the dot product in double.
+ * xent_vec: one vector of softmax + CE, the loss terms y (ls - (z - m))
+ * where y != 0, *d = (e inv - y) g from the stored e; e inv is an explicit
+ * fma with 0 (as in softmax_rows' a x + b), so C++'s default
+ * -ffp-contract=fast cannot fuse it with the subtraction and dz stays
+ * bit-identical to (softmax - y) g. NN__X86_LOSS: the element losses
+ * f(h, y, delta, &l) -> dL/dh of nn_loss_eval, gradient times gscale. */
+#define NN__X86_LOSS_ROWS(TGT, PFX, VT, MT, DT, W, ISA)                    \
+TGT NN__INTERNAL void nn__softmax_bwd_##ISA(size_t n, const float *y,      \
+                                            const float *dy, float *dx)    \
+{                                                                          \
+    DT a0 = PFX##_setzero_pd(), a1 = PFX##_setzero_pd();                   \
+    VT dot;                                                                \
+    size_t i = 0;                                                          \
+    for (; i + W <= n; i += W)                                             \
+        nn__dotd_##ISA(&a0, &a1, PFX##_loadu_ps(y + i), PFX##_loadu_ps(dy + i)); \
+    if (i < n) {                                                           \
+        MT m = nn__tailm_##ISA(n - i);                                     \
+        nn__dotd_##ISA(&a0, &a1, nn__load_tail_##ISA(y + i, m),            \
+                       nn__load_tail_##ISA(dy + i, m));                    \
+    }                                                                      \
+    dot = PFX##_set1_ps((float)nn__sumd_##ISA(a0, a1));                    \
+    for (i = 0; i + W <= n; i += W)                                        \
+        PFX##_storeu_ps(dx + i, PFX##_mul_ps(PFX##_loadu_ps(y + i),        \
+                        PFX##_sub_ps(PFX##_loadu_ps(dy + i), dot)));       \
+    if (i < n) {                                                           \
+        MT m = nn__tailm_##ISA(n - i);                                     \
+        nn__store_tail_##ISA(dx + i, m, PFX##_mul_ps(nn__load_tail_##ISA(y + i, m), \
+                             PFX##_sub_ps(nn__load_tail_##ISA(dy + i, m), dot))); \
+    }                                                                      \
+}                                                                          \
+TGT static inline VT nn__xent_vec_##ISA(VT zv, VT yv, VT e, VT vm, VT ls,  \
+                                        VT inv, VT g, VT *d)               \
+{                                                                          \
+    VT t = PFX##_sub_ps(ls, PFX##_sub_ps(zv, vm));                         \
+    *d = PFX##_mul_ps(PFX##_sub_ps(PFX##_fmadd_ps(e, inv, PFX##_setzero_ps()), yv), g); \
+    return nn__keep_nz_##ISA(yv, PFX##_mul_ps(yv, t));                     \
+}                                                                          \
+TGT NN__INTERNAL double nn__softmax_xent_rows_##ISA(int rows, int cols,    \
+    const float *z, const float *y, float gscale, float *dz)               \
+{                                                                          \
+    int r, j;                                                              \
+    double sum = 0.0;                                                      \
+    for (r = 0; r < rows; r++) {                                           \
+        size_t o = (size_t)r * cols;                                       \
+        float *dr = dz ? dz + o : NULL;                                    \
+        float mx = nn__row_max_##ISA(cols, z + o);                         \
+        float s = nn__row_expsum_##ISA(cols, z + o, mx, dr);               \
+        VT vm = PFX##_set1_ps(mx), ls = PFX##_set1_ps(logf(s));            \
+        VT inv = PFX##_set1_ps(1.0f / s), g = PFX##_set1_ps(gscale);       \
+        VT acc = PFX##_setzero_ps(), d;                                    \
+        for (j = 0; j + W <= cols; j += W) {                               \
+            acc = PFX##_add_ps(acc, nn__xent_vec_##ISA(PFX##_loadu_ps(z + o + j), \
+                PFX##_loadu_ps(y + o + j), dr ? PFX##_loadu_ps(dr + j) : vm, \
+                vm, ls, inv, g, &d));                                      \
+            if (dr) PFX##_storeu_ps(dr + j, d);                            \
+        }                                                                  \
+        if (j < cols) {                                                    \
+            MT m = nn__tailm_##ISA((size_t)(cols - j));                    \
+            acc = PFX##_add_ps(acc, nn__xent_vec_##ISA(nn__load_tail_##ISA(z + o + j, m), \
+                nn__load_tail_##ISA(y + o + j, m),                         \
+                dr ? nn__load_tail_##ISA(dr + j, m) : vm, vm, ls, inv, g, &d)); \
+            if (dr) nn__store_tail_##ISA(dr + j, m, d);                    \
+        }                                                                  \
+        sum += nn__hsum_##ISA(acc);                                        \
+    }                                                                      \
+    return sum;                                                            \
+}                                                                          \
+TGT NN__INTERNAL double nn__sigmoid_xent_##ISA(int rows, int cols,         \
+    const float *z, const float *y, float gscale, float *dz)               \
+{                                                                          \
+    size_t i = 0, n = (size_t)rows * cols;                                 \
+    DT a0 = PFX##_setzero_pd(), a1 = PFX##_setzero_pd();                   \
+    VT g = PFX##_set1_ps(gscale), d;                                       \
+    for (; i + W <= n; i += W) {                                           \
+        nn__accd_##ISA(&a0, &a1, nn__sxent_vec_##ISA(PFX##_loadu_ps(z + i), \
+                                                     PFX##_loadu_ps(y + i), g, &d)); \
+        if (dz) PFX##_storeu_ps(dz + i, d);                                \
+    }                                                                      \
+    if (i < n) {                                                           \
+        MT m = nn__tailm_##ISA(n - i);                                     \
+        nn__accd_##ISA(&a0, &a1, nn__keep_##ISA(m, nn__sxent_vec_##ISA(    \
+            nn__load_tail_##ISA(z + i, m), nn__load_tail_##ISA(y + i, m), g, &d))); \
+        if (dz) nn__store_tail_##ISA(dz + i, m, d);                        \
+    }                                                                      \
+    return nn__sumd_##ISA(a0, a1);                                         \
+}
+#define NN__X86_LOSS(TGT, PFX, VT, MT, DT, W, ISA, name, f)                \
+TGT NN__INTERNAL double name(size_t n, const float *h, const float *y,     \
+                             float delta, float gscale, float *grad)       \
+{                                                                          \
+    DT a0 = PFX##_setzero_pd(), a1 = PFX##_setzero_pd();                   \
+    VT vd = PFX##_set1_ps(delta), vg = PFX##_set1_ps(gscale), l, g;        \
+    size_t i = 0;                                                          \
+    for (; i + W <= n; i += W) {                                           \
+        g = f(PFX##_loadu_ps(h + i), PFX##_loadu_ps(y + i), vd, &l);       \
+        nn__accd_##ISA(&a0, &a1, l);                                       \
+        if (grad) PFX##_storeu_ps(grad + i, PFX##_mul_ps(g, vg));          \
+    }                                                                      \
+    if (i < n) {                                                           \
+        MT m = nn__tailm_##ISA(n - i);                                     \
+        g = f(nn__load_tail_##ISA(h + i, m), nn__load_tail_##ISA(y + i, m), vd, &l); \
+        nn__accd_##ISA(&a0, &a1, nn__keep_##ISA(m, l));                    \
+        if (grad) nn__store_tail_##ISA(grad + i, m, PFX##_mul_ps(g, vg));  \
+    }                                                                      \
+    return nn__sumd_##ISA(a0, a1);                                         \
+}
 /* Same algorithms as the AVX-512 kernels below (see there), with vector
  * masks instead of mask registers, an 8-entry exp table (one 8-lane
  * permute) with a degree-4 polynomial, 2^n built from exponent bits instead
@@ -2522,113 +2634,34 @@ NN__TARGET_AVX2 static inline __m256 nn__keep_avx2(__m256i m, __m256 v)
 NN__TARGET_AVX2 static inline float nn__hsum_avx2(__m256 v) { return nn__hsum8_avx2(v); }
 NN__TARGET_AVX2 static inline float nn__hmax_avx2(__m256 v) { return nn__hmax8_avx2(v); }
 NN__X86_SOFTMAX_ROWS(NN__TARGET_AVX2, _mm256, __m256, __m256i, 8, avx2)
-/* <y, dy> in double, 4 lanes at a time */
-NN__TARGET_AVX2 static inline __m256d nn__dot4d_avx2(__m256d acc, __m128 a, __m128 b)
+/* double accumulation (NN__X86_LOSS_ROWS): 4 lanes per accumulator,
+ * summed ((t0 + t1) + t2) + t3 */
+NN__TARGET_AVX2 static inline void nn__dotd_avx2(__m256d *a0, __m256d *a1, __m256 a, __m256 b)
 {
-    return _mm256_fmadd_pd(_mm256_cvtps_pd(a), _mm256_cvtps_pd(b), acc);
+    *a0 = _mm256_fmadd_pd(_mm256_cvtps_pd(_mm256_castps256_ps128(a)),
+                          _mm256_cvtps_pd(_mm256_castps256_ps128(b)), *a0);
+    *a1 = _mm256_fmadd_pd(_mm256_cvtps_pd(_mm256_extractf128_ps(a, 1)),
+                          _mm256_cvtps_pd(_mm256_extractf128_ps(b, 1)), *a1);
 }
-NN__TARGET_AVX2 NN__INTERNAL void nn__softmax_bwd_avx2(size_t n, const float *y,
-                                                       const float *dy, float *dx)
-{
-    __m256d a0 = _mm256_setzero_pd(), a1 = _mm256_setzero_pd();
-    __m256 vy, vd, dot;
-    size_t i = 0;
-    double t[4];
-    for (; i + 8 <= n; i += 8) {
-        vy = _mm256_loadu_ps(y + i); vd = _mm256_loadu_ps(dy + i);
-        a0 = nn__dot4d_avx2(a0, _mm256_castps256_ps128(vy), _mm256_castps256_ps128(vd));
-        a1 = nn__dot4d_avx2(a1, _mm256_extractf128_ps(vy, 1), _mm256_extractf128_ps(vd, 1));
-    }
-    if (i < n) {
-        __m256i m = nn__tail8(n - i);
-        vy = _mm256_maskload_ps(y + i, m); vd = _mm256_maskload_ps(dy + i, m);
-        a0 = nn__dot4d_avx2(a0, _mm256_castps256_ps128(vy), _mm256_castps256_ps128(vd));
-        a1 = nn__dot4d_avx2(a1, _mm256_extractf128_ps(vy, 1), _mm256_extractf128_ps(vd, 1));
-    }
-    _mm256_storeu_pd(t, _mm256_add_pd(a0, a1));
-    dot = NN__V8((float)(((t[0] + t[1]) + t[2]) + t[3]));
-    for (i = 0; i + 8 <= n; i += 8)
-        _mm256_storeu_ps(dx + i, _mm256_mul_ps(_mm256_loadu_ps(y + i),
-                         _mm256_sub_ps(_mm256_loadu_ps(dy + i), dot)));
-    if (i < n) {
-        __m256i m = nn__tail8(n - i);
-        _mm256_maskstore_ps(dx + i, m, _mm256_mul_ps(_mm256_maskload_ps(y + i, m),
-                            _mm256_sub_ps(_mm256_maskload_ps(dy + i, m), dot)));
-    }
-}
-
-/* one vector of softmax + CE (see nn__xent_vec_avx512): the loss terms
- * y (ls - (z - m)) where y != 0, *d = (e inv - y) g from the stored e */
-NN__TARGET_AVX2 static inline __m256 nn__xent_vec_avx2(__m256 zv, __m256 yv, __m256 e,
-    __m256 vm, __m256 ls, __m256 inv, __m256 g, __m256 *d)
-{
-    __m256 nz = _mm256_cmp_ps(yv, _mm256_setzero_ps(), _CMP_NEQ_UQ);
-    __m256 t = _mm256_sub_ps(ls, _mm256_sub_ps(zv, vm));
-    *d = _mm256_mul_ps(_mm256_sub_ps(_mm256_fmadd_ps(e, inv, _mm256_setzero_ps()), yv), g);
-    return _mm256_and_ps(nz, _mm256_mul_ps(yv, t));
-}
-NN__TARGET_AVX2 NN__INTERNAL double nn__softmax_xent_rows_avx2(int rows, int cols,
-    const float *z, const float *y, float gscale, float *dz)
-{
-    int r, j;
-    double sum = 0.0;
-    for (r = 0; r < rows; r++) {
-        size_t o = (size_t)r * cols;
-        float *dr = dz ? dz + o : NULL;
-        float mx = nn__row_max_avx2(cols, z + o);
-        float s = nn__row_expsum_avx2(cols, z + o, mx, dr);
-        __m256 vm = NN__V8(mx), ls = NN__V8(logf(s)), inv = NN__V8(1.0f / s);
-        __m256 g = NN__V8(gscale), acc = _mm256_setzero_ps(), d;
-        for (j = 0; j + 8 <= cols; j += 8) {
-            acc = _mm256_add_ps(acc, nn__xent_vec_avx2(_mm256_loadu_ps(z + o + j),
-                _mm256_loadu_ps(y + o + j), dr ? _mm256_loadu_ps(dr + j) : vm, vm, ls, inv, g, &d));
-            if (dr) _mm256_storeu_ps(dr + j, d);
-        }
-        if (j < cols) {
-            __m256i m = nn__tail8((size_t)(cols - j));
-            acc = _mm256_add_ps(acc, nn__xent_vec_avx2(_mm256_maskload_ps(z + o + j, m),
-                _mm256_maskload_ps(y + o + j, m), dr ? _mm256_maskload_ps(dr + j, m) : vm,
-                vm, ls, inv, g, &d));
-            if (dr) _mm256_maskstore_ps(dr + j, m, d);
-        }
-        sum += nn__hsum8_avx2(acc);
-    }
-    return sum;
-}
-/* one vector of sigmoid + BCE from the logits: returns the loss
- * softplus(z) - y z, *d = (sigmoid(z) - y) g, e^-|z| computed once */
-NN__X86_SXENT_VEC(NN__TARGET_AVX2, _mm256, __m256, avx2)
-/* 8 float losses into two double accumulators; their sum, fixed order */
-NN__TARGET_AVX2 static inline void nn__acc8d_avx2(__m256d *a0, __m256d *a1, __m256 l)
+NN__TARGET_AVX2 static inline void nn__accd_avx2(__m256d *a0, __m256d *a1, __m256 l)
 {
     *a0 = _mm256_add_pd(*a0, _mm256_cvtps_pd(_mm256_castps256_ps128(l)));
     *a1 = _mm256_add_pd(*a1, _mm256_cvtps_pd(_mm256_extractf128_ps(l, 1)));
 }
-NN__TARGET_AVX2 static inline double nn__sum8d_avx2(__m256d a0, __m256d a1)
+NN__TARGET_AVX2 static inline double nn__sumd_avx2(__m256d a0, __m256d a1)
 {
     double t[4];
     _mm256_storeu_pd(t, _mm256_add_pd(a0, a1));
     return ((t[0] + t[1]) + t[2]) + t[3];
 }
-NN__TARGET_AVX2 NN__INTERNAL double nn__sigmoid_xent_avx2(int rows, int cols,
-    const float *z, const float *y, float gscale, float *dz)
+NN__TARGET_AVX2 static inline __m256 nn__keep_nz_avx2(__m256 y, __m256 v)
 {
-    size_t i = 0, n = (size_t)rows * cols;
-    __m256d a0 = _mm256_setzero_pd(), a1 = _mm256_setzero_pd();
-    __m256 g = NN__V8(gscale), d;
-    for (; i + 8 <= n; i += 8) {
-        nn__acc8d_avx2(&a0, &a1, nn__sxent_vec_avx2(_mm256_loadu_ps(z + i),
-                                                    _mm256_loadu_ps(y + i), g, &d));
-        if (dz) _mm256_storeu_ps(dz + i, d);
-    }
-    if (i < n) {
-        __m256i m = nn__tail8(n - i);
-        nn__acc8d_avx2(&a0, &a1, _mm256_and_ps(_mm256_castsi256_ps(m), nn__sxent_vec_avx2(
-            _mm256_maskload_ps(z + i, m), _mm256_maskload_ps(y + i, m), g, &d)));
-        if (dz) _mm256_maskstore_ps(dz + i, m, d);
-    }
-    return nn__sum8d_avx2(a0, a1);
+    return _mm256_and_ps(_mm256_cmp_ps(y, _mm256_setzero_ps(), _CMP_NEQ_UQ), v);
 }
+/* one vector of sigmoid + BCE from the logits: returns the loss
+ * softplus(z) - y z, *d = (sigmoid(z) - y) g, e^-|z| computed once */
+NN__X86_SXENT_VEC(NN__TARGET_AVX2, _mm256, __m256, avx2)
+NN__X86_LOSS_ROWS(NN__TARGET_AVX2, _mm256, __m256, __m256i, __m256d, 8, avx2)
 
 /* element losses (see the AVX-512 versions) */
 NN__X86_MSE1(NN__TARGET_AVX2, _mm256, __m256, avx2)
@@ -2664,26 +2697,8 @@ NN__TARGET_AVX2 static inline __m256 nn__ce1_avx2(__m256 h, __m256 y, __m256 d, 
     return _mm256_div_ps(ny, p);
 }
 /* full vectors, then one masked vector (its loss lanes past n zeroed) */
-#define NN__AVX2_LOSS(name, f)                                                \
-    NN__TARGET_AVX2 NN__INTERNAL double name(size_t n, const float *h,        \
-        const float *y, float delta, float gscale, float *grad)               \
-    {                                                                         \
-        __m256d a0 = _mm256_setzero_pd(), a1 = _mm256_setzero_pd();          \
-        __m256 vd = NN__V8(delta), vg = NN__V8(gscale), l, g;                 \
-        size_t i = 0;                                                         \
-        for (; i + 8 <= n; i += 8) {                                          \
-            g = f(_mm256_loadu_ps(h + i), _mm256_loadu_ps(y + i), vd, &l);    \
-            nn__acc8d_avx2(&a0, &a1, l);                                      \
-            if (grad) _mm256_storeu_ps(grad + i, _mm256_mul_ps(g, vg));       \
-        }                                                                     \
-        if (i < n) {                                                          \
-            __m256i m = nn__tail8(n - i);                                     \
-            g = f(_mm256_maskload_ps(h + i, m), _mm256_maskload_ps(y + i, m), vd, &l); \
-            nn__acc8d_avx2(&a0, &a1, _mm256_and_ps(_mm256_castsi256_ps(m), l)); \
-            if (grad) _mm256_maskstore_ps(grad + i, m, _mm256_mul_ps(g, vg)); \
-        }                                                                     \
-        return nn__sum8d_avx2(a0, a1);                                        \
-    }
+#define NN__AVX2_LOSS(name, f) \
+    NN__X86_LOSS(NN__TARGET_AVX2, _mm256, __m256, __m256i, __m256d, 8, avx2, name, f)
 NN__AVX2_LOSS(nn__mse_avx2, nn__mse1_avx2)
 NN__AVX2_LOSS(nn__mae_avx2, nn__mae1_avx2)
 NN__AVX2_LOSS(nn__huber_avx2, nn__huber1_avx2)
@@ -3377,101 +3392,37 @@ NN__TARGET_AVX512 static inline float nn__hmax_avx512(__m512 v)
                                         _mm512_extractf32x8_ps(v, 1)));
 }
 NN__X86_SOFTMAX_ROWS(NN__TARGET_AVX512, _mm512, __m512, __mmask16, 16, avx512)
-/* J^T dy = y * (dy - <dy, y>), the dot product accumulated in double */
-NN__TARGET_AVX512 NN__INTERNAL void nn__softmax_bwd_avx512(size_t n, const float *y,
-                                                           const float *dy, float *dx)
+/* double accumulation (NN__X86_LOSS_ROWS): 8 lanes per accumulator,
+ * summed in lane order */
+NN__TARGET_AVX512 static inline void nn__dotd_avx512(__m512d *a0, __m512d *a1, __m512 a,
+                                                     __m512 b)
 {
-    __m512d a0 = _mm512_setzero_pd(), a1 = _mm512_setzero_pd();
-    __m512 vy, vd, dot;
-    size_t i = 0;
-    for (; i + 16 <= n; i += 16) {
-        vy = _mm512_loadu_ps(y + i); vd = _mm512_loadu_ps(dy + i);
-        a0 = _mm512_fmadd_pd(_mm512_maskz_cvtps_pd(0xFF, _mm512_extractf32x8_ps(vy, 0)),
-                             _mm512_maskz_cvtps_pd(0xFF, _mm512_extractf32x8_ps(vd, 0)), a0);
-        a1 = _mm512_fmadd_pd(_mm512_maskz_cvtps_pd(0xFF, _mm512_extractf32x8_ps(vy, 1)),
-                             _mm512_maskz_cvtps_pd(0xFF, _mm512_extractf32x8_ps(vd, 1)), a1);
-    }
-    if (i < n) {
-        __mmask16 m = nn__tail16(n - i);
-        vy = _mm512_maskz_loadu_ps(m, y + i); vd = _mm512_maskz_loadu_ps(m, dy + i);
-        a0 = _mm512_fmadd_pd(_mm512_maskz_cvtps_pd(0xFF, _mm512_extractf32x8_ps(vy, 0)),
-                             _mm512_maskz_cvtps_pd(0xFF, _mm512_extractf32x8_ps(vd, 0)), a0);
-        a1 = _mm512_fmadd_pd(_mm512_maskz_cvtps_pd(0xFF, _mm512_extractf32x8_ps(vy, 1)),
-                             _mm512_maskz_cvtps_pd(0xFF, _mm512_extractf32x8_ps(vd, 1)), a1);
-    }
-    {
-        double t[8], d = 0.0;
-        int j;
-        _mm512_storeu_pd(t, _mm512_add_pd(a0, a1));
-        for (j = 0; j < 8; j++) d += t[j];
-        dot = NN__V16((float)d);
-    }
-    for (i = 0; i + 16 <= n; i += 16)
-        _mm512_storeu_ps(dx + i, _mm512_mul_ps(_mm512_loadu_ps(y + i),
-                         _mm512_sub_ps(_mm512_loadu_ps(dy + i), dot)));
-    if (i < n) {
-        __mmask16 m = nn__tail16(n - i);
-        _mm512_mask_storeu_ps(dx + i, m, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, y + i),
-                              _mm512_sub_ps(_mm512_maskz_loadu_ps(m, dy + i), dot)));
-    }
+    *a0 = _mm512_fmadd_pd(_mm512_maskz_cvtps_pd(0xFF, _mm512_extractf32x8_ps(a, 0)),
+                          _mm512_maskz_cvtps_pd(0xFF, _mm512_extractf32x8_ps(b, 0)), *a0);
+    *a1 = _mm512_fmadd_pd(_mm512_maskz_cvtps_pd(0xFF, _mm512_extractf32x8_ps(a, 1)),
+                          _mm512_maskz_cvtps_pd(0xFF, _mm512_extractf32x8_ps(b, 1)), *a1);
 }
-
-/* y (ls - (z - m)) summed where y != 0, and dz = (e inv - y) g in place of
- * the stored e, over one masked vector. e inv is an explicit fma with 0 (as
- * in softmax_rows), so C++'s default -ffp-contract=fast cannot fuse it with
- * the subtraction and dz stays bit-identical to (softmax - y) g. */
-NN__TARGET_AVX512 static inline __m512 nn__xent_vec_avx512(__m512 acc, __mmask16 m,
-    const float *z, const float *y, float *dz, __m512 vm, __m512 ls, __m512 inv, __m512 g)
+NN__TARGET_AVX512 static inline void nn__accd_avx512(__m512d *a0, __m512d *a1, __m512 l)
 {
-    __m512 zv = _mm512_maskz_loadu_ps(m, z), yv = _mm512_maskz_loadu_ps(m, y);
-    __mmask16 nz = _mm512_mask_cmp_ps_mask(m, yv, _mm512_setzero_ps(), _CMP_NEQ_UQ);
-    __m512 t = _mm512_sub_ps(ls, _mm512_sub_ps(zv, vm));
-    if (dz)
-        _mm512_mask_storeu_ps(dz, m, _mm512_mul_ps(_mm512_sub_ps(_mm512_fmadd_ps(
-            _mm512_maskz_loadu_ps(m, dz), inv, _mm512_setzero_ps()), yv), g));
-    return _mm512_mask_add_ps(acc, nz, acc, _mm512_mul_ps(yv, t));
+    *a0 = _mm512_add_pd(*a0, _mm512_maskz_cvtps_pd(0xFF, _mm512_extractf32x8_ps(l, 0)));
+    *a1 = _mm512_add_pd(*a1, _mm512_maskz_cvtps_pd(0xFF, _mm512_extractf32x8_ps(l, 1)));
 }
-NN__TARGET_AVX512 NN__INTERNAL double nn__softmax_xent_rows_avx512(int rows, int cols,
-    const float *z, const float *y, float gscale, float *dz)
+NN__TARGET_AVX512 static inline double nn__sumd_avx512(__m512d a0, __m512d a1)
 {
-    int r, j;
-    double sum = 0.0;
-    for (r = 0; r < rows; r++) {
-        size_t o = (size_t)r * cols;
-        float *dr = dz ? dz + o : NULL;
-        float mx = nn__row_max_avx512(cols, z + o);
-        float s = nn__row_expsum_avx512(cols, z + o, mx, dr);
-        __m512 vm = NN__V16(mx), ls = NN__V16(logf(s)), inv = NN__V16(1.0f / s);
-        __m512 g = NN__V16(gscale), acc = _mm512_setzero_ps();
-        for (j = 0; j < cols; j += 16)
-            acc = nn__xent_vec_avx512(acc, nn__tail16((size_t)(cols - j < 16 ? cols - j : 16)),
-                                      z + o + j, y + o + j, dr ? dr + j : NULL, vm, ls, inv, g);
-        sum += nn__hsum_avx512(acc);
-    }
+    double t[8], sum = 0.0;
+    int j;
+    _mm512_storeu_pd(t, _mm512_add_pd(a0, a1));
+    for (j = 0; j < 8; j++) sum += t[j];
     return sum;
+}
+NN__TARGET_AVX512 static inline __m512 nn__keep_nz_avx512(__m512 y, __m512 v)
+{
+    return _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(y, _mm512_setzero_ps(), _CMP_NEQ_UQ), v);
 }
 /* one vector of sigmoid + BCE from the logits: returns the loss
  * softplus(z) - y z, *d = (sigmoid(z) - y) g, e^-|z| computed once */
 NN__X86_SXENT_VEC(NN__TARGET_AVX512, _mm512, __m512, avx512)
-NN__TARGET_AVX512 NN__INTERNAL double nn__sigmoid_xent_avx512(int rows, int cols,
-    const float *z, const float *y, float gscale, float *dz)
-{
-    size_t i, n = (size_t)rows * cols;
-    __m512d a0 = _mm512_setzero_pd(), a1 = _mm512_setzero_pd();
-    __m512 g = NN__V16(gscale), l, d;
-    double t[8], sum = 0.0;
-    for (i = 0; i < n; i += 16) {   /* masked loads cost nothing extra here */
-        __mmask16 m = nn__tail16(n - i < 16 ? n - i : 16);
-        l = _mm512_maskz_mov_ps(m, nn__sxent_vec_avx512(_mm512_maskz_loadu_ps(m, z + i),
-                                                        _mm512_maskz_loadu_ps(m, y + i), g, &d));
-        a0 = _mm512_add_pd(a0, _mm512_maskz_cvtps_pd(0xFF, _mm512_extractf32x8_ps(l, 0)));
-        a1 = _mm512_add_pd(a1, _mm512_maskz_cvtps_pd(0xFF, _mm512_extractf32x8_ps(l, 1)));
-        if (dz) _mm512_mask_storeu_ps(dz + i, m, d);
-    }
-    _mm512_storeu_pd(t, _mm512_add_pd(a0, a1));
-    for (i = 0; i < 8; i++) sum += t[i];
-    return sum;
-}
+NN__X86_LOSS_ROWS(NN__TARGET_AVX512, _mm512, __m512, __mmask16, __m512d, 16, avx512)
 
 /* element losses: return dL/dh, set *l to the loss (2.8's nn__loss, same
  * float operations for the gradient; the loss in float, summed in double) */
@@ -3510,26 +3461,8 @@ NN__TARGET_AVX512 static inline __m512 nn__ce1_avx512(__m512 h, __m512 y, __m512
                              nn__log_avx512(p));
     return _mm512_div_ps(ny, p);
 }
-#define NN__AVX512_LOSS(name, f)                                              \
-    NN__TARGET_AVX512 NN__INTERNAL double name(size_t n, const float *h,      \
-        const float *y, float delta, float gscale, float *grad)               \
-    {                                                                         \
-        __m512d a0 = _mm512_setzero_pd(), a1 = _mm512_setzero_pd();          \
-        __m512 vd = NN__V16(delta), vg = NN__V16(gscale), l, g;               \
-        double t[8], sum = 0.0;                                               \
-        size_t i;                                                             \
-        for (i = 0; i < n; i += 16) {                                         \
-            __mmask16 m = nn__tail16(n - i < 16 ? n - i : 16);                \
-            g = f(_mm512_maskz_loadu_ps(m, h + i), _mm512_maskz_loadu_ps(m, y + i), vd, &l); \
-            l = _mm512_maskz_mov_ps(m, l);                                    \
-            a0 = _mm512_add_pd(a0, _mm512_maskz_cvtps_pd(0xFF, _mm512_extractf32x8_ps(l, 0))); \
-            a1 = _mm512_add_pd(a1, _mm512_maskz_cvtps_pd(0xFF, _mm512_extractf32x8_ps(l, 1))); \
-            if (grad) _mm512_mask_storeu_ps(grad + i, m, _mm512_mul_ps(g, vg)); \
-        }                                                                     \
-        _mm512_storeu_pd(t, _mm512_add_pd(a0, a1));                           \
-        for (i = 0; i < 8; i++) sum += t[i];                                  \
-        return sum;                                                           \
-    }
+#define NN__AVX512_LOSS(name, f) \
+    NN__X86_LOSS(NN__TARGET_AVX512, _mm512, __m512, __mmask16, __m512d, 16, avx512, name, f)
 NN__AVX512_LOSS(nn__mse_avx512, nn__mse1_avx512)
 NN__AVX512_LOSS(nn__mae_avx512, nn__mae1_avx512)
 NN__AVX512_LOSS(nn__huber_avx512, nn__huber1_avx512)

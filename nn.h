@@ -2182,6 +2182,59 @@ TGT static inline size_t name(size_t n, const float *x, float *y)          \
     PFX##_storeu_ps(y + i + W, B(PFX##_loadu_ps(x + i + W), E##1));        \
     PFX##_storeu_ps(y + i + 2 * W, B(PFX##_loadu_ps(x + i + 2 * W), E##2)); \
     PFX##_storeu_ps(y + i + 3 * W, B(PFX##_loadu_ps(x + i + 3 * W), E##3));
+/* y = f(x) and dx = g(y, dy) loops on a tail interface (see
+ * NN__X86_SOFTMAX_ROWS): full vectors from start, then one masked vector
+ * (start: 0, or where NN__X86_PIPE4 stopped). */
+#define NN__X86_MAP_FROM(TGT, PFX, VT, MT, W, ISA, name, f, start)         \
+TGT NN__INTERNAL void name(size_t n, const float *x, float *y)             \
+{                                                                          \
+    size_t i = start;                                                      \
+    for (; i + W <= n; i += W) PFX##_storeu_ps(y + i, f(PFX##_loadu_ps(x + i))); \
+    if (i < n) {                                                           \
+        MT m = nn__tailm_##ISA(n - i);                                     \
+        nn__store_tail_##ISA(y + i, m, f(nn__load_tail_##ISA(x + i, m)));  \
+    }                                                                      \
+}
+#define NN__X86_MAP2(TGT, PFX, VT, MT, W, ISA, name, g)                    \
+TGT NN__INTERNAL void name(size_t n, const float *y, const float *dy, float *dx) \
+{                                                                          \
+    size_t i = 0;                                                          \
+    for (; i + W <= n; i += W)                                             \
+        PFX##_storeu_ps(dx + i, g(PFX##_loadu_ps(y + i), PFX##_loadu_ps(dy + i))); \
+    if (i < n) {                                                           \
+        MT m = nn__tailm_##ISA(n - i);                                     \
+        nn__store_tail_##ISA(dx + i, m, g(nn__load_tail_##ISA(y + i, m),   \
+                                          nn__load_tail_##ISA(dy + i, m)));\
+    }                                                                      \
+}
+/* Every element-wise loop of the kernel table (sigmoid, tanh, softplus
+ * software-pipelined) for one ISA. */
+#define NN__X86_MAPS(TGT, PFX, VT, MT, W, ISA)                             \
+NN__X86_MAP_FROM(TGT, PFX, VT, MT, W, ISA, nn__exp_fwd_##ISA, nn__exp_##ISA, 0) \
+NN__X86_MAP_FROM(TGT, PFX, VT, MT, W, ISA, nn__log_fwd_##ISA, nn__log_##ISA, 0) \
+NN__X86_PIPE4(TGT, PFX, VT, W, nn__sigmoid_pipe_##ISA, nn__exp_negabs_##ISA, \
+              nn__sigmoid_e_##ISA)                                         \
+NN__X86_MAP_FROM(TGT, PFX, VT, MT, W, ISA, nn__sigmoid_fwd_##ISA, nn__sigmoid_##ISA, \
+                 nn__sigmoid_pipe_##ISA(n, x, y))                          \
+NN__X86_PIPE4(TGT, PFX, VT, W, nn__tanh_pipe_##ISA, nn__tanh_e_##ISA,      \
+              nn__tanh_e_div_##ISA)                                        \
+NN__X86_MAP_FROM(TGT, PFX, VT, MT, W, ISA, nn__tanh_fwd_##ISA, nn__tanh_##ISA, \
+                 nn__tanh_pipe_##ISA(n, x, y))                             \
+NN__X86_PIPE4(TGT, PFX, VT, W, nn__softplus_pipe_##ISA, nn__exp_negabs_##ISA, \
+              nn__softplus_e_##ISA)                                        \
+NN__X86_MAP_FROM(TGT, PFX, VT, MT, W, ISA, nn__softplus_fwd_##ISA, nn__softplus_##ISA, \
+                 nn__softplus_pipe_##ISA(n, x, y))                         \
+NN__X86_MAP_FROM(TGT, PFX, VT, MT, W, ISA, nn__relu_fwd_##ISA, nn__relu_##ISA, 0) \
+NN__X86_MAP_FROM(TGT, PFX, VT, MT, W, ISA, nn__leaky_relu_fwd_##ISA,       \
+                 nn__leaky_relu_##ISA, 0)                                  \
+NN__X86_MAP_FROM(TGT, PFX, VT, MT, W, ISA, nn__step_fwd_##ISA, nn__step_##ISA, 0) \
+NN__X86_MAP2(TGT, PFX, VT, MT, W, ISA, nn__sigmoid_bwd_##ISA, nn__sigmoid_d_##ISA) \
+NN__X86_MAP2(TGT, PFX, VT, MT, W, ISA, nn__tanh_bwd_##ISA, nn__tanh_d_##ISA) \
+NN__X86_MAP2(TGT, PFX, VT, MT, W, ISA, nn__softplus_bwd_##ISA, nn__softplus_d_##ISA) \
+NN__X86_MAP2(TGT, PFX, VT, MT, W, ISA, nn__relu_bwd_##ISA, nn__relu_d_##ISA) \
+NN__X86_MAP2(TGT, PFX, VT, MT, W, ISA, nn__leaky_relu_bwd_##ISA,           \
+             nn__leaky_relu_d_##ISA)                                       \
+NN__X86_MAP2(TGT, PFX, VT, MT, W, ISA, nn__step_bwd_##ISA, nn__step_d_##ISA)
 /* Row softmax and log-softmax (and the row max / sum of exps that softmax
  * + CE shares), written once over a per-ISA tail interface: W lanes, MT
  * the tail mask's type, nn__tailm_##ISA(left) the mask of the first left
@@ -2566,54 +2619,8 @@ NN__TARGET_AVX2 static inline __m256 nn__softplus_d_avx2(__m256 y, __m256 dy)
 }
 NN__X86_STEP_D(NN__TARGET_AVX2, _mm256, __m256, avx2)
 
-/* as NN__AVX512_MAP / NN__AVX512_MAP_PIPE */
-#define NN__AVX2_MAP(name, f) NN__AVX2_MAP_FROM(name, f, 0)
-#define NN__AVX2_MAP_PIPE(name, A, B, f)                                      \
-    NN__X86_PIPE4(NN__TARGET_AVX2, _mm256, __m256, 8, name##_pipe, A, B)      \
-    NN__AVX2_MAP_FROM(name, f, name##_pipe(n, x, y))
-#define NN__AVX2_MAP_FROM(name, f, start)                                     \
-    NN__TARGET_AVX2 NN__INTERNAL void name(size_t n, const float *x, float *y) \
-    {                                                                         \
-        size_t i = start;                                                     \
-        for (; i + 8 <= n; i += 8)                                            \
-            _mm256_storeu_ps(y + i, f(_mm256_loadu_ps(x + i)));               \
-        if (i < n) {                                                          \
-            __m256i m = nn__tail8(n - i);                                     \
-            _mm256_maskstore_ps(y + i, m, f(_mm256_maskload_ps(x + i, m)));   \
-        }                                                                     \
-    }
-#define NN__AVX2_MAP2(name, g)                                                \
-    NN__TARGET_AVX2 NN__INTERNAL void name(size_t n, const float *y,          \
-                                           const float *dy, float *dx)        \
-    {                                                                         \
-        size_t i = 0;                                                         \
-        for (; i + 8 <= n; i += 8)                                            \
-            _mm256_storeu_ps(dx + i, g(_mm256_loadu_ps(y + i),                \
-                                       _mm256_loadu_ps(dy + i)));             \
-        if (i < n) {                                                          \
-            __m256i m = nn__tail8(n - i);                                     \
-            _mm256_maskstore_ps(dx + i, m, g(_mm256_maskload_ps(y + i, m),    \
-                                             _mm256_maskload_ps(dy + i, m))); \
-        }                                                                     \
-    }
-NN__AVX2_MAP(nn__exp_fwd_avx2, nn__exp_avx2)
-NN__AVX2_MAP(nn__log_fwd_avx2, nn__log_avx2)
-NN__AVX2_MAP_PIPE(nn__sigmoid_fwd_avx2, nn__exp_negabs_avx2, nn__sigmoid_e_avx2,
-                  nn__sigmoid_avx2)
-NN__AVX2_MAP_PIPE(nn__tanh_fwd_avx2, nn__tanh_e_avx2, nn__tanh_e_div_avx2, nn__tanh_avx2)
-NN__AVX2_MAP_PIPE(nn__softplus_fwd_avx2, nn__exp_negabs_avx2, nn__softplus_e_avx2,
-                  nn__softplus_avx2)
-NN__AVX2_MAP(nn__relu_fwd_avx2, nn__relu_avx2)
-NN__AVX2_MAP(nn__leaky_relu_fwd_avx2, nn__leaky_relu_avx2)
-NN__AVX2_MAP(nn__step_fwd_avx2, nn__step_avx2)
-NN__AVX2_MAP2(nn__sigmoid_bwd_avx2, nn__sigmoid_d_avx2)
-NN__AVX2_MAP2(nn__tanh_bwd_avx2, nn__tanh_d_avx2)
-NN__AVX2_MAP2(nn__softplus_bwd_avx2, nn__softplus_d_avx2)
-NN__AVX2_MAP2(nn__relu_bwd_avx2, nn__relu_d_avx2)
-NN__AVX2_MAP2(nn__leaky_relu_bwd_avx2, nn__leaky_relu_d_avx2)
-NN__AVX2_MAP2(nn__step_bwd_avx2, nn__step_d_avx2)
-
-/* the tail interface of NN__X86_SOFTMAX_ROWS: vector masks */
+/* the tail interface of the shared loops (NN__X86_MAP, NN__X86_SOFTMAX_ROWS,
+ * ...): vector masks */
 NN__TARGET_AVX2 static inline __m256i nn__tailm_avx2(size_t left) { return nn__tail8(left); }
 NN__TARGET_AVX2 static inline __m256 nn__load_tail_avx2(const float *p, __m256i m)
 {
@@ -2633,6 +2640,8 @@ NN__TARGET_AVX2 static inline __m256 nn__keep_avx2(__m256i m, __m256 v)
 }
 NN__TARGET_AVX2 static inline float nn__hsum_avx2(__m256 v) { return nn__hsum8_avx2(v); }
 NN__TARGET_AVX2 static inline float nn__hmax_avx2(__m256 v) { return nn__hmax8_avx2(v); }
+NN__X86_MAPS(NN__TARGET_AVX2, _mm256, __m256, __m256i, 8, avx2)
+
 NN__X86_SOFTMAX_ROWS(NN__TARGET_AVX2, _mm256, __m256, __m256i, 8, avx2)
 /* double accumulation (NN__X86_LOSS_ROWS): 4 lanes per accumulator,
  * summed ((t0 + t1) + t2) + t3 */
@@ -3310,57 +3319,8 @@ NN__TARGET_AVX512 static inline __mmask16 nn__tail16(size_t left)
 {
     return (__mmask16)((1u << left) - 1u);
 }
-/* y = f(x) and dx = g(y, dy) loops: full vectors, then one masked vector;
- * MAP_PIPE: f(x) = B(x, A(x)) in pipelined blocks first (NN__X86_PIPE4) */
-#define NN__AVX512_MAP(name, f) NN__AVX512_MAP_FROM(name, f, 0)
-#define NN__AVX512_MAP_PIPE(name, A, B, f)                                    \
-    NN__X86_PIPE4(NN__TARGET_AVX512, _mm512, __m512, 16, name##_pipe, A, B)   \
-    NN__AVX512_MAP_FROM(name, f, name##_pipe(n, x, y))
-#define NN__AVX512_MAP_FROM(name, f, start)                                   \
-    NN__TARGET_AVX512 NN__INTERNAL void name(size_t n, const float *x,        \
-                                             float *y)                        \
-    {                                                                         \
-        size_t i = start;                                                     \
-        for (; i + 16 <= n; i += 16)                                          \
-            _mm512_storeu_ps(y + i, f(_mm512_loadu_ps(x + i)));               \
-        if (i < n) {                                                          \
-            __mmask16 m = nn__tail16(n - i);                                  \
-            _mm512_mask_storeu_ps(y + i, m, f(_mm512_maskz_loadu_ps(m, x + i))); \
-        }                                                                     \
-    }
-#define NN__AVX512_MAP2(name, g)                                              \
-    NN__TARGET_AVX512 NN__INTERNAL void name(size_t n, const float *y,        \
-                                             const float *dy, float *dx)      \
-    {                                                                         \
-        size_t i = 0;                                                         \
-        for (; i + 16 <= n; i += 16)                                          \
-            _mm512_storeu_ps(dx + i, g(_mm512_loadu_ps(y + i),                \
-                                       _mm512_loadu_ps(dy + i)));             \
-        if (i < n) {                                                          \
-            __mmask16 m = nn__tail16(n - i);                                  \
-            _mm512_mask_storeu_ps(dx + i, m, g(_mm512_maskz_loadu_ps(m, y + i), \
-                                               _mm512_maskz_loadu_ps(m, dy + i))); \
-        }                                                                     \
-    }
-NN__AVX512_MAP(nn__exp_fwd_avx512, nn__exp_avx512)
-NN__AVX512_MAP(nn__log_fwd_avx512, nn__log_avx512)
-NN__AVX512_MAP_PIPE(nn__sigmoid_fwd_avx512, nn__exp_negabs_avx512, nn__sigmoid_e_avx512,
-                    nn__sigmoid_avx512)
-NN__AVX512_MAP_PIPE(nn__tanh_fwd_avx512, nn__tanh_e_avx512, nn__tanh_e_div_avx512,
-                    nn__tanh_avx512)
-NN__AVX512_MAP_PIPE(nn__softplus_fwd_avx512, nn__exp_negabs_avx512, nn__softplus_e_avx512,
-                    nn__softplus_avx512)
-NN__AVX512_MAP(nn__relu_fwd_avx512, nn__relu_avx512)
-NN__AVX512_MAP(nn__leaky_relu_fwd_avx512, nn__leaky_relu_avx512)
-NN__AVX512_MAP(nn__step_fwd_avx512, nn__step_avx512)
-NN__AVX512_MAP2(nn__sigmoid_bwd_avx512, nn__sigmoid_d_avx512)
-NN__AVX512_MAP2(nn__tanh_bwd_avx512, nn__tanh_d_avx512)
-NN__AVX512_MAP2(nn__softplus_bwd_avx512, nn__softplus_d_avx512)
-NN__AVX512_MAP2(nn__relu_bwd_avx512, nn__relu_d_avx512)
-NN__AVX512_MAP2(nn__leaky_relu_bwd_avx512, nn__leaky_relu_d_avx512)
-NN__AVX512_MAP2(nn__step_bwd_avx512, nn__step_d_avx512)
-
-/* the tail interface of NN__X86_SOFTMAX_ROWS: mask registers */
+/* the tail interface of the shared loops (NN__X86_MAP, NN__X86_SOFTMAX_ROWS,
+ * ...): mask registers */
 NN__TARGET_AVX512 static inline __mmask16 nn__tailm_avx512(size_t left)
 {
     return nn__tail16(left);
@@ -3391,6 +3351,8 @@ NN__TARGET_AVX512 static inline float nn__hmax_avx512(__m512 v)
     return nn__hmax8_avx2(_mm256_max_ps(_mm512_extractf32x8_ps(v, 0),
                                         _mm512_extractf32x8_ps(v, 1)));
 }
+NN__X86_MAPS(NN__TARGET_AVX512, _mm512, __m512, __mmask16, 16, avx512)
+
 NN__X86_SOFTMAX_ROWS(NN__TARGET_AVX512, _mm512, __m512, __mmask16, 16, avx512)
 /* double accumulation (NN__X86_LOSS_ROWS): 8 lanes per accumulator,
  * summed in lane order */

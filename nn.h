@@ -842,6 +842,8 @@ struct nn_kernels {
                       ptrdiff_t ldb, float beta, float *c, ptrdiff_t ldc);
     int dot_n, dot_m;           /* A B^T with N <= dot_n, or M <= dot_m and
                                    K >= 256: the dot path (no packing)     */
+    int axpy_k;                 /* A B with K <= axpy_k (rows of B under
+                                   4 KiB apart): the row-update path       */
     /* -- element-wise (section 2.8 owns these) -- */
     nn__act_fwd_fn act_fwd[NN_ACT_COUNT];
     nn__act_bwd_fn act_bwd[NN_ACT_COUNT];
@@ -4218,7 +4220,8 @@ NN__INTERNAL void nn__fill_neon(nn_kernels *k)
  * Thin problems skip packing: M*N*K <= NN__GEMM_TINY goes to a plain loop;
  * batch-1 style shapes (M or N <= 4 with A and B rows along K, or M or
  * K <= 4 with B rows along N) take the dot / axpy kernels of the ISA, which
- * stream the weights once. */
+ * stream the weights once; an ISA may widen those limits (dot_n, dot_m,
+ * axpy_k) where its kernels win. */
 
 #define NN__GEMM_TINY 4096      /* M*N*K at or below: plain loops          */
 #define NN__GEMM_THIN 4         /* M, N or K at or below: direct kernels   */
@@ -4253,6 +4256,7 @@ NN__INTERNAL void nn__gemm_fill(nn_kernels *k)
     k->gemm_axpy = nn__gemm_axpy_scalar;
     k->dot_n = NN__GEMM_THIN;
     k->dot_m = NN__GEMM_THIN;
+    k->axpy_k = NN__GEMM_THIN;
     switch (k->isa) {
 #if NN__X86
     case NN_ISA_AVX512:
@@ -4266,6 +4270,10 @@ NN__INTERNAL void nn__gemm_fill(nn_kernels *k)
          * 83 -> 101 GFLOP/s); they lose at K 64-128 or M >= 256 */
         k->dot_n = 32;
         k->dot_m = 128;
+        /* rows in pairs at short K beat 8 x 32 tiles whose C stores weigh
+         * as much as their FMAs (dX of 128->10, batch 32-512: 80 -> 95
+         * GFLOP/s; K 30 loses 7%) */
+        k->axpy_k = 16;
         break;
     case NN_ISA_AVX2:
         k->mr = NN__Y_MR; k->nr = NN__Y_NR;
@@ -4682,7 +4690,8 @@ NN__INTERNAL int nn__gemm_path(const nn_kernels *k, int tA, int tB, int M,
     if (!tA && tB && (M <= NN__GEMM_THIN || N <= k->dot_n ||
                       (M <= k->dot_m && K >= 256) || flops <= NN__GEMM_TINY))
         return NN__GEMM_DOT;
-    if (!tB && (M <= NN__GEMM_THIN || K <= NN__GEMM_THIN || flops <= NN__GEMM_TINY))
+    if (!tB && (M <= NN__GEMM_THIN || K <= NN__GEMM_THIN ||
+                (K <= k->axpy_k && N < 1024) || flops <= NN__GEMM_TINY))
         return NN__GEMM_AXPY;
     return flops <= NN__GEMM_TINY ? NN__GEMM_SMALL : NN__GEMM_PACKED;
 }
@@ -7103,14 +7112,7 @@ NN__INTERNAL int nn__rd_bytes(nn__rd *r, unsigned char *dst, size_t n)
     return 1;
 }
 
-NN__INTERNAL int nn__rd_rewind(nn__rd *r)
-{
-    r->pos = 0;
-    r->crc = 0;
-    return r->mem || fseek(r->f, 0, SEEK_SET) == 0;
-}
-
-/* n floats into dst (NULL: check only); all must be finite. */
+/* n floats into dst; all must be finite. */
 NN__INTERNAL int nn__rd_floats(nn__rd *r, float *dst, size_t n)
 {
     unsigned char buf[4096];
@@ -7121,7 +7123,7 @@ NN__INTERNAL int nn__rd_floats(nn__rd *r, float *dst, size_t n)
         for (i = 0; i < k; i++) {
             float v = nn__getf(buf + 4 * i);
             if (!(v - v == 0.0f)) return -1;
-            if (dst) *dst++ = v;
+            *dst++ = v;
         }
         n -= k;
     }
@@ -7132,10 +7134,12 @@ NN__INTERNAL int nn__rd_floats(nn__rd *r, float *dst, size_t n)
     snprintf(info->error, sizeof info->error, "%s", msg); } \
     st = NN_ERR_FORMAT; goto fail; } while (0)
 
-/* The whole file through r: pass 0 checks every field, the exact length and
- * the CRC without allocating anything; pass 1 (after pass 0 succeeded)
- * builds the net. */
-NN__INTERNAL nn_status nn__model_read(nn__rd *r, int build, nn_net **out,
+/* The whole file through r, in one pass: every header field is checked,
+ * then the exact length against the file's (so what is allocated is backed
+ * by bytes that exist), then the net is built and the parameters read into
+ * it, checked finite and against the CRC; any failure frees the net, so
+ * *out is set only for a file that is valid throughout. */
+NN__INTERNAL nn_status nn__model_load(nn__rd *r, nn_net **out,
                                       nn_model_info *info)
 {
     unsigned char h[NN__MODEL_HDR], c[12];
@@ -7148,6 +7152,7 @@ NN__INTERNAL nn_status nn__model_read(nn__rd *r, int build, nn_net **out,
     nn_status st = NN_OK;
     nn_model_info d = nn_model_info_default();
     char msg[160];
+    if (info) { *info = d; info->error[0] = 0; }
     if (!nn__rd_bytes(r, h, 8))
         NN__FAIL("truncated: shorter than the magic number");
     if (memcmp(h, nn__model_magic, 8) != 0)
@@ -7188,13 +7193,11 @@ NN__INTERNAL nn_status nn__model_read(nn__rd *r, int build, nn_net **out,
     if (d.step < 0) NN__FAIL("bad step count");
     if (opt_kind > NN_OPT_ADAM) NN__FAIL("bad optimizer kind");
     if (!nn__all_finite(7, o)) NN__FAIL("bad optimizer settings");
-    if (build) {
-        sizes = (int *)NN_MALLOC((nl + 1) * sizeof(int));
-        acts = (nn_act *)NN_MALLOC(nl * sizeof(nn_act));
-        drop = (float *)NN_MALLOC(nl * sizeof(float));
-        if (!sizes || !acts || !drop) { st = NN_ERR_NOMEM; goto fail; }
-        sizes[0] = (int)n0;
-    }
+    sizes = (int *)NN_MALLOC((nl + 1) * sizeof(int));
+    acts = (nn_act *)NN_MALLOC(nl * sizeof(nn_act));
+    drop = (float *)NN_MALLOC(nl * sizeof(float));
+    if (!sizes || !acts || !drop) { st = NN_ERR_NOMEM; goto fail; }
+    sizes[0] = (int)n0;
     {
         uint32_t prev = n0;
         for (l = 0; l < (int)nl; l++) {
@@ -7211,7 +7214,7 @@ NN__INTERNAL nn_status nn__model_read(nn__rd *r, int build, nn_net **out,
             np += (uint64_t)o * prev + o;   /* < 2^49 per layer, no overflow */
             if (np > ((uint64_t)1 << 40)) NN__FAIL("bad parameter count (too large)");
             prev = o;
-            if (build) { sizes[l + 1] = (int)o; acts[l] = (nn_act)a; drop[l] = p; }
+            sizes[l + 1] = (int)o; acts[l] = (nn_act)a; drop[l] = p;
         }
     }
     if (nn__get64(h + 112) != np)
@@ -7225,34 +7228,30 @@ NN__INTERNAL nn_status nn__model_read(nn__rd *r, int build, nn_net **out,
                  (unsigned long long)expect);
         NN__FAIL(msg);
     }
-    if (build) {
-        st = nn_net_create(&net, (int)nl, sizes, acts);
-        if (st == NN_OK) st = nn_net_set_loss(net, (nn_loss)loss_kind, hub);
-        for (l = 0; st == NN_OK && l < (int)nl; l++)
-            if (drop[l] > 0.0f) st = nn_net_set_dropout(net, l, drop[l]);
-        if (st == NN_OK && net->n_params != (size_t)np) st = NN_ERR_STATE;
-        if (st != NN_OK) goto fail;
-    }
-    rc = nn__rd_floats(r, net ? net->params : NULL, (size_t)np);
+    st = nn_net_create(&net, (int)nl, sizes, acts);
+    if (st == NN_OK) st = nn_net_set_loss(net, (nn_loss)loss_kind, hub);
+    for (l = 0; st == NN_OK && l < (int)nl; l++)
+        if (drop[l] > 0.0f) st = nn_net_set_dropout(net, l, drop[l]);
+    if (st == NN_OK && net->n_params != (size_t)np) st = NN_ERR_STATE;
+    if (st != NN_OK) goto fail;
+    rc = nn__rd_floats(r, net->params, (size_t)np);
     if (rc == 1 && d.checkpoint) {
-        rc = nn__rd_floats(r, net ? net->opt_m : NULL, (size_t)np);
-        if (rc == 1) rc = nn__rd_floats(r, net ? net->opt_v : NULL, (size_t)np);
+        rc = nn__rd_floats(r, net->opt_m, (size_t)np);
+        if (rc == 1) rc = nn__rd_floats(r, net->opt_v, (size_t)np);
     }
     if (rc == 0) { st = NN_ERR_IO; goto fail; }   /* length was checked */
     if (rc < 0) NN__FAIL("NaN or infinity in the stored parameters");
     crc = r->crc;
     if (!nn__rd_bytes(r, c, 4)) { st = NN_ERR_IO; goto fail; }
     if (nn__get32(c) != crc) NN__FAIL("CRC mismatch: the file is corrupted");
-    if (build) {
-        if (!d.checkpoint && net->opt_m && net->opt_v) {
-            memset(net->opt_m, 0, net->n_params * sizeof(float));
-            memset(net->opt_v, 0, net->n_params * sizeof(float));
-        }
-        net->seed = d.seed;
-        net->step = d.checkpoint ? d.step : 0;
-        NN_FREE(sizes); NN_FREE(acts); NN_FREE(drop);
-        *out = net;
+    if (!d.checkpoint && net->opt_m && net->opt_v) {
+        memset(net->opt_m, 0, net->n_params * sizeof(float));
+        memset(net->opt_v, 0, net->n_params * sizeof(float));
     }
+    net->seed = d.seed;
+    net->step = d.checkpoint ? d.step : 0;
+    NN_FREE(sizes); NN_FREE(acts); NN_FREE(drop);
+    *out = net;
     if (info) { memcpy(d.error, info->error, sizeof d.error); *info = d; }
     return NN_OK;
 fail:
@@ -7261,17 +7260,6 @@ fail:
     return st;
 }
 #undef NN__FAIL
-
-NN__INTERNAL nn_status nn__model_load(nn__rd *r, nn_net **out,
-                                      nn_model_info *info)
-{
-    nn_status st;
-    if (info) { *info = nn_model_info_default(); info->error[0] = 0; }
-    st = nn__model_read(r, 0, NULL, info);
-    if (st != NN_OK) return st;
-    if (!nn__rd_rewind(r)) return NN_ERR_IO;
-    return nn__model_read(r, 1, out, info);
-}
 
 NNAPI nn_status nn_model_load_mem(const void *buf, size_t len, nn_net **out,
                                   nn_model_info *info)

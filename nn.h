@@ -1659,6 +1659,41 @@ NN__INTERNAL void nn__gemm_dot_scalar(int M, int N, int K, float alpha,
     }
 }
 
+/* The dot path of the AVX2 (8 lanes) and NEON (4 lanes) kernels, written
+ * once: up to 4 rows of B share each load of A (named accumulators: an
+ * array indexed in a loop would live in memory); vector partial sums,
+ * fixed-order horizontal sums, scalar tail. V: the vector type, W: its
+ * floats, ZERO/LD/FMA(a, b, acc)/HSUM: the ISA's operations. */
+#define NN__DOT_BODY(V, W, ZERO, LD, FMA, HSUM)                            \
+    int i, j, p, q;                                                        \
+    for (i = 0; i < M; i++) {                                              \
+        const float *a = A + i * lda;                                      \
+        for (j = 0; j < N; j += 4) {                                       \
+            int nb = N - j < 4 ? N - j : 4, pp;                            \
+            const float *b[4];                                             \
+            V s0 = ZERO, s1 = s0, s2 = s0, s3 = s0, va;                    \
+            float r[4];                                                    \
+            b[0] = B + j * ldb;                                            \
+            b[1] = nb > 1 ? b[0] + ldb : b[0];                             \
+            b[2] = nb > 2 ? b[1] + ldb : b[0];                             \
+            b[3] = nb > 3 ? b[2] + ldb : b[0];                             \
+            for (p = 0; p + W <= K; p += W) {                              \
+                va = LD(a + p);                                            \
+                s0 = FMA(va, LD(b[0] + p), s0);                            \
+                s1 = FMA(va, LD(b[1] + p), s1);                            \
+                s2 = FMA(va, LD(b[2] + p), s2);                            \
+                s3 = FMA(va, LD(b[3] + p), s3);                            \
+            }                                                              \
+            r[0] = HSUM(s0); r[1] = HSUM(s1);                              \
+            r[2] = HSUM(s2); r[3] = HSUM(s3);                              \
+            for (q = 0; q < nb; q++) {                                     \
+                float *c = C + i * ldc + j + q;                            \
+                for (pp = p; pp < K; pp++) r[q] += a[pp] * b[q][pp];       \
+                *c = beta == 0.0f ? alpha * r[q] : alpha * r[q] + beta * *c; \
+            }                                                              \
+        }                                                                  \
+    }
+
 /* C_i = alpha sum_p A(i,p) B_p + beta C_i, one row of C at a time, in
  * column chunks so the partial sums stay in registers. */
 NN__INTERNAL void nn__gemm_axpy_scalar(int M, int N, int K, float alpha,
@@ -1918,43 +1953,15 @@ NN__TARGET_AVX2 static inline float nn__hsum8_avx2(__m256 a)
     return _mm_cvtss_f32(_mm_add_ss(b, _mm_movehdup_ps(b)));
 }
 
-/* Dot-product path (batch-1 forward x W^T): up to 4 rows of B share each
- * load of A (named accumulators: an array indexed in a loop would live in
- * memory); vector partial sums, fixed-order horizontal sums, scalar tail. */
+/* Dot-product path (batch-1 forward x W^T): section 2.3's NN__DOT_BODY. */
 NN__TARGET_AVX2 NN__INTERNAL void nn__gemm_dot_avx2(int M, int N, int K,
                                                     float alpha, const float *A,
                                                     ptrdiff_t lda, const float *B,
                                                     ptrdiff_t ldb, float beta,
                                                     float *C, ptrdiff_t ldc)
 {
-    int i, j, p, q;
-    for (i = 0; i < M; i++) {
-        const float *a = A + i * lda;
-        for (j = 0; j < N; j += 4) {
-            int nb = N - j < 4 ? N - j : 4, pp;
-            const float *b[4];
-            __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0, va;
-            float r[4];
-            b[0] = B + j * ldb;
-            b[1] = nb > 1 ? b[0] + ldb : b[0];
-            b[2] = nb > 2 ? b[1] + ldb : b[0];
-            b[3] = nb > 3 ? b[2] + ldb : b[0];
-            for (p = 0; p + 8 <= K; p += 8) {
-                va = _mm256_loadu_ps(a + p);
-                s0 = _mm256_fmadd_ps(va, _mm256_loadu_ps(b[0] + p), s0);
-                s1 = _mm256_fmadd_ps(va, _mm256_loadu_ps(b[1] + p), s1);
-                s2 = _mm256_fmadd_ps(va, _mm256_loadu_ps(b[2] + p), s2);
-                s3 = _mm256_fmadd_ps(va, _mm256_loadu_ps(b[3] + p), s3);
-            }
-            r[0] = nn__hsum8_avx2(s0); r[1] = nn__hsum8_avx2(s1);
-            r[2] = nn__hsum8_avx2(s2); r[3] = nn__hsum8_avx2(s3);
-            for (q = 0; q < nb; q++) {
-                float *c = C + i * ldc + j + q;
-                for (pp = p; pp < K; pp++) r[q] += a[pp] * b[q][pp];
-                *c = beta == 0.0f ? alpha * r[q] : alpha * r[q] + beta * *c;
-            }
-        }
-    }
+    NN__DOT_BODY(__m256, 8, _mm256_setzero_ps(), _mm256_loadu_ps,
+                 _mm256_fmadd_ps, nn__hsum8_avx2)
 }
 
 /* Row-update path (batch-1 backward, rank-few updates): C_i over column
@@ -3629,41 +3636,15 @@ NN__INTERNAL void nn__gemm_pack_neon(int mn, int k, const float *x,
                              dst + (size_t)p * r);
 }
 
-/* Dot-product path: 4 rows of B per load of A (named accumulators),
- * scalar tail. */
+/* Dot-product path: section 2.3's NN__DOT_BODY (vfmaq takes acc first). */
+#define NN__N_FMA(a, b, acc) vfmaq_f32(acc, a, b)
 NN__INTERNAL void nn__gemm_dot_neon(int M, int N, int K, float alpha,
                                     const float *A, ptrdiff_t lda,
                                     const float *B, ptrdiff_t ldb, float beta,
                                     float *C, ptrdiff_t ldc)
 {
-    int i, j, p, q;
-    for (i = 0; i < M; i++) {
-        const float *a = A + i * lda;
-        for (j = 0; j < N; j += 4) {
-            int nb = N - j < 4 ? N - j : 4, pp;
-            const float *b[4];
-            float32x4_t s0 = vdupq_n_f32(0.0f), s1 = s0, s2 = s0, s3 = s0, va;
-            float r[4];
-            b[0] = B + j * ldb;
-            b[1] = nb > 1 ? b[0] + ldb : b[0];
-            b[2] = nb > 2 ? b[1] + ldb : b[0];
-            b[3] = nb > 3 ? b[2] + ldb : b[0];
-            for (p = 0; p + 4 <= K; p += 4) {
-                va = vld1q_f32(a + p);
-                s0 = vfmaq_f32(s0, va, vld1q_f32(b[0] + p));
-                s1 = vfmaq_f32(s1, va, vld1q_f32(b[1] + p));
-                s2 = vfmaq_f32(s2, va, vld1q_f32(b[2] + p));
-                s3 = vfmaq_f32(s3, va, vld1q_f32(b[3] + p));
-            }
-            r[0] = vaddvq_f32(s0); r[1] = vaddvq_f32(s1);
-            r[2] = vaddvq_f32(s2); r[3] = vaddvq_f32(s3);
-            for (q = 0; q < nb; q++) {
-                float *c = C + i * ldc + j + q;
-                for (pp = p; pp < K; pp++) r[q] += a[pp] * b[q][pp];
-                *c = beta == 0.0f ? alpha * r[q] : alpha * r[q] + beta * *c;
-            }
-        }
-    }
+    NN__DOT_BODY(float32x4_t, 4, vdupq_n_f32(0.0f), vld1q_f32, NN__N_FMA,
+                 vaddvq_f32)
 }
 
 /* Row-update path: column chunks of 16 (4 q) in registers over K. */

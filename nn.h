@@ -189,11 +189,14 @@ NNDEF void nn_sgemm(int transA, int transB, int M, int N, int K, float alpha,
  * rounded once, 2^m by scalef (AVX-512) or exponent bits (AVX2: two
  * factors near under/overflow). NEON, and expm1 (tanh, softplus') on every
  * ISA: x = n ln2 + r, e^r - 1 = r + r^2 P(r), P of degree 4, 2^n from the
- * bits of the shifted rounding constant. sigmoid/tanh divide by 1 + e or
- * 2 + E without rounding the denominator (AVX-512: rcp14 and one Newton
- * step on the exact residual; AVX2/NEON: a division corrected by that
- * residual), tanh through expm1 (no cancellation near 0). No libm call in
- * any SIMD loop (log-softmax calls logf once per row).
+ * bits of the shifted rounding constant (x86 tanh: ln2 as one float and
+ * 2^n - 1 rounded once, see nn__tanh_e_##ISA). sigmoid/tanh divide by
+ * 1 + e or 2 + E without rounding the denominator (AVX-512: rcp14 and one
+ * Newton step on the exact residual; AVX2/NEON: a division corrected by
+ * that residual), tanh through expm1 (no cancellation near 0). On x86 the
+ * sigmoid, tanh and softplus loops are software-pipelined (exp of the
+ * next 4 vectors between the divisions of these 4: NN__X86_PIPE4). No
+ * libm call in any SIMD loop (log-softmax calls logf once per row).
  * Special values (every ISA; tests/test_act_simd.c checks each):
  *   exp:      e^+-0 = 1, e^+inf = +inf, e^-inf = +0, NaN -> NaN; +inf above
  *             88.7228 (overflow), +0 below -103.97; results in the denormal
@@ -205,8 +208,9 @@ NNDEF void nn_sgemm(int transA, int transB, int M, int N, int K, float alpha,
  *             x > 17.33 (sigmoid(100) = 1); sigmoid(-100) = 3.7e-44, a
  *             denormal within the bound; +0 below -103.97; never overflows.
  *   tanh:     tanh(+-0) = +-0 and tanh(denormal) = itself (sign kept), +-inf
- *             -> +-1, NaN -> NaN, exactly +-1 for |x| > 8.665 (tanh(+-20);
- *             below 9.011 that is 1 ulp from the true value).
+ *             -> +-1, NaN -> NaN, exactly +-1 for |x| > 8.665 (NEON) or
+ *             8.492 (x86) (tanh(+-20); below 9.011 that is up to 1 or 1.42
+ *             ulp from the true value).
  *   softplus: +inf -> +inf, -inf -> +0, NaN -> NaN, exactly x for x > 14.56
  *             (softplus(100) = 100), denormal results below x = -87.3, +0
  *             below -103.97.
@@ -2055,16 +2059,18 @@ TGT static inline VT nn__log_join_##ISA(VT f, VT y, VT k)                  \
     return PFX##_fmadd_ps(k, PFX##_set1_ps(NN__LOG_C1), PFX##_add_ps(f, y)); \
 }
 #define NN__X86_SIGMOID(TGT, PFX, VT, ISA)                                 \
+TGT static inline VT nn__exp_negabs_##ISA(VT x)                            \
+{                                                                          \
+    return nn__exp_neg_##ISA(PFX##_or_ps(x, PFX##_set1_ps(-0.0f)));        \
+}                                                                          \
 TGT static inline VT nn__sigmoid_##ISA(VT x)                               \
 {                                                                          \
-    VT e = nn__exp_neg_##ISA(PFX##_or_ps(x, PFX##_set1_ps(-0.0f)));        \
-    return nn__sigmoid_e_##ISA(x, e);                                      \
+    return nn__sigmoid_e_##ISA(x, nn__exp_negabs_##ISA(x));                \
 }
 #define NN__X86_SOFTPLUS(TGT, PFX, VT, ISA)                                \
 TGT static inline VT nn__softplus_##ISA(VT x)                              \
 {                                                                          \
-    VT e = nn__exp_neg_##ISA(PFX##_or_ps(x, PFX##_set1_ps(-0.0f)));        \
-    return nn__softplus_e_##ISA(x, e);                                     \
+    return nn__softplus_e_##ISA(x, nn__exp_negabs_##ISA(x));               \
 }
 #define NN__X86_SIGMOID_D(TGT, PFX, VT, ISA)                               \
 TGT static inline VT nn__sigmoid_d_##ISA(VT y, VT dy)                      \
@@ -2086,7 +2092,7 @@ TGT static inline VT nn__step_d_##ISA(VT y, VT dy)                         \
 #define NN__X86_SXENT_VEC(TGT, PFX, VT, ISA)                               \
 TGT static inline VT nn__sxent_vec_##ISA(VT z, VT y, VT g, VT *d)          \
 {                                                                          \
-    VT e = nn__exp_neg_##ISA(PFX##_or_ps(z, PFX##_set1_ps(-0.0f)));        \
+    VT e = nn__exp_negabs_##ISA(z);                                        \
     *d = PFX##_mul_ps(PFX##_sub_ps(nn__sigmoid_e_##ISA(z, e), y), g);      \
     return PFX##_fnmadd_ps(y, z, nn__softplus_e_##ISA(z, e));              \
 }
@@ -2111,6 +2117,334 @@ TGT static inline VT nn__bce1_##ISA(VT h, VT y, VT d, VT *l)               \
                                      PFX##_mul_ps(PFX##_sub_ps(one, y),    \
                                                   nn__log_##ISA(q))));     \
     return PFX##_div_ps(PFX##_sub_ps(p, y), PFX##_mul_ps(p, q));           \
+}
+/* ln 2 rounded to float (tanh's one-constant reduction, see
+ * nn__tanh_e_##ISA) */
+#define NN__LN2_F 0.693147182f
+/* e^r - 1 = r + r^2 P(r) for |r| <= ln2/2, P by Estrin (a shorter
+ * dependency chain than Horner) */
+#define NN__X86_EXPM1_POLY(TGT, PFX, VT, ISA)                              \
+TGT static inline VT nn__expm1_poly_##ISA(VT r)                            \
+{                                                                          \
+    VT r2 = PFX##_mul_ps(r, r);                                            \
+    VT a = PFX##_fmadd_ps(PFX##_set1_ps(NN__EXP_P3), r, PFX##_set1_ps(NN__EXP_P4)); \
+    VT b = PFX##_fmadd_ps(PFX##_set1_ps(NN__EXP_P1), r, PFX##_set1_ps(NN__EXP_P2)); \
+    a = PFX##_fmadd_ps(PFX##_fmadd_ps(PFX##_set1_ps(NN__EXP_P0), r2, b), r2, a); \
+    return PFX##_fmadd_ps(a, r2, r);                                       \
+}
+/* tanh's E = e^(2 nx) - 1, nx = -|x| >= -15 (2 nx exact): x = n ln2 + r
+ * with n from the shifted fma (2^n = nn__pow2_bits_##ISA(s), its low bits
+ * holding n + 127), as nn__expm1_neg_avx512 but for two shortcuts that
+ * cost tanh nothing measurable (exhaustive: the same maximum): r = 2 nx -
+ * n ln2 with ln2 rounded to one float (e^(2 nx) off by a relative n 2^-29,
+ * where tanh's ulp is 2^-24 of it or more once n != 0), and 2^n - 1 rounded
+ * once (exact for n >= -24; below, |x| > 8.3 and tanh is within an ulp of
+ * 1). NaN propagates through the max (second operand). */
+#define NN__X86_TANH_E(TGT, PFX, VT, ISA)                                  \
+TGT static inline VT nn__tanh_e_##ISA(VT x)                                \
+{                                                                          \
+    VT nx = PFX##_max_ps(PFX##_set1_ps(-15.0f),                            \
+                         PFX##_or_ps(x, PFX##_set1_ps(-0.0f)));            \
+    VT s = PFX##_fmadd_ps(nx, PFX##_set1_ps(2.0f * NN__LOG2E),             \
+                          PFX##_set1_ps(NN__EXP_SHIFT));                   \
+    VT n = PFX##_sub_ps(s, PFX##_set1_ps(NN__EXP_SHIFT));                  \
+    VT a = nn__expm1_poly_##ISA(PFX##_fnmadd_ps(n, PFX##_set1_ps(NN__LN2_F), \
+                                                PFX##_add_ps(nx, nx)));    \
+    s = nn__pow2_bits_##ISA(s);                                            \
+    return PFX##_fmadd_ps(s, a, PFX##_sub_ps(s, PFX##_set1_ps(1.0f)));     \
+}
+/* y = B(x, A(x)) over the first n - n % (4 W) elements (W lanes), in
+ * blocks of 4 vectors: stage A of block j + 1 is issued between the stage
+ * B's of block j, two register sets taking turns (no moves); B reloads x.
+ * For the long dependency chains of sigmoid and tanh (~70 cycles from load
+ * to store on Zen 4), which otherwise fill the scheduler with waiting
+ * operations before the next vector's independent work is reached: the
+ * same operations, 15-20% more elements per ns. Returns the count done. */
+#define NN__X86_PIPE4(TGT, PFX, VT, W, name, A, B)                         \
+TGT static inline size_t name(size_t n, const float *x, float *y)          \
+{                                                                          \
+    size_t i = 0, end = n - n % (4 * W);                                   \
+    VT e0, e1, e2, e3, f0, f1, f2, f3;                                     \
+    if (!end) return 0;                                                    \
+    e0 = A(PFX##_loadu_ps(x)); e1 = A(PFX##_loadu_ps(x + W));              \
+    e2 = A(PFX##_loadu_ps(x + 2 * W)); e3 = A(PFX##_loadu_ps(x + 3 * W));  \
+    for (;;) {                                                             \
+        if (i + 4 * W == end) { NN__X86_PIPE_B(PFX, W, e, B) break; }      \
+        NN__X86_PIPE_AB(PFX, W, e, f, A, B)                                \
+        if (i + 4 * W == end) { NN__X86_PIPE_B(PFX, W, f, B) break; }      \
+        NN__X86_PIPE_AB(PFX, W, f, e, A, B)                                \
+    }                                                                      \
+    return end;                                                            \
+}
+/* one block: the next block's A into F (4 vectors from x + i + 4W) and
+ * this block's B from E, i advanced; the last block: B only */
+#define NN__X86_PIPE_AB(PFX, W, E, F, A, B)                                \
+    F##0 = A(PFX##_loadu_ps(x + i + 4 * W));                               \
+    PFX##_storeu_ps(y + i, B(PFX##_loadu_ps(x + i), E##0));                \
+    F##1 = A(PFX##_loadu_ps(x + i + 5 * W));                               \
+    PFX##_storeu_ps(y + i + W, B(PFX##_loadu_ps(x + i + W), E##1));        \
+    F##2 = A(PFX##_loadu_ps(x + i + 6 * W));                               \
+    PFX##_storeu_ps(y + i + 2 * W, B(PFX##_loadu_ps(x + i + 2 * W), E##2)); \
+    F##3 = A(PFX##_loadu_ps(x + i + 7 * W));                               \
+    PFX##_storeu_ps(y + i + 3 * W, B(PFX##_loadu_ps(x + i + 3 * W), E##3)); \
+    i += 4 * W;
+#define NN__X86_PIPE_B(PFX, W, E, B)                                       \
+    PFX##_storeu_ps(y + i, B(PFX##_loadu_ps(x + i), E##0));                \
+    PFX##_storeu_ps(y + i + W, B(PFX##_loadu_ps(x + i + W), E##1));        \
+    PFX##_storeu_ps(y + i + 2 * W, B(PFX##_loadu_ps(x + i + 2 * W), E##2)); \
+    PFX##_storeu_ps(y + i + 3 * W, B(PFX##_loadu_ps(x + i + 3 * W), E##3));
+/* y = f(x) and dx = g(y, dy) loops on a tail interface (see
+ * NN__X86_SOFTMAX_ROWS): full vectors from start, then one masked vector
+ * (start: 0, or where NN__X86_PIPE4 stopped). */
+#define NN__X86_MAP_FROM(TGT, PFX, VT, MT, W, ISA, name, f, start)         \
+TGT NN__INTERNAL void name(size_t n, const float *x, float *y)             \
+{                                                                          \
+    size_t i = start;                                                      \
+    for (; i + W <= n; i += W) PFX##_storeu_ps(y + i, f(PFX##_loadu_ps(x + i))); \
+    if (i < n) {                                                           \
+        MT m = nn__tailm_##ISA(n - i);                                     \
+        nn__store_tail_##ISA(y + i, m, f(nn__load_tail_##ISA(x + i, m)));  \
+    }                                                                      \
+}
+#define NN__X86_MAP2(TGT, PFX, VT, MT, W, ISA, name, g)                    \
+TGT NN__INTERNAL void name(size_t n, const float *y, const float *dy, float *dx) \
+{                                                                          \
+    size_t i = 0;                                                          \
+    for (; i + W <= n; i += W)                                             \
+        PFX##_storeu_ps(dx + i, g(PFX##_loadu_ps(y + i), PFX##_loadu_ps(dy + i))); \
+    if (i < n) {                                                           \
+        MT m = nn__tailm_##ISA(n - i);                                     \
+        nn__store_tail_##ISA(dx + i, m, g(nn__load_tail_##ISA(y + i, m),   \
+                                          nn__load_tail_##ISA(dy + i, m)));\
+    }                                                                      \
+}
+/* Every element-wise loop of the kernel table (sigmoid, tanh, softplus
+ * software-pipelined) for one ISA. */
+#define NN__X86_MAPS(TGT, PFX, VT, MT, W, ISA)                             \
+NN__X86_MAP_FROM(TGT, PFX, VT, MT, W, ISA, nn__exp_fwd_##ISA, nn__exp_##ISA, 0) \
+NN__X86_MAP_FROM(TGT, PFX, VT, MT, W, ISA, nn__log_fwd_##ISA, nn__log_##ISA, 0) \
+NN__X86_PIPE4(TGT, PFX, VT, W, nn__sigmoid_pipe_##ISA, nn__exp_negabs_##ISA, \
+              nn__sigmoid_e_##ISA)                                         \
+NN__X86_MAP_FROM(TGT, PFX, VT, MT, W, ISA, nn__sigmoid_fwd_##ISA, nn__sigmoid_##ISA, \
+                 nn__sigmoid_pipe_##ISA(n, x, y))                          \
+NN__X86_PIPE4(TGT, PFX, VT, W, nn__tanh_pipe_##ISA, nn__tanh_e_##ISA,      \
+              nn__tanh_e_div_##ISA)                                        \
+NN__X86_MAP_FROM(TGT, PFX, VT, MT, W, ISA, nn__tanh_fwd_##ISA, nn__tanh_##ISA, \
+                 nn__tanh_pipe_##ISA(n, x, y))                             \
+NN__X86_PIPE4(TGT, PFX, VT, W, nn__softplus_pipe_##ISA, nn__exp_negabs_##ISA, \
+              nn__softplus_e_##ISA)                                        \
+NN__X86_MAP_FROM(TGT, PFX, VT, MT, W, ISA, nn__softplus_fwd_##ISA, nn__softplus_##ISA, \
+                 nn__softplus_pipe_##ISA(n, x, y))                         \
+NN__X86_MAP_FROM(TGT, PFX, VT, MT, W, ISA, nn__relu_fwd_##ISA, nn__relu_##ISA, 0) \
+NN__X86_MAP_FROM(TGT, PFX, VT, MT, W, ISA, nn__leaky_relu_fwd_##ISA,       \
+                 nn__leaky_relu_##ISA, 0)                                  \
+NN__X86_MAP_FROM(TGT, PFX, VT, MT, W, ISA, nn__step_fwd_##ISA, nn__step_##ISA, 0) \
+NN__X86_MAP2(TGT, PFX, VT, MT, W, ISA, nn__sigmoid_bwd_##ISA, nn__sigmoid_d_##ISA) \
+NN__X86_MAP2(TGT, PFX, VT, MT, W, ISA, nn__tanh_bwd_##ISA, nn__tanh_d_##ISA) \
+NN__X86_MAP2(TGT, PFX, VT, MT, W, ISA, nn__softplus_bwd_##ISA, nn__softplus_d_##ISA) \
+NN__X86_MAP2(TGT, PFX, VT, MT, W, ISA, nn__relu_bwd_##ISA, nn__relu_d_##ISA) \
+NN__X86_MAP2(TGT, PFX, VT, MT, W, ISA, nn__leaky_relu_bwd_##ISA,           \
+             nn__leaky_relu_d_##ISA)                                       \
+NN__X86_MAP2(TGT, PFX, VT, MT, W, ISA, nn__step_bwd_##ISA, nn__step_d_##ISA)
+/* Row softmax and log-softmax (and the row max / sum of exps that softmax
+ * + CE shares), written once over a per-ISA tail interface: W lanes, MT
+ * the tail mask's type, nn__tailm_##ISA(left) the mask of the first left
+ * lanes, nn__load_tail_##ISA(p, m) (zeros elsewhere), nn__load_fill_##ISA
+ * (p, m, v) (v elsewhere), nn__store_tail_##ISA(p, m, v),
+ * nn__keep_##ISA(m, v) (zeros elsewhere), nn__hsum_##ISA / nn__hmax_##ISA
+ * (fixed order). row_max: the masked tail reads -inf; all -inf (or empty)
+ * gives 0, so that x - max never computes inf - inf. row_expsum: the sum
+ * of e^(x - mx), the terms stored to y unless y is NULL. row_axpb:
+ * y = a x + b (softmax: a = 1/sum, b = 0). log-softmax: (x - max) -
+ * log(sum), x - max rounded first as in the scalar kernel. */
+#define NN__X86_SOFTMAX_ROWS(TGT, PFX, VT, MT, W, ISA)                     \
+TGT static inline float nn__row_max_##ISA(int cols, const float *x)        \
+{                                                                          \
+    VT m = PFX##_set1_ps(-INFINITY);                                       \
+    float r;                                                               \
+    int j = 0;                                                             \
+    for (; j + W <= cols; j += W) m = PFX##_max_ps(m, PFX##_loadu_ps(x + j)); \
+    if (j < cols)                                                          \
+        m = PFX##_max_ps(m, nn__load_fill_##ISA(x + j, nn__tailm_##ISA((size_t)(cols - j)), \
+                                                -INFINITY));               \
+    r = nn__hmax_##ISA(m);                                                 \
+    return r == -INFINITY ? 0.0f : r;                                      \
+}                                                                          \
+TGT static inline float nn__row_expsum_##ISA(int cols, const float *x,     \
+                                             float mx, float *y)           \
+{                                                                          \
+    VT s = PFX##_setzero_ps(), vm = PFX##_set1_ps(mx), e;                  \
+    int j = 0;                                                             \
+    for (; j + W <= cols; j += W) {                                        \
+        e = nn__exp_##ISA(PFX##_sub_ps(PFX##_loadu_ps(x + j), vm));        \
+        if (y) PFX##_storeu_ps(y + j, e);                                  \
+        s = PFX##_add_ps(s, e);                                            \
+    }                                                                      \
+    if (j < cols) {                                                        \
+        MT m = nn__tailm_##ISA((size_t)(cols - j));                        \
+        e = nn__exp_##ISA(PFX##_sub_ps(nn__load_tail_##ISA(x + j, m), vm)); \
+        if (y) nn__store_tail_##ISA(y + j, m, e);                          \
+        s = PFX##_add_ps(s, nn__keep_##ISA(m, e));                         \
+    }                                                                      \
+    return nn__hsum_##ISA(s);                                              \
+}                                                                          \
+TGT static inline void nn__row_axpb_##ISA(int cols, const float *x, float a, \
+                                          float b, float *y)               \
+{                                                                          \
+    VT va = PFX##_set1_ps(a), vb = PFX##_set1_ps(b);                       \
+    int j = 0;                                                             \
+    for (; j + W <= cols; j += W)                                          \
+        PFX##_storeu_ps(y + j, PFX##_fmadd_ps(PFX##_loadu_ps(x + j), va, vb)); \
+    if (j < cols) {                                                        \
+        MT m = nn__tailm_##ISA((size_t)(cols - j));                        \
+        nn__store_tail_##ISA(y + j, m, PFX##_fmadd_ps(nn__load_tail_##ISA(x + j, m), va, vb)); \
+    }                                                                      \
+}                                                                          \
+TGT NN__INTERNAL void nn__softmax_rows_##ISA(int rows, int cols, const float *x, \
+                                             float *y)                     \
+{                                                                          \
+    int r;                                                                 \
+    for (r = 0; r < rows; r++) {                                           \
+        const float *xr = x + (size_t)r * cols;                            \
+        float *yr = y + (size_t)r * cols;                                  \
+        float s = nn__row_expsum_##ISA(cols, xr, nn__row_max_##ISA(cols, xr), yr); \
+        nn__row_axpb_##ISA(cols, yr, 1.0f / s, 0.0f, yr);                  \
+    }                                                                      \
+}                                                                          \
+TGT NN__INTERNAL void nn__log_softmax_rows_##ISA(int rows, int cols,       \
+                                                 const float *x, float *y) \
+{                                                                          \
+    int r, j;                                                              \
+    for (r = 0; r < rows; r++) {                                           \
+        const float *xr = x + (size_t)r * cols;                            \
+        float *yr = y + (size_t)r * cols;                                  \
+        float mx = nn__row_max_##ISA(cols, xr);                            \
+        VT vm = PFX##_set1_ps(mx);                                         \
+        VT ls = PFX##_set1_ps(logf(nn__row_expsum_##ISA(cols, xr, mx, NULL))); \
+        for (j = 0; j + W <= cols; j += W)                                 \
+            PFX##_storeu_ps(yr + j, PFX##_sub_ps(PFX##_sub_ps(PFX##_loadu_ps(xr + j), vm), ls)); \
+        if (j < cols) {                                                    \
+            MT m = nn__tailm_##ISA((size_t)(cols - j));                    \
+            nn__store_tail_##ISA(yr + j, m, PFX##_sub_ps(PFX##_sub_ps(     \
+                nn__load_tail_##ISA(xr + j, m), vm), ls));                 \
+        }                                                                  \
+    }                                                                      \
+}                                                                          \
+TGT NN__INTERNAL void nn__softmax_fwd_##ISA(size_t n, const float *x, float *y) \
+{                                                                          \
+    nn__softmax_rows_##ISA(1, (int)n, x, y);                               \
+}
+/* The loss loops, on the same tail interface plus DT (the double vector
+ * type) and per-ISA double accumulation in a fixed order:
+ * nn__accd_##ISA(&a0, &a1, l) adds the W float losses (a0 the low half),
+ * nn__dotd_##ISA(&a0, &a1, a, b) adds a b, nn__sumd_##ISA(a0, a1) the
+ * final sum; nn__keep_nz_##ISA(y, v): v where y != 0 (or NaN), else 0.
+ * softmax_bwd: J^T dy = y (dy - <dy, y>), the dot product in double.
+ * xent_vec: one vector of softmax + CE, the loss terms y (ls - (z - m))
+ * where y != 0, *d = (e inv - y) g from the stored e; e inv is an explicit
+ * fma with 0 (as in softmax_rows' a x + b), so C++'s default
+ * -ffp-contract=fast cannot fuse it with the subtraction and dz stays
+ * bit-identical to (softmax - y) g. NN__X86_LOSS: the element losses
+ * f(h, y, delta, &l) -> dL/dh of nn_loss_eval, gradient times gscale. */
+#define NN__X86_LOSS_ROWS(TGT, PFX, VT, MT, DT, W, ISA)                    \
+TGT NN__INTERNAL void nn__softmax_bwd_##ISA(size_t n, const float *y,      \
+                                            const float *dy, float *dx)    \
+{                                                                          \
+    DT a0 = PFX##_setzero_pd(), a1 = PFX##_setzero_pd();                   \
+    VT dot;                                                                \
+    size_t i = 0;                                                          \
+    for (; i + W <= n; i += W)                                             \
+        nn__dotd_##ISA(&a0, &a1, PFX##_loadu_ps(y + i), PFX##_loadu_ps(dy + i)); \
+    if (i < n) {                                                           \
+        MT m = nn__tailm_##ISA(n - i);                                     \
+        nn__dotd_##ISA(&a0, &a1, nn__load_tail_##ISA(y + i, m),            \
+                       nn__load_tail_##ISA(dy + i, m));                    \
+    }                                                                      \
+    dot = PFX##_set1_ps((float)nn__sumd_##ISA(a0, a1));                    \
+    for (i = 0; i + W <= n; i += W)                                        \
+        PFX##_storeu_ps(dx + i, PFX##_mul_ps(PFX##_loadu_ps(y + i),        \
+                        PFX##_sub_ps(PFX##_loadu_ps(dy + i), dot)));       \
+    if (i < n) {                                                           \
+        MT m = nn__tailm_##ISA(n - i);                                     \
+        nn__store_tail_##ISA(dx + i, m, PFX##_mul_ps(nn__load_tail_##ISA(y + i, m), \
+                             PFX##_sub_ps(nn__load_tail_##ISA(dy + i, m), dot))); \
+    }                                                                      \
+}                                                                          \
+TGT static inline VT nn__xent_vec_##ISA(VT zv, VT yv, VT e, VT vm, VT ls,  \
+                                        VT inv, VT g, VT *d)               \
+{                                                                          \
+    VT t = PFX##_sub_ps(ls, PFX##_sub_ps(zv, vm));                         \
+    *d = PFX##_mul_ps(PFX##_sub_ps(PFX##_fmadd_ps(e, inv, PFX##_setzero_ps()), yv), g); \
+    return nn__keep_nz_##ISA(yv, PFX##_mul_ps(yv, t));                     \
+}                                                                          \
+TGT NN__INTERNAL double nn__softmax_xent_rows_##ISA(int rows, int cols,    \
+    const float *z, const float *y, float gscale, float *dz)               \
+{                                                                          \
+    int r, j;                                                              \
+    double sum = 0.0;                                                      \
+    for (r = 0; r < rows; r++) {                                           \
+        size_t o = (size_t)r * cols;                                       \
+        float *dr = dz ? dz + o : NULL;                                    \
+        float mx = nn__row_max_##ISA(cols, z + o);                         \
+        float s = nn__row_expsum_##ISA(cols, z + o, mx, dr);               \
+        VT vm = PFX##_set1_ps(mx), ls = PFX##_set1_ps(logf(s));            \
+        VT inv = PFX##_set1_ps(1.0f / s), g = PFX##_set1_ps(gscale);       \
+        VT acc = PFX##_setzero_ps(), d;                                    \
+        for (j = 0; j + W <= cols; j += W) {                               \
+            acc = PFX##_add_ps(acc, nn__xent_vec_##ISA(PFX##_loadu_ps(z + o + j), \
+                PFX##_loadu_ps(y + o + j), dr ? PFX##_loadu_ps(dr + j) : vm, \
+                vm, ls, inv, g, &d));                                      \
+            if (dr) PFX##_storeu_ps(dr + j, d);                            \
+        }                                                                  \
+        if (j < cols) {                                                    \
+            MT m = nn__tailm_##ISA((size_t)(cols - j));                    \
+            acc = PFX##_add_ps(acc, nn__xent_vec_##ISA(nn__load_tail_##ISA(z + o + j, m), \
+                nn__load_tail_##ISA(y + o + j, m),                         \
+                dr ? nn__load_tail_##ISA(dr + j, m) : vm, vm, ls, inv, g, &d)); \
+            if (dr) nn__store_tail_##ISA(dr + j, m, d);                    \
+        }                                                                  \
+        sum += nn__hsum_##ISA(acc);                                        \
+    }                                                                      \
+    return sum;                                                            \
+}                                                                          \
+TGT NN__INTERNAL double nn__sigmoid_xent_##ISA(int rows, int cols,         \
+    const float *z, const float *y, float gscale, float *dz)               \
+{                                                                          \
+    size_t i = 0, n = (size_t)rows * cols;                                 \
+    DT a0 = PFX##_setzero_pd(), a1 = PFX##_setzero_pd();                   \
+    VT g = PFX##_set1_ps(gscale), d;                                       \
+    for (; i + W <= n; i += W) {                                           \
+        nn__accd_##ISA(&a0, &a1, nn__sxent_vec_##ISA(PFX##_loadu_ps(z + i), \
+                                                     PFX##_loadu_ps(y + i), g, &d)); \
+        if (dz) PFX##_storeu_ps(dz + i, d);                                \
+    }                                                                      \
+    if (i < n) {                                                           \
+        MT m = nn__tailm_##ISA(n - i);                                     \
+        nn__accd_##ISA(&a0, &a1, nn__keep_##ISA(m, nn__sxent_vec_##ISA(    \
+            nn__load_tail_##ISA(z + i, m), nn__load_tail_##ISA(y + i, m), g, &d))); \
+        if (dz) nn__store_tail_##ISA(dz + i, m, d);                        \
+    }                                                                      \
+    return nn__sumd_##ISA(a0, a1);                                         \
+}
+#define NN__X86_LOSS(TGT, PFX, VT, MT, DT, W, ISA, name, f)                \
+TGT NN__INTERNAL double name(size_t n, const float *h, const float *y,     \
+                             float delta, float gscale, float *grad)       \
+{                                                                          \
+    DT a0 = PFX##_setzero_pd(), a1 = PFX##_setzero_pd();                   \
+    VT vd = PFX##_set1_ps(delta), vg = PFX##_set1_ps(gscale), l, g;        \
+    size_t i = 0;                                                          \
+    for (; i + W <= n; i += W) {                                           \
+        g = f(PFX##_loadu_ps(h + i), PFX##_loadu_ps(y + i), vd, &l);       \
+        nn__accd_##ISA(&a0, &a1, l);                                       \
+        if (grad) PFX##_storeu_ps(grad + i, PFX##_mul_ps(g, vg));          \
+    }                                                                      \
+    if (i < n) {                                                           \
+        MT m = nn__tailm_##ISA(n - i);                                     \
+        g = f(nn__load_tail_##ISA(h + i, m), nn__load_tail_##ISA(y + i, m), vd, &l); \
+        nn__accd_##ISA(&a0, &a1, nn__keep_##ISA(m, l));                    \
+        if (grad) nn__store_tail_##ISA(grad + i, m, PFX##_mul_ps(g, vg));  \
+    }                                                                      \
+    return nn__sumd_##ISA(a0, a1);                                         \
 }
 /* Same algorithms as the AVX-512 kernels below (see there), with vector
  * masks instead of mask registers, an 8-entry exp table (one 8-lane
@@ -2217,27 +2551,39 @@ NN__TARGET_AVX2 static inline __m256 nn__log_avx2(__m256 x)
     r = _mm256_blendv_ps(r, NN__V8(NAN), _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_LT_OQ));
     return _mm256_blendv_ps(r, x, _mm256_cmp_ps(x, NN__V8(FLT_MAX), _CMP_NLE_UQ));
 }
-/* a / (b + c) (see nn__div_sum_avx512): q = a / (b + c rounded), then
- * the residual a - q (b + c) against the exact denominator ((a - b q) is
- * exact) corrects q through a 12-bit reciprocal (2^-35 before rounding) */
-NN__TARGET_AVX2 static inline __m256 nn__div_sum_avx2(__m256 a, __m256 b, __m256 c)
+/* a / (b + c), b = 1 or 2 (see nn__div_sum_avx512): q = a / (b + c
+ * rounded), then the residual a - q (b + c) against the exact denominator
+ * ((a - b q) is exact) corrects q through a 12-bit reciprocal (2^-35
+ * before rounding) */
+NN__TARGET_AVX2 static inline __m256 nn__div_sum_avx2(__m256 a, int b, __m256 c)
 {
-    __m256 hi = _mm256_add_ps(b, c);
+    __m256 hi = _mm256_add_ps(NN__V8((float)b), c);
     __m256 q = _mm256_div_ps(a, hi);
-    __m256 r = _mm256_fnmadd_ps(q, c, _mm256_fnmadd_ps(q, b, a));
+    __m256 bq = b == 2 ? _mm256_add_ps(q, q) : q;
+    __m256 r = _mm256_fnmadd_ps(q, c, _mm256_sub_ps(a, bq));
     return _mm256_fmadd_ps(r, _mm256_rcp_ps(hi), q);
 }
 NN__TARGET_AVX2 static inline __m256 nn__sigmoid_e_avx2(__m256 x, __m256 e)
 {
     __m256 neg = _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_LT_OQ);
-    return nn__div_sum_avx2(_mm256_blendv_ps(NN__V8(1.0f), e, neg), NN__V8(1.0f), e);
+    return nn__div_sum_avx2(_mm256_blendv_ps(NN__V8(1.0f), e, neg), 1, e);
+}
+NN__TARGET_AVX2 static inline __m256 nn__pow2_bits_avx2(__m256 s)
+{
+    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_castps_si256(s), 23));
+}
+NN__X86_EXPM1_POLY(NN__TARGET_AVX2, _mm256, __m256, avx2)
+NN__X86_TANH_E(NN__TARGET_AVX2, _mm256, __m256, avx2)
+/* tanh x from E = nn__tanh_e_avx2(x): -E / (2 + E) = -tanh|x| <= 0, its
+ * magnitude with x's sign */
+NN__TARGET_AVX2 static inline __m256 nn__tanh_e_div_avx2(__m256 x, __m256 e)
+{
+    __m256 sg = NN__V8(-0.0f), t = nn__div_sum_avx2(e, 2, e);
+    return _mm256_or_ps(_mm256_andnot_ps(sg, t), _mm256_and_ps(sg, x));
 }
 NN__TARGET_AVX2 static inline __m256 nn__tanh_avx2(__m256 x)
 {
-    __m256 sg = NN__V8(-0.0f);
-    __m256 e = nn__expm1_neg_avx2(_mm256_mul_ps(_mm256_or_ps(x, sg), NN__V8(2.0f)));
-    __m256 t = nn__div_sum_avx2(e, NN__V8(2.0f), e);
-    return _mm256_or_ps(_mm256_andnot_ps(sg, t), _mm256_and_ps(sg, x));
+    return nn__tanh_e_div_avx2(x, nn__tanh_e_avx2(x));
 }
 NN__TARGET_AVX2 static inline __m256 nn__softplus_e_avx2(__m256 x, __m256 e)
 {
@@ -2284,227 +2630,58 @@ NN__TARGET_AVX2 static inline __m256 nn__softplus_d_avx2(__m256 y, __m256 dy)
 }
 NN__X86_STEP_D(NN__TARGET_AVX2, _mm256, __m256, avx2)
 
-#define NN__AVX2_MAP(name, f)                                                 \
-    NN__TARGET_AVX2 NN__INTERNAL void name(size_t n, const float *x, float *y) \
-    {                                                                         \
-        size_t i = 0;                                                         \
-        for (; i + 8 <= n; i += 8)                                            \
-            _mm256_storeu_ps(y + i, f(_mm256_loadu_ps(x + i)));               \
-        if (i < n) {                                                          \
-            __m256i m = nn__tail8(n - i);                                     \
-            _mm256_maskstore_ps(y + i, m, f(_mm256_maskload_ps(x + i, m)));   \
-        }                                                                     \
-    }
-#define NN__AVX2_MAP2(name, g)                                                \
-    NN__TARGET_AVX2 NN__INTERNAL void name(size_t n, const float *y,          \
-                                           const float *dy, float *dx)        \
-    {                                                                         \
-        size_t i = 0;                                                         \
-        for (; i + 8 <= n; i += 8)                                            \
-            _mm256_storeu_ps(dx + i, g(_mm256_loadu_ps(y + i),                \
-                                       _mm256_loadu_ps(dy + i)));             \
-        if (i < n) {                                                          \
-            __m256i m = nn__tail8(n - i);                                     \
-            _mm256_maskstore_ps(dx + i, m, g(_mm256_maskload_ps(y + i, m),    \
-                                             _mm256_maskload_ps(dy + i, m))); \
-        }                                                                     \
-    }
-NN__AVX2_MAP(nn__exp_fwd_avx2, nn__exp_avx2)
-NN__AVX2_MAP(nn__log_fwd_avx2, nn__log_avx2)
-NN__AVX2_MAP(nn__sigmoid_fwd_avx2, nn__sigmoid_avx2)
-NN__AVX2_MAP(nn__tanh_fwd_avx2, nn__tanh_avx2)
-NN__AVX2_MAP(nn__softplus_fwd_avx2, nn__softplus_avx2)
-NN__AVX2_MAP(nn__relu_fwd_avx2, nn__relu_avx2)
-NN__AVX2_MAP(nn__leaky_relu_fwd_avx2, nn__leaky_relu_avx2)
-NN__AVX2_MAP(nn__step_fwd_avx2, nn__step_avx2)
-NN__AVX2_MAP2(nn__sigmoid_bwd_avx2, nn__sigmoid_d_avx2)
-NN__AVX2_MAP2(nn__tanh_bwd_avx2, nn__tanh_d_avx2)
-NN__AVX2_MAP2(nn__softplus_bwd_avx2, nn__softplus_d_avx2)
-NN__AVX2_MAP2(nn__relu_bwd_avx2, nn__relu_d_avx2)
-NN__AVX2_MAP2(nn__leaky_relu_bwd_avx2, nn__leaky_relu_d_avx2)
-NN__AVX2_MAP2(nn__step_bwd_avx2, nn__step_d_avx2)
+/* the tail interface of the shared loops (NN__X86_MAP, NN__X86_SOFTMAX_ROWS,
+ * ...): vector masks */
+NN__TARGET_AVX2 static inline __m256i nn__tailm_avx2(size_t left) { return nn__tail8(left); }
+NN__TARGET_AVX2 static inline __m256 nn__load_tail_avx2(const float *p, __m256i m)
+{
+    return _mm256_maskload_ps(p, m);
+}
+NN__TARGET_AVX2 static inline __m256 nn__load_fill_avx2(const float *p, __m256i m, float v)
+{
+    return _mm256_blendv_ps(NN__V8(v), _mm256_maskload_ps(p, m), _mm256_castsi256_ps(m));
+}
+NN__TARGET_AVX2 static inline void nn__store_tail_avx2(float *p, __m256i m, __m256 v)
+{
+    _mm256_maskstore_ps(p, m, v);
+}
+NN__TARGET_AVX2 static inline __m256 nn__keep_avx2(__m256i m, __m256 v)
+{
+    return _mm256_and_ps(_mm256_castsi256_ps(m), v);
+}
+NN__TARGET_AVX2 static inline float nn__hsum_avx2(__m256 v) { return nn__hsum8_avx2(v); }
+NN__TARGET_AVX2 static inline float nn__hmax_avx2(__m256 v) { return nn__hmax8_avx2(v); }
+NN__X86_MAPS(NN__TARGET_AVX2, _mm256, __m256, __m256i, 8, avx2)
 
-NN__TARGET_AVX2 static inline float nn__row_max_avx2(int cols, const float *x)
+NN__X86_SOFTMAX_ROWS(NN__TARGET_AVX2, _mm256, __m256, __m256i, 8, avx2)
+/* double accumulation (NN__X86_LOSS_ROWS): 4 lanes per accumulator,
+ * summed ((t0 + t1) + t2) + t3 */
+NN__TARGET_AVX2 static inline void nn__dotd_avx2(__m256d *a0, __m256d *a1, __m256 a, __m256 b)
 {
-    __m256 m = NN__V8(-INFINITY);
-    float r;
-    int j = 0;
-    for (; j + 8 <= cols; j += 8) m = _mm256_max_ps(m, _mm256_loadu_ps(x + j));
-    if (j < cols) {
-        __m256i t = nn__tail8((size_t)(cols - j));
-        m = _mm256_max_ps(m, _mm256_blendv_ps(NN__V8(-INFINITY), _mm256_maskload_ps(x + j, t),
-                                              _mm256_castsi256_ps(t)));
-    }
-    r = nn__hmax8_avx2(m);
-    return r == -INFINITY ? 0.0f : r;
+    *a0 = _mm256_fmadd_pd(_mm256_cvtps_pd(_mm256_castps256_ps128(a)),
+                          _mm256_cvtps_pd(_mm256_castps256_ps128(b)), *a0);
+    *a1 = _mm256_fmadd_pd(_mm256_cvtps_pd(_mm256_extractf128_ps(a, 1)),
+                          _mm256_cvtps_pd(_mm256_extractf128_ps(b, 1)), *a1);
 }
-NN__TARGET_AVX2 static inline float nn__row_expsum_avx2(int cols, const float *x,
-                                                        float mx, float *y)
-{
-    __m256 s = _mm256_setzero_ps(), vm = NN__V8(mx), e;
-    int j = 0;
-    for (; j + 8 <= cols; j += 8) {
-        e = nn__exp_avx2(_mm256_sub_ps(_mm256_loadu_ps(x + j), vm));
-        if (y) _mm256_storeu_ps(y + j, e);
-        s = _mm256_add_ps(s, e);
-    }
-    if (j < cols) {
-        __m256i m = nn__tail8((size_t)(cols - j));
-        e = nn__exp_avx2(_mm256_sub_ps(_mm256_maskload_ps(x + j, m), vm));
-        if (y) _mm256_maskstore_ps(y + j, m, e);
-        s = _mm256_add_ps(s, _mm256_and_ps(_mm256_castsi256_ps(m), e));
-    }
-    return nn__hsum8_avx2(s);
-}
-/* y = (a x - b) - c over a row, one pass: softmax's scaling (a = 1/sum),
- * log-softmax's (x - max) - log(sum) (a = 1: the product is exact) */
-NN__TARGET_AVX2 static inline void nn__row_axmb_avx2(int cols, const float *x, float a,
-                                                     float b, float c, float *y)
-{
-    __m256 va = NN__V8(a), vb = NN__V8(b), vc = NN__V8(c);
-    int j = 0;
-    for (; j + 8 <= cols; j += 8)
-        _mm256_storeu_ps(y + j, _mm256_sub_ps(_mm256_fmsub_ps(_mm256_loadu_ps(x + j), va, vb), vc));
-    if (j < cols) {
-        __m256i m = nn__tail8((size_t)(cols - j));
-        _mm256_maskstore_ps(y + j, m, _mm256_sub_ps(_mm256_fmsub_ps(_mm256_maskload_ps(x + j, m),
-                                                                    va, vb), vc));
-    }
-}
-NN__TARGET_AVX2 NN__INTERNAL void nn__softmax_rows_avx2(int rows, int cols,
-                                                        const float *x, float *y)
-{
-    int r;
-    for (r = 0; r < rows; r++) {
-        const float *xr = x + (size_t)r * cols;
-        float *yr = y + (size_t)r * cols;
-        float s = nn__row_expsum_avx2(cols, xr, nn__row_max_avx2(cols, xr), yr);
-        nn__row_axmb_avx2(cols, yr, 1.0f / s, 0.0f, 0.0f, yr);
-    }
-}
-NN__TARGET_AVX2 NN__INTERNAL void nn__log_softmax_rows_avx2(int rows, int cols,
-                                                            const float *x, float *y)
-{
-    int r;
-    for (r = 0; r < rows; r++) {
-        const float *xr = x + (size_t)r * cols;
-        float mx = nn__row_max_avx2(cols, xr);
-        float ls = logf(nn__row_expsum_avx2(cols, xr, mx, NULL));
-        /* (x - mx) - ls: x - mx rounded first, as in the scalar kernel */
-        nn__row_axmb_avx2(cols, xr, 1.0f, mx, ls, y + (size_t)r * cols);
-    }
-}
-NN__TARGET_AVX2 NN__INTERNAL void nn__softmax_fwd_avx2(size_t n, const float *x, float *y)
-{
-    nn__softmax_rows_avx2(1, (int)n, x, y);
-}
-/* <y, dy> in double, 4 lanes at a time */
-NN__TARGET_AVX2 static inline __m256d nn__dot4d_avx2(__m256d acc, __m128 a, __m128 b)
-{
-    return _mm256_fmadd_pd(_mm256_cvtps_pd(a), _mm256_cvtps_pd(b), acc);
-}
-NN__TARGET_AVX2 NN__INTERNAL void nn__softmax_bwd_avx2(size_t n, const float *y,
-                                                       const float *dy, float *dx)
-{
-    __m256d a0 = _mm256_setzero_pd(), a1 = _mm256_setzero_pd();
-    __m256 vy, vd, dot;
-    size_t i = 0;
-    double t[4];
-    for (; i + 8 <= n; i += 8) {
-        vy = _mm256_loadu_ps(y + i); vd = _mm256_loadu_ps(dy + i);
-        a0 = nn__dot4d_avx2(a0, _mm256_castps256_ps128(vy), _mm256_castps256_ps128(vd));
-        a1 = nn__dot4d_avx2(a1, _mm256_extractf128_ps(vy, 1), _mm256_extractf128_ps(vd, 1));
-    }
-    if (i < n) {
-        __m256i m = nn__tail8(n - i);
-        vy = _mm256_maskload_ps(y + i, m); vd = _mm256_maskload_ps(dy + i, m);
-        a0 = nn__dot4d_avx2(a0, _mm256_castps256_ps128(vy), _mm256_castps256_ps128(vd));
-        a1 = nn__dot4d_avx2(a1, _mm256_extractf128_ps(vy, 1), _mm256_extractf128_ps(vd, 1));
-    }
-    _mm256_storeu_pd(t, _mm256_add_pd(a0, a1));
-    dot = NN__V8((float)(((t[0] + t[1]) + t[2]) + t[3]));
-    for (i = 0; i + 8 <= n; i += 8)
-        _mm256_storeu_ps(dx + i, _mm256_mul_ps(_mm256_loadu_ps(y + i),
-                         _mm256_sub_ps(_mm256_loadu_ps(dy + i), dot)));
-    if (i < n) {
-        __m256i m = nn__tail8(n - i);
-        _mm256_maskstore_ps(dx + i, m, _mm256_mul_ps(_mm256_maskload_ps(y + i, m),
-                            _mm256_sub_ps(_mm256_maskload_ps(dy + i, m), dot)));
-    }
-}
-
-/* one vector of softmax + CE (see nn__xent_vec_avx512): the loss terms
- * y (ls - (z - m)) where y != 0, *d = (e inv - y) g from the stored e */
-NN__TARGET_AVX2 static inline __m256 nn__xent_vec_avx2(__m256 zv, __m256 yv, __m256 e,
-    __m256 vm, __m256 ls, __m256 inv, __m256 g, __m256 *d)
-{
-    __m256 nz = _mm256_cmp_ps(yv, _mm256_setzero_ps(), _CMP_NEQ_UQ);
-    __m256 t = _mm256_sub_ps(ls, _mm256_sub_ps(zv, vm));
-    *d = _mm256_mul_ps(_mm256_sub_ps(_mm256_fmadd_ps(e, inv, _mm256_setzero_ps()), yv), g);
-    return _mm256_and_ps(nz, _mm256_mul_ps(yv, t));
-}
-NN__TARGET_AVX2 NN__INTERNAL double nn__softmax_xent_rows_avx2(int rows, int cols,
-    const float *z, const float *y, float gscale, float *dz)
-{
-    int r, j;
-    double sum = 0.0;
-    for (r = 0; r < rows; r++) {
-        size_t o = (size_t)r * cols;
-        float *dr = dz ? dz + o : NULL;
-        float mx = nn__row_max_avx2(cols, z + o);
-        float s = nn__row_expsum_avx2(cols, z + o, mx, dr);
-        __m256 vm = NN__V8(mx), ls = NN__V8(logf(s)), inv = NN__V8(1.0f / s);
-        __m256 g = NN__V8(gscale), acc = _mm256_setzero_ps(), d;
-        for (j = 0; j + 8 <= cols; j += 8) {
-            acc = _mm256_add_ps(acc, nn__xent_vec_avx2(_mm256_loadu_ps(z + o + j),
-                _mm256_loadu_ps(y + o + j), dr ? _mm256_loadu_ps(dr + j) : vm, vm, ls, inv, g, &d));
-            if (dr) _mm256_storeu_ps(dr + j, d);
-        }
-        if (j < cols) {
-            __m256i m = nn__tail8((size_t)(cols - j));
-            acc = _mm256_add_ps(acc, nn__xent_vec_avx2(_mm256_maskload_ps(z + o + j, m),
-                _mm256_maskload_ps(y + o + j, m), dr ? _mm256_maskload_ps(dr + j, m) : vm,
-                vm, ls, inv, g, &d));
-            if (dr) _mm256_maskstore_ps(dr + j, m, d);
-        }
-        sum += nn__hsum8_avx2(acc);
-    }
-    return sum;
-}
-/* one vector of sigmoid + BCE from the logits: returns the loss
- * softplus(z) - y z, *d = (sigmoid(z) - y) g, e^-|z| computed once */
-NN__X86_SXENT_VEC(NN__TARGET_AVX2, _mm256, __m256, avx2)
-/* 8 float losses into two double accumulators; their sum, fixed order */
-NN__TARGET_AVX2 static inline void nn__acc8d_avx2(__m256d *a0, __m256d *a1, __m256 l)
+NN__TARGET_AVX2 static inline void nn__accd_avx2(__m256d *a0, __m256d *a1, __m256 l)
 {
     *a0 = _mm256_add_pd(*a0, _mm256_cvtps_pd(_mm256_castps256_ps128(l)));
     *a1 = _mm256_add_pd(*a1, _mm256_cvtps_pd(_mm256_extractf128_ps(l, 1)));
 }
-NN__TARGET_AVX2 static inline double nn__sum8d_avx2(__m256d a0, __m256d a1)
+NN__TARGET_AVX2 static inline double nn__sumd_avx2(__m256d a0, __m256d a1)
 {
     double t[4];
     _mm256_storeu_pd(t, _mm256_add_pd(a0, a1));
     return ((t[0] + t[1]) + t[2]) + t[3];
 }
-NN__TARGET_AVX2 NN__INTERNAL double nn__sigmoid_xent_avx2(int rows, int cols,
-    const float *z, const float *y, float gscale, float *dz)
+NN__TARGET_AVX2 static inline __m256 nn__keep_nz_avx2(__m256 y, __m256 v)
 {
-    size_t i = 0, n = (size_t)rows * cols;
-    __m256d a0 = _mm256_setzero_pd(), a1 = _mm256_setzero_pd();
-    __m256 g = NN__V8(gscale), d;
-    for (; i + 8 <= n; i += 8) {
-        nn__acc8d_avx2(&a0, &a1, nn__sxent_vec_avx2(_mm256_loadu_ps(z + i),
-                                                    _mm256_loadu_ps(y + i), g, &d));
-        if (dz) _mm256_storeu_ps(dz + i, d);
-    }
-    if (i < n) {
-        __m256i m = nn__tail8(n - i);
-        nn__acc8d_avx2(&a0, &a1, _mm256_and_ps(_mm256_castsi256_ps(m), nn__sxent_vec_avx2(
-            _mm256_maskload_ps(z + i, m), _mm256_maskload_ps(y + i, m), g, &d)));
-        if (dz) _mm256_maskstore_ps(dz + i, m, d);
-    }
-    return nn__sum8d_avx2(a0, a1);
+    return _mm256_and_ps(_mm256_cmp_ps(y, _mm256_setzero_ps(), _CMP_NEQ_UQ), v);
 }
+/* one vector of sigmoid + BCE from the logits: returns the loss
+ * softplus(z) - y z, *d = (sigmoid(z) - y) g, e^-|z| computed once */
+NN__X86_SXENT_VEC(NN__TARGET_AVX2, _mm256, __m256, avx2)
+NN__X86_LOSS_ROWS(NN__TARGET_AVX2, _mm256, __m256, __m256i, __m256d, 8, avx2)
 
 /* element losses (see the AVX-512 versions) */
 NN__X86_MSE1(NN__TARGET_AVX2, _mm256, __m256, avx2)
@@ -2540,26 +2717,8 @@ NN__TARGET_AVX2 static inline __m256 nn__ce1_avx2(__m256 h, __m256 y, __m256 d, 
     return _mm256_div_ps(ny, p);
 }
 /* full vectors, then one masked vector (its loss lanes past n zeroed) */
-#define NN__AVX2_LOSS(name, f)                                                \
-    NN__TARGET_AVX2 NN__INTERNAL double name(size_t n, const float *h,        \
-        const float *y, float delta, float gscale, float *grad)               \
-    {                                                                         \
-        __m256d a0 = _mm256_setzero_pd(), a1 = _mm256_setzero_pd();          \
-        __m256 vd = NN__V8(delta), vg = NN__V8(gscale), l, g;                 \
-        size_t i = 0;                                                         \
-        for (; i + 8 <= n; i += 8) {                                          \
-            g = f(_mm256_loadu_ps(h + i), _mm256_loadu_ps(y + i), vd, &l);    \
-            nn__acc8d_avx2(&a0, &a1, l);                                      \
-            if (grad) _mm256_storeu_ps(grad + i, _mm256_mul_ps(g, vg));       \
-        }                                                                     \
-        if (i < n) {                                                          \
-            __m256i m = nn__tail8(n - i);                                     \
-            g = f(_mm256_maskload_ps(h + i, m), _mm256_maskload_ps(y + i, m), vd, &l); \
-            nn__acc8d_avx2(&a0, &a1, _mm256_and_ps(_mm256_castsi256_ps(m), l)); \
-            if (grad) _mm256_maskstore_ps(grad + i, m, _mm256_mul_ps(g, vg)); \
-        }                                                                     \
-        return nn__sum8d_avx2(a0, a1);                                        \
-    }
+#define NN__AVX2_LOSS(name, f) \
+    NN__X86_LOSS(NN__TARGET_AVX2, _mm256, __m256, __m256i, __m256d, 8, avx2, name, f)
 NN__AVX2_LOSS(nn__mse_avx2, nn__mse1_avx2)
 NN__AVX2_LOSS(nn__mae_avx2, nn__mae1_avx2)
 NN__AVX2_LOSS(nn__huber_avx2, nn__huber1_avx2)
@@ -2971,15 +3130,26 @@ NN__TARGET_AVX512 NN__INTERNAL void nn__gemm_axpy_avx512(
  * return their second operand when either is NaN. */
 #define NN__V16(c) _mm512_set1_ps(c)
 
-/* The 16-entry table exp (section 2.3): k = round(16 x / ln2) from the
- * shifted fma, whose low bits index the permute (*s keeps them); *k16 =
- * k/16 (exact: one fma, and scalef's exponent as it stands); returns
- * r = x - (k/16) ln2 in two parts (the hi product is exact). */
+/* The 16-entry table exp (section 2.3): k = round(16 x / ln2) from a
+ * shifted fma whose low 4 mantissa bits are then k mod 16 and index the
+ * permute (*s keeps them); *k16 = k/16 (exact; scalef's exponent as it
+ * stands) either from s by an fma (shift 1.5 2^23, s = shift + k) or, with
+ * sub, by one subtraction (shift 1.5 2^19, whose ulp is 1/16: s = shift +
+ * k/16, the same rounding and mantissa bits). Same k, same bits: exp takes
+ * the fma (its clamps load the add pipes), sigmoid and softplus the
+ * subtraction (their divisions load the fma pipes), 5% faster each way on
+ * Zen 4. Returns r = x - (k/16) ln2 in two parts (the hi product is exact). */
 NN__TARGET_AVX512 static inline __m512 nn__exp16_reduce_avx512(__m512 x, __m512 *s,
-                                                               __m512 *k16)
+                                                               __m512 *k16, int sub)
 {
-    *s = _mm512_fmadd_ps(x, NN__V16(NN__EXP16_LOG2E), NN__V16(NN__EXP16_SHIFT));
-    *k16 = _mm512_fmsub_ps(*s, NN__V16(0.0625f), NN__V16(NN__EXP16_SHIFT * 0.0625f));
+    if (sub) {
+        *s = _mm512_fmadd_ps(x, NN__V16(NN__EXP16_LOG2E * 0.0625f),
+                             NN__V16(NN__EXP16_SHIFT * 0.0625f));
+        *k16 = _mm512_sub_ps(*s, NN__V16(NN__EXP16_SHIFT * 0.0625f));
+    } else {
+        *s = _mm512_fmadd_ps(x, NN__V16(NN__EXP16_LOG2E), NN__V16(NN__EXP16_SHIFT));
+        *k16 = _mm512_fmsub_ps(*s, NN__V16(0.0625f), NN__V16(NN__EXP16_SHIFT * 0.0625f));
+    }
     return _mm512_fnmadd_ps(*k16, NN__V16(NN__EXP16_LN2_LO * 16.0f),
                             _mm512_fnmadd_ps(*k16, NN__V16(NN__EXP16_LN2_HI * 16.0f), x));
 }
@@ -2998,10 +3168,10 @@ NN__TARGET_AVX512 static inline __m512 nn__exp16_tab_avx512(__m512 s, int lo)
 /* e^x for x in [EXP_LO, EXP_HI] or NaN: e = hi + (hi p + lo) rounds once,
  * and scalef (2^floor(k/16)) rounds once more only into denormals,
  * overflowing to +inf. */
-NN__TARGET_AVX512 static inline __m512 nn__exp16_avx512(__m512 x)
+NN__TARGET_AVX512 static inline __m512 nn__exp16_avx512(__m512 x, int sub)
 {
     __m512 s, k, p, t;
-    p = nn__exp16_poly_avx512(nn__exp16_reduce_avx512(x, &s, &k));
+    p = nn__exp16_poly_avx512(nn__exp16_reduce_avx512(x, &s, &k, sub));
     t = nn__exp16_tab_avx512(s, 0);
     p = _mm512_fmadd_ps(t, p, nn__exp16_tab_avx512(s, 1));
     return _mm512_scalef_ps(_mm512_add_ps(t, p), k);
@@ -3009,37 +3179,40 @@ NN__TARGET_AVX512 static inline __m512 nn__exp16_avx512(__m512 x)
 NN__TARGET_AVX512 static inline __m512 nn__exp_avx512(__m512 x)
 {
     return nn__exp16_avx512(_mm512_max_ps(NN__V16(NN__EXP_LO),
-                                          _mm512_min_ps(NN__V16(NN__EXP_HI), x)));
+                                          _mm512_min_ps(NN__V16(NN__EXP_HI), x)), 0);
 }
 /* e^x for x <= 0 (sigmoid, softplus): without the upper clamp (each clamp
  * costs about as much as an fma here) */
 NN__TARGET_AVX512 static inline __m512 nn__exp_neg_avx512(__m512 x)
 {
-    return nn__exp16_avx512(_mm512_max_ps(NN__V16(NN__EXP_LO), x));
+    return nn__exp16_avx512(_mm512_max_ps(NN__V16(NN__EXP_LO), x), 1);
 }
 /* e^x - 1 for x <= 0 = 2^n p + (2^n - 1), p = e^r - 1, with 2^n - 1 = d + dl
  * exactly (dl = 0 down to n = -24, dl = 2^n below, where d rounds to -1):
  * (2^n p + dl) + d rounds once where it matters, so there is no
  * cancellation near 0 and tanh reaches 1 where it should (|x| > 9.01). */
+NN__X86_EXPM1_POLY(NN__TARGET_AVX512, _mm512, __m512, avx512)
+/* the float whose exponent field holds s's low 9 bits (2^n for s's n) */
+NN__TARGET_AVX512 static inline __m512 nn__pow2_bits_avx512(__m512 s)
+{
+    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_castps_si512(s), 23));
+}
 NN__TARGET_AVX512 static inline __m512 nn__expm1_neg_avx512(__m512 x)
 {
     /* n from the shifted fma (its low bits hold n + 127, so 2^n is one
-     * shift: n >= -44 here); P by Estrin (a shorter dependency chain) */
-    __m512 s, n, r, r2, a, b, d, dl;
+     * shift: n >= -44 here) */
+    __m512 s, n, r, a, d, dl;
     x = _mm512_max_ps(NN__V16(NN__EXPM1_LO), x);
     s = _mm512_fmadd_ps(x, NN__V16(NN__LOG2E), NN__V16(NN__EXP_SHIFT));
     n = _mm512_sub_ps(s, NN__V16(NN__EXP_SHIFT));
     r = _mm512_fnmadd_ps(n, NN__V16(NN__LN2_LO), _mm512_fnmadd_ps(n, NN__V16(NN__LN2_HI), x));
-    r2 = _mm512_mul_ps(r, r);
-    a = _mm512_fmadd_ps(NN__V16(NN__EXP_P3), r, NN__V16(NN__EXP_P4));
-    b = _mm512_fmadd_ps(NN__V16(NN__EXP_P1), r, NN__V16(NN__EXP_P2));
-    a = _mm512_fmadd_ps(_mm512_fmadd_ps(NN__V16(NN__EXP_P0), r2, b), r2, a);
-    a = _mm512_fmadd_ps(a, r2, r);                          /* e^r - 1 */
-    s = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_castps_si512(s), 23));
+    a = nn__expm1_poly_avx512(r);
+    s = nn__pow2_bits_avx512(s);
     d = _mm512_sub_ps(s, NN__V16(1.0f));
     dl = _mm512_sub_ps(s, _mm512_add_ps(d, NN__V16(1.0f)));
     return _mm512_add_ps(_mm512_fmadd_ps(s, a, dl), d);
 }
+NN__X86_TANH_E(NN__TARGET_AVX512, _mm512, __m512, avx512)
 /* log(1 + f), f in [sqrt(1/2) - 1, sqrt(2) - 1], without the f term:
  * returns y with log(1 + f) = f + y. */
 NN__X86_LOG1P_TAIL(NN__TARGET_AVX512, _mm512, __m512, avx512)
@@ -3067,17 +3240,20 @@ NN__TARGET_AVX512 static inline __m512 nn__copysign_avx512(__m512 t, __m512 x)
         _mm512_set1_epi32((int)0x80000000u), _mm512_castps_si512(x),
         _mm512_castps_si512(t), 0xCA));
 }
-/* a / (b + c) for a in {1, c} (sigmoid: b = 1) or a = c (tanh: b = 2),
- * 0 < c <= b or -1 < c <= 0: q0 = a rcp14(b + c) (14 bits), then one
- * Newton step on the exact denominator, never rounding b + c: the residual
- * a - q0 (b + c) = (a - b q0) - q0 c, where a - b q0 is exact (Sterbenz:
- * b q0 is within a factor 2 of a), so q0 + res rcp rounds once with a
+/* a / (b + c) for a in {1, c} (sigmoid: b = 1) or a = c (tanh: b = 2;
+ * b is a literal, folded after inlining), 0 < c <= b or -1 < c <= 0:
+ * q0 = a rcp14(b + c) (14 bits), then one Newton step on the exact
+ * denominator, never rounding b + c: the residual a - q0 (b + c) =
+ * (a - b q0) - q0 c, where b q0 (q0 + q0 for b = 2) and a - b q0 are exact
+ * (Sterbenz: b q0 is within a factor 2 of a; a subtraction, not an fma:
+ * the fma pipes are the busier ones), so q0 + res rcp rounds once with a
  * relative error of 2^-28 before it. */
-NN__TARGET_AVX512 static inline __m512 nn__div_sum_avx512(__m512 a, __m512 b, __m512 c)
+NN__TARGET_AVX512 static inline __m512 nn__div_sum_avx512(__m512 a, int b, __m512 c)
 {
-    __m512 rc = _mm512_rcp14_ps(_mm512_add_ps(b, c));
+    __m512 rc = _mm512_rcp14_ps(_mm512_add_ps(NN__V16((float)b), c));
     __m512 q = _mm512_mul_ps(a, rc);
-    __m512 r = _mm512_fnmadd_ps(q, c, _mm512_fnmadd_ps(q, b, a));
+    __m512 bq = b == 2 ? _mm512_add_ps(q, q) : q;
+    __m512 r = _mm512_fnmadd_ps(q, c, _mm512_sub_ps(a, bq));
     return _mm512_fmadd_ps(r, rc, q);
 }
 /* sigmoid and softplus of x from e = e^-|x| (sigmoid + BCE shares it) */
@@ -3085,15 +3261,20 @@ NN__TARGET_AVX512 static inline __m512 nn__sigmoid_e_avx512(__m512 x, __m512 e)
 {
     /* e = e^-|x| <= 1 never overflows; x < 0: e / (1 + e), else 1 / (1 + e) */
     __mmask16 neg = _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_LT_OQ);
-    return nn__div_sum_avx512(_mm512_mask_blend_ps(neg, NN__V16(1.0f), e),
-                              NN__V16(1.0f), e);
+    return nn__div_sum_avx512(_mm512_mask_blend_ps(neg, NN__V16(1.0f), e), 1, e);
+}
+/* tanh x from E = nn__tanh_e_avx512(x) = e^(-2|x|) - 1 in (-1, 0]:
+ * tanh|x| = -E / (2 + E); vrangeps returns the operand of smaller
+ * magnitude (|tanh x| <= |x|, equal only where tanh x rounds to x) with
+ * x's sign, so +-0 and denormals come back as themselves and NaN (then in
+ * both operands) stays NaN. */
+NN__TARGET_AVX512 static inline __m512 nn__tanh_e_div_avx512(__m512 x, __m512 e)
+{
+    return _mm512_range_ps(x, nn__div_sum_avx512(e, 2, e), 0x02);
 }
 NN__TARGET_AVX512 static inline __m512 nn__tanh_avx512(__m512 x)
 {
-    /* E = e^(-2|x|) - 1 in (-1, 0]; tanh|x| = -E / (2 + E), sign from x */
-    __m512 e = nn__expm1_neg_avx512(_mm512_mul_ps(_mm512_or_ps(x, NN__V16(-0.0f)),
-                                                  NN__V16(2.0f)));
-    return nn__copysign_avx512(nn__div_sum_avx512(e, NN__V16(2.0f), e), x);
+    return nn__tanh_e_div_avx512(x, nn__tanh_e_avx512(x));
 }
 NN__TARGET_AVX512 static inline __m512 nn__softplus_e_avx512(__m512 x, __m512 e)
 {
@@ -3149,231 +3330,72 @@ NN__TARGET_AVX512 static inline __mmask16 nn__tail16(size_t left)
 {
     return (__mmask16)((1u << left) - 1u);
 }
-/* y = f(x) and dx = g(y, dy) loops: full vectors, then one masked vector */
-#define NN__AVX512_MAP(name, f)                                               \
-    NN__TARGET_AVX512 NN__INTERNAL void name(size_t n, const float *x,        \
-                                             float *y)                        \
-    {                                                                         \
-        size_t i = 0;                                                         \
-        for (; i + 16 <= n; i += 16)                                          \
-            _mm512_storeu_ps(y + i, f(_mm512_loadu_ps(x + i)));               \
-        if (i < n) {                                                          \
-            __mmask16 m = nn__tail16(n - i);                                  \
-            _mm512_mask_storeu_ps(y + i, m, f(_mm512_maskz_loadu_ps(m, x + i))); \
-        }                                                                     \
-    }
-#define NN__AVX512_MAP2(name, g)                                              \
-    NN__TARGET_AVX512 NN__INTERNAL void name(size_t n, const float *y,        \
-                                             const float *dy, float *dx)      \
-    {                                                                         \
-        size_t i = 0;                                                         \
-        for (; i + 16 <= n; i += 16)                                          \
-            _mm512_storeu_ps(dx + i, g(_mm512_loadu_ps(y + i),                \
-                                       _mm512_loadu_ps(dy + i)));             \
-        if (i < n) {                                                          \
-            __mmask16 m = nn__tail16(n - i);                                  \
-            _mm512_mask_storeu_ps(dx + i, m, g(_mm512_maskz_loadu_ps(m, y + i), \
-                                               _mm512_maskz_loadu_ps(m, dy + i))); \
-        }                                                                     \
-    }
-NN__AVX512_MAP(nn__exp_fwd_avx512, nn__exp_avx512)
-NN__AVX512_MAP(nn__log_fwd_avx512, nn__log_avx512)
-NN__AVX512_MAP(nn__sigmoid_fwd_avx512, nn__sigmoid_avx512)
-NN__AVX512_MAP(nn__tanh_fwd_avx512, nn__tanh_avx512)
-NN__AVX512_MAP(nn__softplus_fwd_avx512, nn__softplus_avx512)
-NN__AVX512_MAP(nn__relu_fwd_avx512, nn__relu_avx512)
-NN__AVX512_MAP(nn__leaky_relu_fwd_avx512, nn__leaky_relu_avx512)
-NN__AVX512_MAP(nn__step_fwd_avx512, nn__step_avx512)
-NN__AVX512_MAP2(nn__sigmoid_bwd_avx512, nn__sigmoid_d_avx512)
-NN__AVX512_MAP2(nn__tanh_bwd_avx512, nn__tanh_d_avx512)
-NN__AVX512_MAP2(nn__softplus_bwd_avx512, nn__softplus_d_avx512)
-NN__AVX512_MAP2(nn__relu_bwd_avx512, nn__relu_d_avx512)
-NN__AVX512_MAP2(nn__leaky_relu_bwd_avx512, nn__leaky_relu_d_avx512)
-NN__AVX512_MAP2(nn__step_bwd_avx512, nn__step_d_avx512)
-
-/* Row max (masked tail reads -inf); all -inf (or empty) gives 0 so that
- * x - max never computes inf - inf. */
-NN__TARGET_AVX512 static inline float nn__row_max_avx512(int cols, const float *x)
+/* the tail interface of the shared loops (NN__X86_MAP, NN__X86_SOFTMAX_ROWS,
+ * ...): mask registers */
+NN__TARGET_AVX512 static inline __mmask16 nn__tailm_avx512(size_t left)
 {
-    __m512 m = NN__V16(-INFINITY);
-    float r;
-    int j = 0;
-    for (; j + 16 <= cols; j += 16) m = _mm512_max_ps(m, _mm512_loadu_ps(x + j));
-    if (j < cols)
-        m = _mm512_max_ps(m, _mm512_mask_loadu_ps(NN__V16(-INFINITY),
-                                                  nn__tail16((size_t)(cols - j)), x + j));
-    r = nn__hmax8_avx2(_mm256_max_ps(_mm512_extractf32x8_ps(m, 0),
-                                     _mm512_extractf32x8_ps(m, 1)));
-    return r == -INFINITY ? 0.0f : r;
+    return nn__tail16(left);
 }
-/* sum of e^(x - mx) over the row; stores the terms to y unless y is NULL */
-NN__TARGET_AVX512 static inline float nn__row_expsum_avx512(int cols, const float *x,
-                                                            float mx, float *y)
+NN__TARGET_AVX512 static inline __m512 nn__load_tail_avx512(const float *p, __mmask16 m)
 {
-    __m512 s = _mm512_setzero_ps(), vm = NN__V16(mx), e;
-    int j = 0;
-    for (; j + 16 <= cols; j += 16) {
-        e = nn__exp_avx512(_mm512_sub_ps(_mm512_loadu_ps(x + j), vm));
-        if (y) _mm512_storeu_ps(y + j, e);
-        s = _mm512_add_ps(s, e);
-    }
-    if (j < cols) {
-        __mmask16 m = nn__tail16((size_t)(cols - j));
-        e = nn__exp_avx512(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, x + j), vm));
-        if (y) _mm512_mask_storeu_ps(y + j, m, e);
-        s = _mm512_mask_add_ps(s, m, s, e);
-    }
-    return nn__hsum8_avx2(_mm256_add_ps(_mm512_extractf32x8_ps(s, 0),
-                                        _mm512_extractf32x8_ps(s, 1)));
+    return _mm512_maskz_loadu_ps(m, p);
 }
-/* y = a * x + b over a row (a = 1/sum for softmax, a = 1 for log-softmax) */
-NN__TARGET_AVX512 static inline void nn__row_axpb_avx512(int cols, const float *x,
-                                                         float a, float b, float *y)
+NN__TARGET_AVX512 static inline __m512 nn__load_fill_avx512(const float *p, __mmask16 m, float v)
 {
-    __m512 va = NN__V16(a), vb = NN__V16(b);
-    int j = 0;
-    for (; j + 16 <= cols; j += 16)
-        _mm512_storeu_ps(y + j, _mm512_fmadd_ps(_mm512_loadu_ps(x + j), va, vb));
-    if (j < cols) {
-        __mmask16 m = nn__tail16((size_t)(cols - j));
-        _mm512_mask_storeu_ps(y + j, m, _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, x + j), va, vb));
-    }
+    return _mm512_mask_loadu_ps(NN__V16(v), m, p);
 }
-NN__TARGET_AVX512 NN__INTERNAL void nn__softmax_rows_avx512(int rows, int cols,
-                                                            const float *x, float *y)
+NN__TARGET_AVX512 static inline void nn__store_tail_avx512(float *p, __mmask16 m, __m512 v)
 {
-    int r;
-    for (r = 0; r < rows; r++) {
-        const float *xr = x + (size_t)r * cols;
-        float *yr = y + (size_t)r * cols;
-        float s = nn__row_expsum_avx512(cols, xr, nn__row_max_avx512(cols, xr), yr);
-        nn__row_axpb_avx512(cols, yr, 1.0f / s, 0.0f, yr);
-    }
+    _mm512_mask_storeu_ps(p, m, v);
 }
-NN__TARGET_AVX512 NN__INTERNAL void nn__log_softmax_rows_avx512(int rows, int cols,
-                                                                const float *x, float *y)
+NN__TARGET_AVX512 static inline __m512 nn__keep_avx512(__mmask16 m, __m512 v)
 {
-    int r, j;
-    for (r = 0; r < rows; r++) {
-        const float *xr = x + (size_t)r * cols;
-        float *yr = y + (size_t)r * cols;
-        float mx = nn__row_max_avx512(cols, xr);
-        __m512 vm = NN__V16(mx);
-        __m512 ls = NN__V16(logf(nn__row_expsum_avx512(cols, xr, mx, NULL)));
-        for (j = 0; j + 16 <= cols; j += 16)    /* (x - max) - log(sum) */
-            _mm512_storeu_ps(yr + j, _mm512_sub_ps(_mm512_sub_ps(_mm512_loadu_ps(xr + j), vm), ls));
-        if (j < cols) {
-            __mmask16 m = nn__tail16((size_t)(cols - j));
-            _mm512_mask_storeu_ps(yr + j, m, _mm512_sub_ps(_mm512_sub_ps(
-                _mm512_maskz_loadu_ps(m, xr + j), vm), ls));
-        }
-    }
+    return _mm512_maskz_mov_ps(m, v);
 }
-NN__TARGET_AVX512 NN__INTERNAL void nn__softmax_fwd_avx512(size_t n, const float *x,
-                                                           float *y)
-{
-    nn__softmax_rows_avx512(1, (int)n, x, y);
-}
-/* J^T dy = y * (dy - <dy, y>), the dot product accumulated in double */
-NN__TARGET_AVX512 NN__INTERNAL void nn__softmax_bwd_avx512(size_t n, const float *y,
-                                                           const float *dy, float *dx)
-{
-    __m512d a0 = _mm512_setzero_pd(), a1 = _mm512_setzero_pd();
-    __m512 vy, vd, dot;
-    size_t i = 0;
-    for (; i + 16 <= n; i += 16) {
-        vy = _mm512_loadu_ps(y + i); vd = _mm512_loadu_ps(dy + i);
-        a0 = _mm512_fmadd_pd(_mm512_maskz_cvtps_pd(0xFF, _mm512_extractf32x8_ps(vy, 0)),
-                             _mm512_maskz_cvtps_pd(0xFF, _mm512_extractf32x8_ps(vd, 0)), a0);
-        a1 = _mm512_fmadd_pd(_mm512_maskz_cvtps_pd(0xFF, _mm512_extractf32x8_ps(vy, 1)),
-                             _mm512_maskz_cvtps_pd(0xFF, _mm512_extractf32x8_ps(vd, 1)), a1);
-    }
-    if (i < n) {
-        __mmask16 m = nn__tail16(n - i);
-        vy = _mm512_maskz_loadu_ps(m, y + i); vd = _mm512_maskz_loadu_ps(m, dy + i);
-        a0 = _mm512_fmadd_pd(_mm512_maskz_cvtps_pd(0xFF, _mm512_extractf32x8_ps(vy, 0)),
-                             _mm512_maskz_cvtps_pd(0xFF, _mm512_extractf32x8_ps(vd, 0)), a0);
-        a1 = _mm512_fmadd_pd(_mm512_maskz_cvtps_pd(0xFF, _mm512_extractf32x8_ps(vy, 1)),
-                             _mm512_maskz_cvtps_pd(0xFF, _mm512_extractf32x8_ps(vd, 1)), a1);
-    }
-    {
-        double t[8], d = 0.0;
-        int j;
-        _mm512_storeu_pd(t, _mm512_add_pd(a0, a1));
-        for (j = 0; j < 8; j++) d += t[j];
-        dot = NN__V16((float)d);
-    }
-    for (i = 0; i + 16 <= n; i += 16)
-        _mm512_storeu_ps(dx + i, _mm512_mul_ps(_mm512_loadu_ps(y + i),
-                         _mm512_sub_ps(_mm512_loadu_ps(dy + i), dot)));
-    if (i < n) {
-        __mmask16 m = nn__tail16(n - i);
-        _mm512_mask_storeu_ps(dx + i, m, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, y + i),
-                              _mm512_sub_ps(_mm512_maskz_loadu_ps(m, dy + i), dot)));
-    }
-}
-
-/* y (ls - (z - m)) summed where y != 0, and dz = (e inv - y) g in place of
- * the stored e, over one masked vector. e inv is an explicit fma with 0 (as
- * in softmax_rows), so C++'s default -ffp-contract=fast cannot fuse it with
- * the subtraction and dz stays bit-identical to (softmax - y) g. */
-NN__TARGET_AVX512 static inline __m512 nn__xent_vec_avx512(__m512 acc, __mmask16 m,
-    const float *z, const float *y, float *dz, __m512 vm, __m512 ls, __m512 inv, __m512 g)
-{
-    __m512 zv = _mm512_maskz_loadu_ps(m, z), yv = _mm512_maskz_loadu_ps(m, y);
-    __mmask16 nz = _mm512_mask_cmp_ps_mask(m, yv, _mm512_setzero_ps(), _CMP_NEQ_UQ);
-    __m512 t = _mm512_sub_ps(ls, _mm512_sub_ps(zv, vm));
-    if (dz)
-        _mm512_mask_storeu_ps(dz, m, _mm512_mul_ps(_mm512_sub_ps(_mm512_fmadd_ps(
-            _mm512_maskz_loadu_ps(m, dz), inv, _mm512_setzero_ps()), yv), g));
-    return _mm512_mask_add_ps(acc, nz, acc, _mm512_mul_ps(yv, t));
-}
-NN__TARGET_AVX512 static inline float nn__hsum16_avx512(__m512 v)
+NN__TARGET_AVX512 static inline float nn__hsum_avx512(__m512 v)
 {
     return nn__hsum8_avx2(_mm256_add_ps(_mm512_extractf32x8_ps(v, 0),
                                         _mm512_extractf32x8_ps(v, 1)));
 }
-NN__TARGET_AVX512 NN__INTERNAL double nn__softmax_xent_rows_avx512(int rows, int cols,
-    const float *z, const float *y, float gscale, float *dz)
+NN__TARGET_AVX512 static inline float nn__hmax_avx512(__m512 v)
 {
-    int r, j;
-    double sum = 0.0;
-    for (r = 0; r < rows; r++) {
-        size_t o = (size_t)r * cols;
-        float *dr = dz ? dz + o : NULL;
-        float mx = nn__row_max_avx512(cols, z + o);
-        float s = nn__row_expsum_avx512(cols, z + o, mx, dr);
-        __m512 vm = NN__V16(mx), ls = NN__V16(logf(s)), inv = NN__V16(1.0f / s);
-        __m512 g = NN__V16(gscale), acc = _mm512_setzero_ps();
-        for (j = 0; j < cols; j += 16)
-            acc = nn__xent_vec_avx512(acc, nn__tail16((size_t)(cols - j < 16 ? cols - j : 16)),
-                                      z + o + j, y + o + j, dr ? dr + j : NULL, vm, ls, inv, g);
-        sum += nn__hsum16_avx512(acc);
-    }
+    return nn__hmax8_avx2(_mm256_max_ps(_mm512_extractf32x8_ps(v, 0),
+                                        _mm512_extractf32x8_ps(v, 1)));
+}
+NN__X86_MAPS(NN__TARGET_AVX512, _mm512, __m512, __mmask16, 16, avx512)
+
+NN__X86_SOFTMAX_ROWS(NN__TARGET_AVX512, _mm512, __m512, __mmask16, 16, avx512)
+/* double accumulation (NN__X86_LOSS_ROWS): 8 lanes per accumulator,
+ * summed in lane order */
+NN__TARGET_AVX512 static inline void nn__dotd_avx512(__m512d *a0, __m512d *a1, __m512 a,
+                                                     __m512 b)
+{
+    *a0 = _mm512_fmadd_pd(_mm512_maskz_cvtps_pd(0xFF, _mm512_extractf32x8_ps(a, 0)),
+                          _mm512_maskz_cvtps_pd(0xFF, _mm512_extractf32x8_ps(b, 0)), *a0);
+    *a1 = _mm512_fmadd_pd(_mm512_maskz_cvtps_pd(0xFF, _mm512_extractf32x8_ps(a, 1)),
+                          _mm512_maskz_cvtps_pd(0xFF, _mm512_extractf32x8_ps(b, 1)), *a1);
+}
+NN__TARGET_AVX512 static inline void nn__accd_avx512(__m512d *a0, __m512d *a1, __m512 l)
+{
+    *a0 = _mm512_add_pd(*a0, _mm512_maskz_cvtps_pd(0xFF, _mm512_extractf32x8_ps(l, 0)));
+    *a1 = _mm512_add_pd(*a1, _mm512_maskz_cvtps_pd(0xFF, _mm512_extractf32x8_ps(l, 1)));
+}
+NN__TARGET_AVX512 static inline double nn__sumd_avx512(__m512d a0, __m512d a1)
+{
+    double t[8], sum = 0.0;
+    int j;
+    _mm512_storeu_pd(t, _mm512_add_pd(a0, a1));
+    for (j = 0; j < 8; j++) sum += t[j];
     return sum;
+}
+NN__TARGET_AVX512 static inline __m512 nn__keep_nz_avx512(__m512 y, __m512 v)
+{
+    return _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(y, _mm512_setzero_ps(), _CMP_NEQ_UQ), v);
 }
 /* one vector of sigmoid + BCE from the logits: returns the loss
  * softplus(z) - y z, *d = (sigmoid(z) - y) g, e^-|z| computed once */
 NN__X86_SXENT_VEC(NN__TARGET_AVX512, _mm512, __m512, avx512)
-NN__TARGET_AVX512 NN__INTERNAL double nn__sigmoid_xent_avx512(int rows, int cols,
-    const float *z, const float *y, float gscale, float *dz)
-{
-    size_t i, n = (size_t)rows * cols;
-    __m512d a0 = _mm512_setzero_pd(), a1 = _mm512_setzero_pd();
-    __m512 g = NN__V16(gscale), l, d;
-    double t[8], sum = 0.0;
-    for (i = 0; i < n; i += 16) {   /* masked loads cost nothing extra here */
-        __mmask16 m = nn__tail16(n - i < 16 ? n - i : 16);
-        l = _mm512_maskz_mov_ps(m, nn__sxent_vec_avx512(_mm512_maskz_loadu_ps(m, z + i),
-                                                        _mm512_maskz_loadu_ps(m, y + i), g, &d));
-        a0 = _mm512_add_pd(a0, _mm512_maskz_cvtps_pd(0xFF, _mm512_extractf32x8_ps(l, 0)));
-        a1 = _mm512_add_pd(a1, _mm512_maskz_cvtps_pd(0xFF, _mm512_extractf32x8_ps(l, 1)));
-        if (dz) _mm512_mask_storeu_ps(dz + i, m, d);
-    }
-    _mm512_storeu_pd(t, _mm512_add_pd(a0, a1));
-    for (i = 0; i < 8; i++) sum += t[i];
-    return sum;
-}
+NN__X86_LOSS_ROWS(NN__TARGET_AVX512, _mm512, __m512, __mmask16, __m512d, 16, avx512)
 
 /* element losses: return dL/dh, set *l to the loss (2.8's nn__loss, same
  * float operations for the gradient; the loss in float, summed in double) */
@@ -3412,26 +3434,8 @@ NN__TARGET_AVX512 static inline __m512 nn__ce1_avx512(__m512 h, __m512 y, __m512
                              nn__log_avx512(p));
     return _mm512_div_ps(ny, p);
 }
-#define NN__AVX512_LOSS(name, f)                                              \
-    NN__TARGET_AVX512 NN__INTERNAL double name(size_t n, const float *h,      \
-        const float *y, float delta, float gscale, float *grad)               \
-    {                                                                         \
-        __m512d a0 = _mm512_setzero_pd(), a1 = _mm512_setzero_pd();          \
-        __m512 vd = NN__V16(delta), vg = NN__V16(gscale), l, g;               \
-        double t[8], sum = 0.0;                                               \
-        size_t i;                                                             \
-        for (i = 0; i < n; i += 16) {                                         \
-            __mmask16 m = nn__tail16(n - i < 16 ? n - i : 16);                \
-            g = f(_mm512_maskz_loadu_ps(m, h + i), _mm512_maskz_loadu_ps(m, y + i), vd, &l); \
-            l = _mm512_maskz_mov_ps(m, l);                                    \
-            a0 = _mm512_add_pd(a0, _mm512_maskz_cvtps_pd(0xFF, _mm512_extractf32x8_ps(l, 0))); \
-            a1 = _mm512_add_pd(a1, _mm512_maskz_cvtps_pd(0xFF, _mm512_extractf32x8_ps(l, 1))); \
-            if (grad) _mm512_mask_storeu_ps(grad + i, m, _mm512_mul_ps(g, vg)); \
-        }                                                                     \
-        _mm512_storeu_pd(t, _mm512_add_pd(a0, a1));                           \
-        for (i = 0; i < 8; i++) sum += t[i];                                  \
-        return sum;                                                           \
-    }
+#define NN__AVX512_LOSS(name, f) \
+    NN__X86_LOSS(NN__TARGET_AVX512, _mm512, __m512, __mmask16, __m512d, 16, avx512, name, f)
 NN__AVX512_LOSS(nn__mse_avx512, nn__mse1_avx512)
 NN__AVX512_LOSS(nn__mae_avx512, nn__mae1_avx512)
 NN__AVX512_LOSS(nn__huber_avx512, nn__huber1_avx512)

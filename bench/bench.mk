@@ -1,7 +1,8 @@
 # bench/bench.mk - `make bench` (quick subset, < 3 min) and `make bench-full`.
 # Google Benchmark through a C shim (bench/shim.h, bench/shim.cc); the
-# benchmarks are C. Peers (OpenBLAS, BLIS) are dlopen'ed at run time when
-# installed. Each target runs nn_bench twice: peers as a user gets them
+# benchmarks are C. GEMM peers (OpenBLAS, BLIS) are dlopen'ed at run time
+# when installed; the activation peers, glibc libmvec and SLEEF
+# (bench/act_peers.c), are linked: -lmvec -lsleef (libsleef-dev). Each target runs nn_bench twice: peers as a user gets them
 # (auto-detected kernels), then forced to their best kernels for this CPU
 # (OPENBLAS_CORETYPE / BLIS_ARCH_TYPE are read once per process). Output:
 # $(BUILD)/bench/<quick|full>.json, <...>-forced.json and <...>.md (table).
@@ -9,17 +10,18 @@
 NNB_DIR      := $(BUILD)/bench
 NNB_BIN      := $(NNB_DIR)/nn_bench
 NNB_CSRC     := bench/bench_main.c bench/bench_common.c bench/bench_gemm.c \
-                bench/bench_act.c bench/bench_net.c
+                bench/bench_act.c bench/bench_net.c bench/act_peers.c
 NNB_OBJ      := $(patsubst bench/%.c,$(NNB_DIR)/%.o,$(NNB_CSRC)) \
                 $(NNB_DIR)/nn_impl.o $(NNB_DIR)/shim.o
-NNB_HDR      := bench/bench.h bench/shim.h bench/peak.h nn.h
+NNB_HDR      := bench/bench.h bench/shim.h bench/peak.h bench/act_peers.h nn.h
 # Google Benchmark: pkg-config, else the header where Debian puts it.
 NNB_GBENCH   := $(shell pkg-config --exists benchmark 2>/dev/null && echo pkg || \
                   (test -f /usr/include/benchmark/benchmark.h && echo hdr))
 NNB_GB_CFLAGS := $(if $(filter pkg,$(NNB_GBENCH)),$(shell pkg-config --cflags benchmark))
 NNB_GB_LIBS  := $(if $(filter pkg,$(NNB_GBENCH)),$(shell pkg-config --libs benchmark),-lbenchmark)
 NNB_CFLAGS   := $(CSTD) $(OPT) $(WARN) $(WERROR) -fopenmp
-NNB_LIBS     := $(NNB_GB_LIBS) -lpthread -ldl $(LDLIBS)
+NNB_PEER_LIBS := -lsleef -lmvec
+NNB_LIBS     := $(NNB_GB_LIBS) $(NNB_PEER_LIBS) -lpthread -ldl $(LDLIBS)
 NNB_MIN_TIME ?= 0.1
 # Extra nn_bench flags, e.g. NNB_FLAGS=--benchmark_repetitions=3 (the tables
 # then take the best repetition, the least disturbed by other processes).
@@ -29,23 +31,24 @@ NNB_FLAGS    ?=
 NNB_TABLE_FLAGS ?=
 NNB_RUN       = $(NNB_BIN) --benchmark_min_time=$(NNB_MIN_TIME) --benchmark_out_format=json $(NNB_FLAGS)
 
-.PHONY: bench-build bench-check-deps bench-quick-run bench-full-run
+.PHONY: bench-build bench-check-deps bench-quick-run bench-full-run bench-act-ulp
 bench: bench-quick-run
 bench-full: bench-full-run
 
 # Checked when the target runs (not when make parses), so an install here
 # serves this same run; Debian's headers need no extra flags.
-NNB_HAVE_GB = pkg-config --exists benchmark 2>/dev/null || test -f /usr/include/benchmark/benchmark.h
+NNB_HAVE_GB = { pkg-config --exists benchmark 2>/dev/null || test -f /usr/include/benchmark/benchmark.h; } && \
+              pkg-config --exists sleef 2>/dev/null
 bench-check-deps:
 	@if ! { $(NNB_HAVE_GB); } && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	  echo "bench: installing Google Benchmark (libbenchmark-dev)"; \
-	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q libbenchmark-dev pkg-config || \
-	  { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q libbenchmark-dev pkg-config; }; fi
+	  echo "bench: installing Google Benchmark and SLEEF (libbenchmark-dev libsleef-dev)"; \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q libbenchmark-dev libsleef-dev pkg-config || \
+	  { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q libbenchmark-dev libsleef-dev pkg-config; }; fi
 	@if ! { $(NNB_HAVE_GB); }; then \
-	  echo "make bench needs Google Benchmark (C++ library, >= 1.6)."; \
-	  echo "  Debian/Ubuntu: sudo apt-get install libbenchmark-dev pkg-config"; \
-	  echo "  Fedora:        sudo dnf install google-benchmark-devel"; \
-	  echo "  macOS:         brew install google-benchmark"; \
+	  echo "make bench needs Google Benchmark (C++ library, >= 1.6) and SLEEF 3.5"; \
+	  echo "(and glibc >= 2.35 for libmvec's tanhf)."; \
+	  echo "  Debian/Ubuntu: sudo apt-get install libbenchmark-dev libsleef-dev pkg-config"; \
+	  echo "  Fedora:        sudo dnf install google-benchmark-devel sleef-devel"; \
 	  echo "Optional peers measured when present: libopenblas0-pthread libblis4-openmp"; \
 	  exit 1; fi
 
@@ -74,6 +77,16 @@ define NNB_RUN_SET
 	  echo "wrote $(NNB_DIR)/$(1).json $(NNB_DIR)/$(1)-forced.json $(NNB_DIR)/$(1).md"; \
 	else echo "python3 not found: JSON in $(NNB_DIR), no table"; fi
 endef
+
+# Peers' max ulp over every float (exp, tanh, sigmoid) beside nn.h's SIMD
+# kernels, the measure of `make test-exhaustive`; minutes (2 threads).
+$(NNB_DIR)/act_peers_ulp: bench/act_peers_ulp.c bench/act_peers.c bench/act_peers.h \
+                          tests/act_ref.h nn.h | $(NNB_DIR)
+	$(CC) $(CSTD) -O2 -fopenmp $(WARN) $(WERROR) bench/act_peers_ulp.c bench/act_peers.c \
+	  -o $@ $(NNB_PEER_LIBS) $(LDLIBS)
+
+bench-act-ulp: bench-check-deps $(NNB_DIR)/act_peers_ulp
+	$(NNB_DIR)/act_peers_ulp
 
 bench-quick-run: bench-build
 	$(call NNB_RUN_SET,quick,--quick)

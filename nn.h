@@ -3963,7 +3963,8 @@ NN__INTERNAL float nn__row_expsum_neon(int cols, const float *x, float mx, float
     }
     return vaddvq_f32(s);
 }
-/* y = (a x - b) - c over a row, one pass (see nn__row_axmb_avx2) */
+/* y = (a x - b) - c over a row, one pass (softmax: a = 1/sum, b = c = 0;
+ * log-softmax: a = 1, (x - max) - log(sum), as the x86 rows compute it) */
 NN__INTERNAL void nn__row_axmb_neon(int cols, const float *x, float a, float b, float c,
                                     float *y)
 {

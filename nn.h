@@ -5813,6 +5813,7 @@ NN__INTERNAL nn_status nn__train_step_team(nn_net *net, nn_ctx *ctx, int parts,
                                            uint64_t key, double *loss_sum,
                                            long *hits)
 {
+    static const float one = 1.0f;
     const nn_kernels *k = nn__k();
     double loss[NN__TEAM_MAX];
     long hit[NN__TEAM_MAX];
@@ -5826,7 +5827,7 @@ NN__INTERNAL nn_status nn__train_step_team(nn_net *net, nn_ctx *ctx, int parts,
         int t = omp_get_thread_num(), nt = omp_get_num_threads(), q, good = 1;
         int u = (int)((net->n_params + 15) / 16), lo, hi;
         uint64_t own = nn__fp_read();
-        size_t i, from, to;
+        size_t from, to;
         nn__fp_write(mode);
         for (q = t; q < parts; q += nt) {
             nn_ctx *c = q ? ctx->team[q - 1] : ctx;
@@ -5843,14 +5844,14 @@ NN__INTERNAL nn_status nn__train_step_team(nn_net *net, nn_ctx *ctx, int parts,
         to = (size_t)hi * 16 < net->n_params ? (size_t)hi * 16 : net->n_params;
         if (good && from < to) {
             size_t c, e;
-            for (c = from; c < to; c = e) { /* parts in order, per L1 chunk */
+            for (c = from; c < to && good; c = e) {   /* per L1 chunk: */
                 e = to - c < 2048 ? to : c + 2048;
-                for (q = 1; q < parts; q++) {
-                    const float *gq = ctx->team[q - 1]->grads;
-                    for (i = c; i < e; i++) net->grads[i] += gq[i];
-                }
+                for (q = 1; q < parts; q++)     /* parts in order, g + gq */
+                    k->gemm_axpy(1, (int)(e - c), 1, 1.0f, &one, 0, 0,
+                                 ctx->team[q - 1]->grads + c, 0, 1.0f,
+                                 net->grads + c, 0);
+                good = k->all_finite(e - c, net->grads + c);    /* in L1 */
             }
-            good = k->all_finite(to - from, net->grads + from);
         }
         finite[t] = good;
 #pragma omp barrier

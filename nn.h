@@ -368,11 +368,11 @@ NNDEF nn_status nn_backward(nn_net *net, nn_ctx *ctx, const float *y,
 /* One optimizer step from the gradient buffer (callers may reduce the
  * gradients, e.g. MPI_Allreduce, between backward and update). */
 NNDEF nn_status nn_update(nn_net *net, const nn_opt *opt);
-/* forward + backward + update, cache-blocked by rows. Plain SGD (one row
- * block) and momentum update without forming dW, so the gradient buffer's
- * weight segments are not written by them; a NaN loss in a later row block
- * returns NN_ERR_NAN with the weights untouched but the momentum velocity
- * holding the earlier blocks' part (nn_fit restores the last good epoch). */
+/* forward + backward + update, cache-blocked by rows. Any NaN or infinity
+ * in the loss or the gradients returns NN_ERR_NAN with the parameters and
+ * optimizer state untouched. Plain SGD on up to 16 rows updates W in place
+ * without forming dW when no value can overflow (the gradient buffer's
+ * weight segments then hold the layers' output deltas, not dW). */
 NNDEF nn_status nn_train_step(nn_net *net, nn_ctx *ctx, int batch,
                               const float *x, const float *y,
                               const nn_opt *opt, float *loss);
@@ -802,7 +802,6 @@ typedef double (*nn__loss_fn)(size_t n, const float *h, const float *y,
 typedef struct nn__opt_args {
     nn_opt_kind kind;
     float lr, mu, b1, b2, eps, l1, l2, bc1, bc2;
-    int no_grad;        /* g reads as 0: the velocity already holds -lr dW */
 } nn__opt_args;
 typedef void (*nn__opt_fn)(const nn__opt_args *a, size_t n, float *w,
                            const float *g, float *m, float *v);
@@ -1177,7 +1176,7 @@ NN__INTERNAL void nn__opt_scalar(const nn__opt_args *a, size_t n, float *w,
 {
     size_t i;
     for (i = 0; i < n; i++) {
-        float g = a->no_grad ? 0.0f : grad[i];
+        float g = grad[i];
         if (a->l2 != 0.0f) g += a->l2 * w[i];
         if (a->l1 != 0.0f) g += w[i] > 0.0f ? a->l1 : (w[i] < 0.0f ? -a->l1 : 0.0f);
         switch (a->kind) {
@@ -1755,7 +1754,7 @@ NN__TARGET_AVX2 static inline void nn__opt8_avx2(const nn__opt_args *a,
                                                  float *m, float *v)
 {
     __m256 zero = _mm256_setzero_ps(), M, V;
-    __m256 W = _mm256_loadu_ps(w), G = a->no_grad ? zero : _mm256_loadu_ps(grad);
+    __m256 W = _mm256_loadu_ps(w), G = _mm256_loadu_ps(grad);
     __m256 lr = _mm256_set1_ps(a->lr);
     if (a->l2 != 0.0f) G = _mm256_fmadd_ps(_mm256_set1_ps(a->l2), W, G);
     if (a->l1 != 0.0f) {
@@ -1801,7 +1800,7 @@ NN__TARGET_AVX2 static void nn__opt_avx2(const nn__opt_args *a, size_t n,
     memset(tw, 0, sizeof tw); memset(tg, 0, sizeof tg);
     memset(tm, 0, sizeof tm); memset(tv, 0, sizeof tv);
     memcpy(tw, w + i, (n - i) * sizeof(float));
-    if (!a->no_grad) memcpy(tg, g + i, (n - i) * sizeof(float));
+    memcpy(tg, g + i, (n - i) * sizeof(float));
     if (moments) memcpy(tm, m + i, (n - i) * sizeof(float));
     if (adam) memcpy(tv, v + i, (n - i) * sizeof(float));
     nn__opt8_avx2(a, tw, tg, tm, tv);
@@ -2763,13 +2762,11 @@ NN__TARGET_AVX512 static void nn__opt_avx512(const nn__opt_args *a, size_t n,
     const __m512 b2 = _mm512_set1_ps(a->b2), b2c = _mm512_set1_ps(1.0f - a->b2);
     const __m512 bc1 = _mm512_set1_ps(a->bc1), bc2 = _mm512_set1_ps(a->bc2);
     const __m512 eps = _mm512_set1_ps(a->eps), zero = _mm512_setzero_ps();
-    /* applying a finished velocity with no regularization leaves it as is */
-    const int keep_m = a->no_grad && a->mu == 1.0f && a->l1 == 0.0f && a->l2 == 0.0f;
     for (i = 0; i < n; i += 16) {
         __mmask16 k = n - i >= 16 ? (__mmask16)0xffff
                                   : (__mmask16)((1u << (n - i)) - 1u);
         __m512 W = _mm512_maskz_loadu_ps(k, w + i);
-        __m512 G = a->no_grad ? zero : _mm512_maskz_loadu_ps(k, g + i);
+        __m512 G = _mm512_maskz_loadu_ps(k, g + i);
         __m512 M, V;
         if (a->l2 != 0.0f) G = _mm512_fmadd_ps(l2, W, G);
         if (a->l1 != 0.0f) {
@@ -2783,7 +2780,7 @@ NN__TARGET_AVX512 static void nn__opt_avx512(const nn__opt_args *a, size_t n,
         case NN_OPT_MOMENTUM:
         case NN_OPT_NESTEROV:
             M = _mm512_fnmadd_ps(lr, G, _mm512_mul_ps(mu, _mm512_maskz_loadu_ps(k, m + i)));
-            if (!keep_m) _mm512_mask_storeu_ps(m + i, k, M);
+            _mm512_mask_storeu_ps(m + i, k, M);
             if (a->kind == NN_OPT_MOMENTUM) W = _mm512_add_ps(W, M);
             else W = _mm512_add_ps(W, _mm512_fnmadd_ps(lr, G, _mm512_mul_ps(mu, M)));
             break;
@@ -3476,7 +3473,7 @@ NN__INTERNAL inline void nn__opt4_neon(const nn__opt_args *a, float *w,
     const float32x4_t lr = vdupq_n_f32(a->lr), mu = vdupq_n_f32(a->mu);
     const float32x4_t l1 = vdupq_n_f32(a->l1), l2 = vdupq_n_f32(a->l2);
     const float32x4_t zero = vdupq_n_f32(0.0f);
-    float32x4_t W = vld1q_f32(w), G = a->no_grad ? zero : vld1q_f32(g), M, V;
+    float32x4_t W = vld1q_f32(w), G = vld1q_f32(g), M, V;
     if (a->l2 != 0.0f) G = vfmaq_f32(G, l2, W);
     if (a->l1 != 0.0f) {
         G = vaddq_f32(G, vreinterpretq_f32_u32(vandq_u32(vcgtq_f32(W, zero), vreinterpretq_u32_f32(l1))));
@@ -3514,11 +3511,11 @@ NN__INTERNAL void nn__opt_neon(const nn__opt_args *a, size_t n, float *w,
     size_t i, t = 0;
     float tw[4] = {0}, tg[4] = {0}, tm[4] = {0}, tv[4] = {0};
     for (i = 0; i + 4 <= n; i += 4)
-        nn__opt4_neon(a, w + i, a->no_grad ? g : g + i, m + i, v + i);
+        nn__opt4_neon(a, w + i, g + i, m + i, v + i);
     if (i == n) return;
     t = n - i;
     memcpy(tw, w + i, t * sizeof(float));
-    if (!a->no_grad) memcpy(tg, g + i, t * sizeof(float));
+    memcpy(tg, g + i, t * sizeof(float));
     if (a->kind != NN_OPT_SGD) memcpy(tm, m + i, t * sizeof(float));
     if (a->kind == NN_OPT_ADAM) memcpy(tv, v + i, t * sizeof(float));
     nn__opt4_neon(a, tw, tg, tm, tv);
@@ -5545,14 +5542,13 @@ NN__INTERNAL void nn__delta_rows(const nn_kernels *k, nn_act act, int rows,
 
 /* Backward over the rows of the last forward (one row block). The loss
  * gradient is scaled by gscale = 1/(whole batch); dW and db are written
- * (acc = 0) or added to (acc = 1) in g (net->grads, or a part's buffer). With a direct optimizer dW is never
- * formed: plain SGD (one block only) steps W and b in place; momentum
- * accumulates V = mu V - lr dW straight into the velocity buffer, and
- * nn__direct_finish applies it after the last block. Returns the block's
- * summed loss; when that is not finite nothing has been written. */
+ * (acc = 0) or added to (acc = 1) in g (net->grads, or a part's buffer).
+ * park: dW is not formed; each layer's dZ (B x out, B <= in) is left in
+ * its dW slot for nn__direct_sgd. Returns the block's summed loss; when
+ * that is not finite nothing has been written. */
 NN__INTERNAL double nn__backward_block(nn_net *net, nn_ctx *ctx, float *g,
                                        const float *y, float gscale, int acc,
-                                       const nn_opt *direct)
+                                       int park)
 {
     const nn_kernels *k = nn__k();
     int l, L = net->n_layers, B = ctx->batch, cur = 0;
@@ -5571,7 +5567,7 @@ NN__INTERNAL double nn__backward_block(nn_net *net, nn_ctx *ctx, float *g,
     nn__delta_rows(k, fused ? NN_ACT_IDENTITY : net->acts[L - 1], B, net->sizes[L],
                    ctx->act[L - 1], ctx->delta[0], NULL, g + net->b_off[L - 1], acc);
     for (l = L - 1; l >= 0; l--) {
-        int in = net->sizes[l], out = net->sizes[l + 1], j;
+        int in = net->sizes[l], out = net->sizes[l + 1];
         const float *dz = ctx->delta[cur], *x = nn__layer_input(net, ctx, l);
         float *w = net->params + net->w_off[l];
         if (l > 0) {
@@ -5583,17 +5579,8 @@ NN__INTERNAL double nn__backward_block(nn_net *net, nn_ctx *ctx, float *g,
                            ctx->train && net->dropout[l - 1] > 0.0f ? ctx->mask[l - 1] : NULL,
                            g + net->b_off[l - 1], acc);
         }
-        if (direct && direct->kind == NN_OPT_SGD) {
-            /* W = (1 - lr l2) W - lr dZ^T X;  b -= lr db */
-            const float *db = g + net->b_off[l];
-            float *b = net->params + net->b_off[l];
-            nn__ctx_gemm(ctx, 1, 0, out, in, B, -direct->lr, dz, out, x, in,
-                         1.0f - direct->lr * direct->l2, w, in, NULL);
-            for (j = 0; j < out; j++) b[j] -= direct->lr * db[j];
-        } else if (direct) {    /* V = mu V - lr dZ^T X, then blocks add */
-            nn__ctx_gemm(ctx, 1, 0, out, in, B, -direct->lr, dz, out, x, in,
-                         acc ? 1.0f : direct->momentum, net->opt_m + net->w_off[l],
-                         in, NULL);
+        if (park) {
+            memcpy(g + net->w_off[l], dz, (size_t)B * out * sizeof(float));
         } else {        /* dW (+)= dZ^T X */
             nn__ctx_gemm(ctx, 1, 0, out, in, B, 1.0f, dz, out, x, in,
                          acc ? 1.0f : 0.0f, g + net->w_off[l], in, NULL);
@@ -5614,7 +5601,7 @@ NNAPI nn_status nn_backward(nn_net *net, nn_ctx *ctx, const float *y,
     if (!nn__all_finite((size_t)ctx->batch * net->sizes[net->n_layers], y))
         return NN_ERR_NAN;
     nn__fp_enter(&fp);
-    lv = nn__backward_block(net, ctx, net->grads, y, 1.0f / (float)ctx->batch, 0, NULL);
+    lv = nn__backward_block(net, ctx, net->grads, y, 1.0f / (float)ctx->batch, 0, 0);
     nn__fp_leave(&fp);
     lv /= ctx->batch;
     if (loss) *loss = (float)lv;
@@ -5677,7 +5664,6 @@ NN__INTERNAL void nn__opt_args_from(const nn_opt *opt, long t, nn__opt_args *a,
     a->kind = opt->kind; a->lr = opt->lr; a->mu = opt->momentum;
     a->b1 = opt->beta1; a->b2 = opt->beta2; a->eps = opt->eps;
     a->l1 = opt->l1; a->l2 = opt->l2; a->bc1 = a->bc2 = 1.0f;
-    a->no_grad = 0;
     if (opt->kind == NN_OPT_ADAM) {     /* bias correction, t from 1 */
         a->bc1 = (float)(1.0 - pow((double)opt->beta1, (double)t));
         a->bc2 = (float)(1.0 - pow((double)opt->beta2, (double)t));
@@ -5720,16 +5706,59 @@ NN__INTERNAL nn_status nn__update(nn_net *net, const nn_opt *opt)
     return NN_OK;
 }
 
-/* Momentum whose velocity already holds mu V - lr dW: V -= lr (l2 W +
- * l1 sign W); W += V, one kernel pass per weight segment; biases take the
- * ordinary momentum step from their (tiny) gradient. */
-NN__INTERNAL void nn__direct_finish(nn_net *net, const nn_opt *opt)
+#define NN__DIRECT_MAX 16   /* online SGD in place: batches up to this    */
+
+/* Largest |x_i|, NaN if any is NaN (four chains: a branchy double loop
+ * cost 15% of a batch-4 step). */
+NN__INTERNAL double nn__max_abs(size_t n, const float *x)
 {
-    nn__opt_args a, ab;
-    nn__opt_args_from(opt, net->step + 1, &a, &ab);
-    a.mu = 1.0f;
-    a.no_grad = 1;
-    nn__opt_range(nn__k(), net, &a, &ab, 0, net->n_params);
+    float m[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+    size_t i;
+    int q;
+    for (i = 0; i + 4 <= n; i += 4)
+        for (q = 0; q < 4; q++) {
+            float a = x[i + q] < 0.0f ? -x[i + q] : x[i + q];
+            m[q] = a > m[q] || a != a ? a : m[q];   /* NaN sticks */
+        }
+    for (; i < n; i++) {
+        float a = x[i] < 0.0f ? -x[i] : x[i];
+        m[0] = a > m[0] || a != a ? a : m[0];
+    }
+    for (q = 1; q < 4; q++) m[0] = m[q] > m[0] || m[q] != m[q] ? m[q] : m[0];
+    return m[0];
+}
+
+/* Online SGD without dW (the block's dZ parked in the dW slots by
+ * nn__backward_block): W = (1 - lr l2) W - lr dZ^T X and b -= lr db, layer
+ * by layer, but only when no layer can overflow: |1 - lr l2| <= 1 and
+ * lr B max|dZ| max|X| (and lr max|db|) below 2^100, less than half an ulp
+ * of FLT_MAX, so that every updated value stays finite. Checked for every
+ * layer before the first is touched; returns 0 (nothing written) when a
+ * bound fails, and the step then forms dW and checks it as usual. */
+NN__INTERNAL int nn__direct_sgd(nn_net *net, nn_ctx *ctx, const nn_opt *opt)
+{
+    const double lim = 1267650600228229401496703205376.0;      /* 2^100 */
+    double lr = opt->lr, beta = 1.0 - (double)opt->lr * opt->l2;
+    int l, j, B = ctx->batch;
+    if (!(beta >= -1.0 && beta <= 1.0)) return 0;
+    for (l = 0; l < net->n_layers; l++) {
+        int in = net->sizes[l], out = net->sizes[l + 1];
+        double dz = nn__max_abs((size_t)B * out, net->grads + net->w_off[l]);
+        double x = nn__max_abs((size_t)B * in, nn__layer_input(net, ctx, l));
+        double db = nn__max_abs((size_t)out, net->grads + net->b_off[l]);
+        double s = B * dz * x;          /* bounds every |sum of dz x|     */
+        if (!(s < lim && lr * s < lim && lr * db < lim)) return 0;
+    }
+    for (l = net->n_layers - 1; l >= 0; l--) {
+        int in = net->sizes[l], out = net->sizes[l + 1];
+        const float *db = net->grads + net->b_off[l];
+        float *b = net->params + net->b_off[l];
+        nn__ctx_gemm(ctx, 1, 0, out, in, B, -opt->lr, net->grads + net->w_off[l],
+                     out, nn__layer_input(net, ctx, l), in,
+                     1.0f - opt->lr * opt->l2, net->params + net->w_off[l], in, NULL);
+        for (j = 0; j < out; j++) b[j] -= opt->lr * db[j];
+    }
+    return 1;
 }
 
 NNAPI nn_status nn_update(nn_net *net, const nn_opt *opt)
@@ -5761,7 +5790,7 @@ NN__INTERNAL int nn__count_correct(int rows, int cols, const float *h,
 NN__INTERNAL double nn__step_rows(nn_net *net, nn_ctx *ctx, float *g, int r0,
                                   int r1, int rb, const float *x,
                                   const float *y, float gscale, uint64_t key,
-                                  const nn_opt *direct, long *hits)
+                                  int park, long *hits)
 {
     int in = net->sizes[0], out = net->sizes[net->n_layers], r;
     double sum = 0.0;
@@ -5773,7 +5802,7 @@ NN__INTERNAL double nn__step_rows(nn_net *net, nn_ctx *ctx, float *g, int r0,
         nn__forward(net, ctx, rows, x + (size_t)r * in, 1, key, r);
         if (hits)
             *hits += nn__count_correct(rows, out, ctx->act[net->n_layers - 1], yb);
-        v = nn__backward_block(net, ctx, g, yb, gscale, r > r0, direct);
+        v = nn__backward_block(net, ctx, g, yb, gscale, r > r0, park);
         sum += v;
         if (!(v - v == 0.0)) break;
     }
@@ -5835,7 +5864,7 @@ NN__INTERNAL nn_status nn__train_step_team(nn_net *net, nn_ctx *ctx, int parts,
             loss[q] = nn__step_rows(net, c, q ? c->grads : net->grads,
                                     (int)((long)batch * q / parts),
                                     (int)((long)batch * (q + 1) / parts), rb, x,
-                                    y, 1.0f / (float)batch, key, NULL, &hit[q]);
+                                    y, 1.0f / (float)batch, key, 0, &hit[q]);
         }
 #pragma omp barrier
         for (q = 0; q < parts; q++) good &= loss[q] - loss[q] == 0.0;
@@ -5875,8 +5904,9 @@ NN__INTERNAL nn_status nn__train_step_team(nn_net *net, nn_ctx *ctx, int parts,
  * that a block's activations and deltas through every layer stay in L2
  * while W and dW are reused across blocks. Dropout masks and bias-gradient
  * sums run in row order, so the result equals the unblocked step up to the
- * rounding of the dW accumulation. Plain SGD on a single block updates W in
- * place (online learning never forms dW). With a team (OpenMP), large
+ * rounding of the dW accumulation. Plain SGD on a small single block
+ * updates W in place when that cannot overflow (nn__direct_sgd: online
+ * learning never forms dW). With a team (OpenMP), large
  * batches are split across threads (nn__train_step_team). hits (may be
  * NULL) counts correct predictions. */
 NN__INTERNAL nn_status nn__train_step(nn_net *net, nn_ctx *ctx, int batch,
@@ -5887,9 +5917,12 @@ NN__INTERNAL nn_status nn__train_step(nn_net *net, nn_ctx *ctx, int batch,
     int rb = ctx->row_block;                /* >= 1: nn_ctx_set_row_block */
     int parts = nn__step_parts(net, ctx, batch);
     uint64_t key = nn__draw_key(ctx);
-    const nn_opt *direct = opt->kind == NN_OPT_MOMENTUM ||
-        (batch <= rb && opt->kind == NN_OPT_SGD && opt->l1 == 0.0f) ? opt : NULL;
+    /* online SGD (one small block, B <= every layer's input width, so dZ
+     * fits in the dW slots) updates W in place, never forming dW */
+    int direct = batch <= rb && batch <= NN__DIRECT_MAX &&
+                 opt->kind == NN_OPT_SGD && opt->l1 == 0.0f, l;
     double sum;
+    for (l = 0; l < net->n_layers; l++) direct &= batch <= net->sizes[l];
 #if NN__OMP
     if (parts > 1)
         return nn__train_step_team(net, ctx, parts, batch, x, y, opt, key,
@@ -5900,10 +5933,16 @@ NN__INTERNAL nn_status nn__train_step(nn_net *net, nn_ctx *ctx, int batch,
                         1.0f / (float)batch, key, direct, hits);
     *loss_sum = sum;
     if (!(sum - sum == 0.0)) return NN_ERR_NAN;
-    if (!direct) return nn__update(net, opt);
-    if (direct->kind == NN_OPT_MOMENTUM) nn__direct_finish(net, opt);
-    net->step++;
-    return NN_OK;
+    if (direct) {
+        if (nn__direct_sgd(net, ctx, opt)) {
+            net->step++;
+            return NN_OK;
+        }
+        ctx->ready = 1;     /* the block is still there: form dW, checked */
+        (void)nn__backward_block(net, ctx, net->grads, y, 1.0f / (float)batch, 0, 0);
+        ctx->ready = 0;
+    }
+    return nn__update(net, opt);
 }
 
 NNAPI nn_status nn_train_step(nn_net *net, nn_ctx *ctx, int batch,

@@ -1,8 +1,8 @@
 /* tests/test_step.c - the cache-blocked, fused, threaded training step.
  *
  * nn_train_step cuts the batch into row blocks, fuses the activation
- * derivative with the bias-gradient sum, applies plain SGD in place and
- * accumulates momentum straight into the velocity (no dW). Each of those
+ * derivative with the bias-gradient sum, and applies plain SGD on a small
+ * block in place (no dW) when it cannot overflow. Each of those
  * must give what the plain unfused step gives: nn_forward + nn_backward
  * (whole batch, gradients materialized) + nn_update. Checked for every
  * hidden activation, every output/loss pairing, every optimizer, batch
@@ -316,6 +316,70 @@ static void test_identity(void)
     free(a); free(b);
 }
 
+/* Gradients that overflow float while the loss stays finite (a 1 -> 1
+ * identity layer, MSE, x = 1e21, w = 1e-3: loss 5e35, dW = 1e39) must give
+ * NN_ERR_NAN and leave every parameter as it was, for every optimizer, at
+ * batch 1 (plain SGD updates W in place there, never forming dW) and at
+ * batch 20. And where that in-place path's overflow bound fails but the
+ * true dW is finite (two rows whose dz x cancel: bound 2^100, dW = 0), the
+ * step still succeeds and equals forward + backward + update bit for bit. */
+static void test_overflow_untouched(void)
+{
+    static const int sizes[2] = {1, 1};
+    static const nn_act ident[1] = {NN_ACT_IDENTITY};
+    int opt_i, bi;
+    for (opt_i = 0; opt_i < N_OPTS; opt_i++)
+        for (bi = 0; bi < 3; bi++) {
+            static const int batches[3] = {1, 2, 20};
+            int B = batches[bi], i;
+            nn_net *a = NULL, *b = NULL;
+            nn_ctx *ca = NULL, *cb = NULL;
+            nn_opt o = make_opt(opt_i);
+            float x[20], y[20], pa[2], loss;
+            nn_status st;
+            if (nn_net_create(&a, 1, sizes, ident) != NN_OK ||
+                nn_net_create(&b, 1, sizes, ident) != NN_OK ||
+                nn_ctx_create(&ca, a, 20) != NN_OK || nn_ctx_create(&cb, b, 20) != NN_OK) {
+                CHECK(0, "setup failed");
+                goto next;
+            }
+            nn_net_set_loss(a, NN_LOSS_MSE, 0.0f);
+            nn_net_set_loss(b, NN_LOSS_MSE, 0.0f);
+            if (B == 2) {       /* y = 2^40 for both; errors +2^40, -2^40 */
+                nn_net_weights(a, 0)[0] = 9.5367431640625e-07f;        /* 2^-20 */
+                nn_net_weights(b, 0)[0] = 9.5367431640625e-07f;
+                x[0] = x[1] = 1152921504606846976.0f;                  /* 2^60  */
+                y[0] = 0.0f;
+                y[1] = 2199023255552.0f;                               /* 2^41  */
+            } else {
+                nn_net_weights(a, 0)[0] = nn_net_weights(b, 0)[0] = 1e-3f;
+                for (i = 0; i < B; i++) { x[i] = 1e21f; y[i] = 0.0f; }
+            }
+            nn_net_bias(a, 0)[0] = nn_net_bias(b, 0)[0] = 0.0f;
+            pa[0] = nn_net_weights(a, 0)[0]; pa[1] = 0.0f;
+            st = nn_train_step(a, ca, B, x, y, &o, &loss);
+            if (B != 2) {
+                CHECK(st == NN_ERR_NAN, "opt %d batch %d: overflowing step returned %s",
+                      opt_i, B, nn_status_str(st));
+                CHECK(nn_net_weights(a, 0)[0] == pa[0] && nn_net_bias(a, 0)[0] == pa[1],
+                      "opt %d batch %d: a refused step changed the parameters (w %g b %g)",
+                      opt_i, B, nn_net_weights(a, 0)[0], nn_net_bias(a, 0)[0]);
+            } else {
+                float lb;
+                CHECK(st == NN_OK, "opt %d: cancelling step returned %s", opt_i,
+                      nn_status_str(st));
+                CHECK(nn_forward(b, cb, B, x, 1) == NN_OK &&
+                      nn_backward(b, cb, y, &lb) == NN_OK && nn_update(b, &o) == NN_OK,
+                      "opt %d: reference step failed", opt_i);
+                CHECK(nn_net_weights(a, 0)[0] == nn_net_weights(b, 0)[0] &&
+                      nn_net_bias(a, 0)[0] == nn_net_bias(b, 0)[0],
+                      "opt %d: cancelling step differs from the plain step", opt_i);
+            }
+        next:
+            nn_ctx_free(ca); nn_ctx_free(cb); nn_net_free(a); nn_net_free(b);
+        }
+}
+
 static void test_all_configs(void)
 {
     static const int batches[] = {1, 16, 37};
@@ -356,6 +420,7 @@ int main(void)
 {
     th_begin("test_step");
     th_for_each_isa(test_all_configs);
+    th_for_each_isa(test_overflow_untouched);
     printf("worst gradient difference / bound: %.3g\n", g_worst_ratio);
     return th_finish();
 }

@@ -42,35 +42,24 @@ NNB_T512 static inline __m512 neg16(__m512 x)
 }
 NNB_T256 static inline __m256 neg8(__m256 x) { return _mm256_xor_ps(x, _mm256_set1_ps(-0.0f)); }
 
-/* one loop per (entry point, form): F(v) is the vector expression of v */
-#define NNB_LOOP16(name, F)                                                 \
-    NNB_T512 static void name(size_t n, const float *x, float *y)           \
+/* one loop per (entry point, form): F(v) is the vector expression of v;
+ * T: target attribute, P: intrinsics prefix, W: floats per vector */
+#define NNB_LOOP(T, P, W, name, F)                                          \
+    T static void name(size_t n, const float *x, float *y)                  \
     {                                                                       \
-        float b[16];                                                        \
+        float b[W];                                                         \
         size_t i = 0;                                                       \
-        for (; i + 16 <= n; i += 16)                                        \
-            _mm512_storeu_ps(y + i, F(_mm512_loadu_ps(x + i)));             \
+        for (; i + W <= n; i += W)                                          \
+            P##_storeu_ps(y + i, F(P##_loadu_ps(x + i)));                   \
         if (i < n) {                                                        \
             memset(b, 0, sizeof b);                                         \
             memcpy(b, x + i, (n - i) * sizeof(float));                      \
-            _mm512_storeu_ps(b, F(_mm512_loadu_ps(b)));                     \
+            P##_storeu_ps(b, F(P##_loadu_ps(b)));                           \
             memcpy(y + i, b, (n - i) * sizeof(float));                      \
         }                                                                   \
     }
-#define NNB_LOOP8(name, F)                                                  \
-    NNB_T256 static void name(size_t n, const float *x, float *y)           \
-    {                                                                       \
-        float b[8];                                                         \
-        size_t i = 0;                                                       \
-        for (; i + 8 <= n; i += 8)                                          \
-            _mm256_storeu_ps(y + i, F(_mm256_loadu_ps(x + i)));             \
-        if (i < n) {                                                        \
-            memset(b, 0, sizeof b);                                         \
-            memcpy(b, x + i, (n - i) * sizeof(float));                      \
-            _mm256_storeu_ps(b, F(_mm256_loadu_ps(b)));                     \
-            memcpy(y + i, b, (n - i) * sizeof(float));                      \
-        }                                                                   \
-    }
+#define NNB_LOOP16(name, F) NNB_LOOP(NNB_T512, _mm512, 16, name, F)
+#define NNB_LOOP8(name, F) NNB_LOOP(NNB_T256, _mm256, 8, name, F)
 #define NNB_SIG16(EXPF) sig16(EXPF(neg16(v)))
 #define NNB_SIG8(EXPF) sig8(EXPF(neg8(v)))
 /* exp, tanh and sigmoid loops of one library at one width */

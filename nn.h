@@ -2906,8 +2906,10 @@ NN__TARGET_AVX512 static inline void nn__dot_out4_avx512(__m128 o, float alpha,
 {
     __mmask8 nk = (__mmask8)((1u << nb) - 1u);
     o = _mm_mul_ps(o, _mm_set1_ps(alpha));
-    if (beta != 0.0f)
-        o = _mm_add_ps(o, _mm_mul_ps(_mm_set1_ps(beta), _mm_maskz_loadu_ps(nk, c)));
+    if (beta != 0.0f)   /* an explicit fma: gcc in GNU C mode contracted the
+                           mul + add in some inlined copies and not others,
+                           so a lone row and a 4-row block differed in bits */
+        o = _mm_fmadd_ps(_mm_set1_ps(beta), _mm_maskz_loadu_ps(nk, c), o);
     _mm_mask_storeu_ps(c, nk, o);
 }
 /* One row of A against rows j.. of B (a lone row: batch 1), 8 rows of B

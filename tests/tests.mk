@@ -34,7 +34,7 @@ test_cc_clang   = $(CLANG) $(CSTD) $(OPT) $(WARN) $(WERROR)
 test_cc_clangxx = $(CLANGXX) -x c++ $(CXXSTD) $(OPT) $(WARN) $(WERROR)
 test_cc_asan    = $(CC) $(CSTD) -O1 -g $(TEST_SAN) $(WARN) $(WERROR)
 test_cc_a64     = $(TEST_A64CC) $(CSTD) $(OPT) -fopenmp -static $(WARN) $(WERROR)
-test_cc_omp     = $(CC) $(CSTD) $(OPT) -fopenmp $(WARN) $(WERROR)
+test_cc_omp     = $(CC) -std=gnu99 $(OPT) -fopenmp $(WARN) $(WERROR)
 
 # run modes -> (binary variant, command prefix, environment)
 #   native : gcc build, every ISA the CPU supports
@@ -46,7 +46,9 @@ test_cc_omp     = $(CC) $(CSTD) $(OPT) -fopenmp $(WARN) $(WERROR)
 #   gxx, clang, clangxx: the other compilers' builds, natively, quick sizes
 #   isaenv : gcc build natively with NN_ISA=scalar (the override must win)
 #   omp    : gcc -fopenmp build with 2 threads (threaded GEMM; test_step also
-#            compares 1 and 2 threads bit for bit)
+#            compares 1 and 2 threads bit for bit), in GNU C mode: gcc's
+#            default there, -ffp-contract=fast, fuses a * b + c into fmas
+#            wherever it likes, as in a user's plain `cc -O2 -fopenmp`
 TEST_MODES := native asan a64 qmax qnhm gxx clang clangxx omp isaenv
 test_bin_native = gcc
 test_bin_asan   = asan

@@ -1695,6 +1695,27 @@ NN__INTERNAL void nn__gemm_dot_scalar(int M, int N, int K, float alpha,
         }                                                                  \
     }
 
+/* The optimizer pass of the AVX2 (W = 8) and NEON (W = 4) kernels over n
+ * floats, given their one-vector step STEP(a, w, g, m, v): full vectors,
+ * then the tail through the same step on zero-padded copies, so every
+ * element gets the same arithmetic wherever a call starts (a data-parallel
+ * step slices the parameters at other points than one whole pass). */
+#define NN__OPT_PADDED_BODY(W, STEP)                                       \
+    size_t i, t;                                                           \
+    float tw[W] = {0}, tg[W] = {0}, tm[W] = {0}, tv[W] = {0};              \
+    int moments = a->kind != NN_OPT_SGD, adam = a->kind == NN_OPT_ADAM;    \
+    for (i = 0; i + W <= n; i += W) STEP(a, w + i, g + i, m + i, v + i);   \
+    if (i == n) return;                                                    \
+    t = (n - i) * sizeof(float);                                           \
+    memcpy(tw, w + i, t);                                                  \
+    memcpy(tg, g + i, t);                                                  \
+    if (moments) memcpy(tm, m + i, t);                                     \
+    if (adam) memcpy(tv, v + i, t);                                        \
+    STEP(a, tw, tg, tm, tv);                                               \
+    memcpy(w + i, tw, t);                                                  \
+    if (moments) memcpy(m + i, tm, t);                                     \
+    if (adam) memcpy(v + i, tv, t);
+
 /* C_i = alpha sum_p A(i,p) B_p + beta C_i, one row of C at a time, in
  * column chunks so the partial sums stay in registers. */
 NN__INTERNAL void nn__gemm_axpy_scalar(int M, int N, int K, float alpha,
@@ -1792,21 +1813,7 @@ NN__TARGET_AVX2 static void nn__opt_avx2(const nn__opt_args *a, size_t n,
                                          float *w, const float *g, float *m,
                                          float *v)
 {
-    size_t i;
-    float tw[8], tg[8], tm[8], tv[8];
-    int moments = a->kind != NN_OPT_SGD, adam = a->kind == NN_OPT_ADAM;
-    for (i = 0; i + 8 <= n; i += 8) nn__opt8_avx2(a, w + i, g + i, m + i, v + i);
-    if (i == n) return;
-    memset(tw, 0, sizeof tw); memset(tg, 0, sizeof tg);
-    memset(tm, 0, sizeof tm); memset(tv, 0, sizeof tv);
-    memcpy(tw, w + i, (n - i) * sizeof(float));
-    memcpy(tg, g + i, (n - i) * sizeof(float));
-    if (moments) memcpy(tm, m + i, (n - i) * sizeof(float));
-    if (adam) memcpy(tv, v + i, (n - i) * sizeof(float));
-    nn__opt8_avx2(a, tw, tg, tm, tv);
-    memcpy(w + i, tw, (n - i) * sizeof(float));
-    if (moments) memcpy(m + i, tm, (n - i) * sizeof(float));
-    if (adam) memcpy(v + i, tv, (n - i) * sizeof(float));
+    NN__OPT_PADDED_BODY(8, nn__opt8_avx2)
 }
 
 /* -- AVX2 GEMM micro-kernel and packers -- */
@@ -3467,7 +3474,7 @@ NN__INTERNAL int nn__all_finite_neon(size_t n, const float *x)
     return vminvq_u32(ok) != 0 && nn__all_finite_scalar(n - i, x + i);
 }
 
-/* -- NEON optimizer kernel (4 lanes; the tail through the scalar kernel) -- */
+/* -- NEON optimizer kernel (4 lanes; the tail through a zero-padded copy) -- */
 /* One 4-float step of the optimizer at w, g, m, v. */
 NN__INTERNAL inline void nn__opt4_neon(const nn__opt_args *a, float *w,
                                        const float *g, float *m, float *v)
@@ -3504,26 +3511,11 @@ NN__INTERNAL inline void nn__opt4_neon(const nn__opt_args *a, float *w,
     vst1q_f32(w, W);
 }
 
-/* The tail through the same vector step on zero-padded copies: every
- * element gets the same arithmetic wherever a call starts (a data-parallel
- * step slices the parameters at other points than one whole pass). */
+/* The pass: section 2.3's NN__OPT_PADDED_BODY. */
 NN__INTERNAL void nn__opt_neon(const nn__opt_args *a, size_t n, float *w,
                                const float *g, float *m, float *v)
 {
-    size_t i, t = 0;
-    float tw[4] = {0}, tg[4] = {0}, tm[4] = {0}, tv[4] = {0};
-    for (i = 0; i + 4 <= n; i += 4)
-        nn__opt4_neon(a, w + i, g + i, m + i, v + i);
-    if (i == n) return;
-    t = n - i;
-    memcpy(tw, w + i, t * sizeof(float));
-    memcpy(tg, g + i, t * sizeof(float));
-    if (a->kind != NN_OPT_SGD) memcpy(tm, m + i, t * sizeof(float));
-    if (a->kind == NN_OPT_ADAM) memcpy(tv, v + i, t * sizeof(float));
-    nn__opt4_neon(a, tw, tg, tm, tv);
-    memcpy(w + i, tw, t * sizeof(float));
-    if (a->kind != NN_OPT_SGD) memcpy(m + i, tm, t * sizeof(float));
-    if (a->kind == NN_OPT_ADAM) memcpy(v + i, tv, t * sizeof(float));
+    NN__OPT_PADDED_BODY(4, nn__opt4_neon)
 }
 
 /* -- NEON GEMM micro-kernel and packers -- */

@@ -2260,8 +2260,9 @@ NN__X86_MAP2(TGT, PFX, VT, MT, W, ISA, nn__step_bwd_##ISA, nn__step_d_##ISA)
  * nn__keep_##ISA(m, v) (zeros elsewhere), nn__hsum_##ISA / nn__hmax_##ISA
  * (fixed order). row_max: the masked tail reads -inf; all -inf (or empty)
  * gives 0, so that x - max never computes inf - inf. row_expsum: the sum
- * of e^(x - mx), the terms stored to y unless y is NULL. row_axpb:
- * y = a x + b (softmax: a = 1/sum, b = 0). log-softmax: (x - max) -
+ * of e^(x - mx), the terms stored to y unless y is NULL. row_scale:
+ * y = a x (softmax: a = 1/sum) as fma(x, a, +0), -0 products giving +0
+ * as the scalar kernel's. log-softmax: (x - max) -
  * log(sum), x - max rounded first as in the scalar kernel. */
 #define NN__X86_SOFTMAX_ROWS(TGT, PFX, VT, MT, W, ISA)                     \
 TGT static inline float nn__row_max_##ISA(int cols, const float *x)        \
@@ -2294,10 +2295,10 @@ TGT static inline float nn__row_expsum_##ISA(int cols, const float *x,     \
     }                                                                      \
     return nn__hsum_##ISA(s);                                              \
 }                                                                          \
-TGT static inline void nn__row_axpb_##ISA(int cols, const float *x, float a, \
-                                          float b, float *y)               \
+TGT static inline void nn__row_scale_##ISA(int cols, const float *x, float a, \
+                                           float *y)                       \
 {                                                                          \
-    VT va = PFX##_set1_ps(a), vb = PFX##_set1_ps(b);                       \
+    VT va = PFX##_set1_ps(a), vb = PFX##_setzero_ps();                     \
     int j = 0;                                                             \
     for (; j + W <= cols; j += W)                                          \
         PFX##_storeu_ps(y + j, PFX##_fmadd_ps(PFX##_loadu_ps(x + j), va, vb)); \
@@ -2314,7 +2315,7 @@ TGT NN__INTERNAL void nn__softmax_rows_##ISA(int rows, int cols, const float *x,
         const float *xr = x + (size_t)r * cols;                            \
         float *yr = y + (size_t)r * cols;                                  \
         float s = nn__row_expsum_##ISA(cols, xr, nn__row_max_##ISA(cols, xr), yr); \
-        nn__row_axpb_##ISA(cols, yr, 1.0f / s, 0.0f, yr);                  \
+        nn__row_scale_##ISA(cols, yr, 1.0f / s, yr);                       \
     }                                                                      \
 }                                                                          \
 TGT NN__INTERNAL void nn__log_softmax_rows_##ISA(int rows, int cols,       \
@@ -2348,7 +2349,7 @@ TGT NN__INTERNAL void nn__softmax_fwd_##ISA(size_t n, const float *x, float *y) 
  * softmax_bwd: J^T dy = y (dy - <dy, y>), the dot product in double.
  * xent_vec: one vector of softmax + CE, the loss terms y (ls - (z - m))
  * where y != 0, *d = (e inv - y) g from the stored e; e inv is an explicit
- * fma with 0 (as in softmax_rows' a x + b), so C++'s default
+ * fma with 0 (as in softmax_rows' row_scale), so C++'s default
  * -ffp-contract=fast cannot fuse it with the subtraction and dz stays
  * bit-identical to (softmax - y) g. NN__X86_LOSS: the element losses
  * f(h, y, delta, &l) -> dL/dh of nn_loss_eval, gradient times gscale. */

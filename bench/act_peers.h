@@ -10,11 +10,12 @@
 
 #include <stddef.h>
 
-typedef void (*nnb_act_peer_fn)(size_t n, const float *x, float *y);
+/* y = f(x) over n floats: a peer's loop, or a kernel table's (bench.h) */
+typedef void (*nnb_vec_fn)(size_t n, const float *x, float *y);
 typedef struct nnb_act_peer {
     const char *name;       /* row label: "glibc-avx512", "sleef-avx2", ...  */
     const char *what;       /* the entry points, for the notes              */
-    nnb_act_peer_fn exp, tanh, sigmoid;
+    nnb_vec_fn exp, tanh, sigmoid;
 } nnb_act_peer;
 
 /* The peers this CPU can run (best ISA first); returns how many (<= 4). */

@@ -23,7 +23,7 @@ static const char *const fn_name[F_COUNT] = { "exp", "tanh", "sigmoid" };
 #define MAX_IMPL 8
 #define BLOCK 65536
 
-typedef struct impl { char name[24]; nnb_act_peer_fn fn[F_COUNT]; } impl;
+typedef struct impl { char name[24]; nnb_vec_fn fn[F_COUNT]; } impl;
 /* max: over every float; max_n: where the reference is a normal float
  * (|v| >= 2^-126: without the denormal results that 1/(1 + exp(-x))
  * flushes to 0 once exp(-x) overflows, x < -88.72) */

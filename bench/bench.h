@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include "shim.h"
 #include "../nn.h"
+#include "act_peers.h"                 /* nnb_vec_fn */
 
 /* ---- configuration from the command line (bench_main.c) ---------------- */
 enum { NNB_PEERS_NONE = 0, NNB_PEERS_AUTO, NNB_PEERS_FORCED };
@@ -33,10 +34,9 @@ int    nnb_max_threads(void);                   /* processors available     */
 /* The ISAs to measure nn.h on (supported by this CPU; best first); n out. */
 int    nnb_isas(nn_isa out[NN_ISA_COUNT]);
 /* Kernel table fields (bench/nn_impl.c): 0 if the ISA has no table. */
-typedef void (*nnb_vec_fn)(size_t n, const float *x, float *y);
-nnb_vec_fn nnb_exp_fn(nn_isa isa);              /* the ISA's vector exp     */
 int    nnb_kernel_fields(nn_isa isa, const char **name, int *mr, int *nr,
                          int *mc, int *kc, int *nc);
+nnb_vec_fn nnb_exp_fn(nn_isa isa);              /* the ISA's vector exp     */
 
 /* ---- peak --------------------------------------------------------------- */
 void   nnb_peak_measure(void);            /* once, before any benchmark    */

@@ -22,7 +22,7 @@ typedef struct act_case {
     int kind;               /* K_*                                          */
     int which;              /* nn_act, nn_loss or LIBM_*                    */
     nn_isa isa;
-    nnb_act_peer_fn peer;   /* K_PEER: the peer's loop                      */
+    nnb_vec_fn peer;   /* K_PEER: the peer's loop                      */
     const char *peer_name;
     size_t n;
 } act_case;
@@ -132,7 +132,7 @@ static void reg(int kind, int which, nn_isa isa, size_t n, const char *what)
 static void reg_peer(const nnb_act_peer *p, size_t n)
 {
     static const char *const what[3] = { "exp", "tanh.fwd", "sigmoid.fwd" };
-    nnb_act_peer_fn fn[3];
+    nnb_vec_fn fn[3];
     int i;
     fn[0] = p->exp; fn[1] = p->tanh; fn[2] = p->sigmoid;
     for (i = 0; i < 3; i++) {

@@ -2039,9 +2039,9 @@ NN__TARGET_AVX2 static inline float nn__hmax8_avx2(__m256 a)
  * and suffix ISA; each section instantiates them where its own helpers
  * are defined (they call nn__exp_neg_##ISA, nn__log_##ISA, ...).
  * log1p_tail: log(1 + f) - f for f in [sqrt(1/2) - 1, sqrt(2) - 1];
- * log_join: f + y + k ln2; sxent_vec: one vector of sigmoid + BCE from the
- * logits (loss softplus(z) - y z, *d = (sigmoid(z) - y) g, e^-|z| once);
- * mse1 / bce1: element losses returning dL/dh with *l the loss. */
+ * log_join: f + y + k ln2; sxent1 / mse1 / bce1: element losses returning
+ * dL/dh with *l the loss (sxent1: sigmoid + BCE from the logits, loss
+ * softplus(z) - y z, gradient sigmoid(z) - y, e^-|z| computed once). */
 #define NN__X86_LOG1P_TAIL(TGT, PFX, VT, ISA)                              \
 TGT static inline VT nn__log1p_tail_##ISA(VT f)                            \
 {                                                                          \
@@ -2095,12 +2095,13 @@ TGT static inline VT nn__step_d_##ISA(VT y, VT dy)                         \
     (void)y; (void)dy;                                                     \
     return PFX##_setzero_ps();                                             \
 }
-#define NN__X86_SXENT_VEC(TGT, PFX, VT, ISA)                               \
-TGT static inline VT nn__sxent_vec_##ISA(VT z, VT y, VT g, VT *d)          \
+#define NN__X86_SXENT1(TGT, PFX, VT, ISA)                                  \
+TGT static inline VT nn__sxent1_##ISA(VT z, VT y, VT d, VT *l)             \
 {                                                                          \
     VT e = nn__exp_negabs_##ISA(z);                                        \
-    *d = PFX##_mul_ps(PFX##_sub_ps(nn__sigmoid_e_##ISA(z, e), y), g);      \
-    return PFX##_fnmadd_ps(y, z, nn__softplus_e_##ISA(z, e));              \
+    (void)d;                                                               \
+    *l = PFX##_fnmadd_ps(y, z, nn__softplus_e_##ISA(z, e));                \
+    return PFX##_sub_ps(nn__sigmoid_e_##ISA(z, e), y);                     \
 }
 #define NN__X86_MSE1(TGT, PFX, VT, ISA)                                    \
 TGT static inline VT nn__mse1_##ISA(VT h, VT y, VT d, VT *l)               \
@@ -2413,25 +2414,6 @@ TGT NN__INTERNAL double nn__softmax_xent_rows_##ISA(int rows, int cols,    \
         sum += nn__hsum_##ISA(acc);                                        \
     }                                                                      \
     return sum;                                                            \
-}                                                                          \
-TGT NN__INTERNAL double nn__sigmoid_xent_##ISA(int rows, int cols,         \
-    const float *z, const float *y, float gscale, float *dz)               \
-{                                                                          \
-    size_t i = 0, n = (size_t)rows * cols;                                 \
-    DT a0 = PFX##_setzero_pd(), a1 = PFX##_setzero_pd();                   \
-    VT g = PFX##_set1_ps(gscale), d;                                       \
-    for (; i + W <= n; i += W) {                                           \
-        nn__accd_##ISA(&a0, &a1, nn__sxent_vec_##ISA(PFX##_loadu_ps(z + i), \
-                                                     PFX##_loadu_ps(y + i), g, &d)); \
-        if (dz) PFX##_storeu_ps(dz + i, d);                                \
-    }                                                                      \
-    if (i < n) {                                                           \
-        MT m = nn__tailm_##ISA(n - i);                                     \
-        nn__accd_##ISA(&a0, &a1, nn__keep_##ISA(m, nn__sxent_vec_##ISA(    \
-            nn__load_tail_##ISA(z + i, m), nn__load_tail_##ISA(y + i, m), g, &d))); \
-        if (dz) nn__store_tail_##ISA(dz + i, m, d);                        \
-    }                                                                      \
-    return nn__sumd_##ISA(a0, a1);                                         \
 }
 #define NN__X86_LOSS(TGT, PFX, VT, MT, DT, W, ISA, name, f)                \
 TGT NN__INTERNAL double name(size_t n, const float *h, const float *y,     \
@@ -2452,6 +2434,14 @@ TGT NN__INTERNAL double name(size_t n, const float *h, const float *y,     \
         if (grad) nn__store_tail_##ISA(grad + i, m, PFX##_mul_ps(g, vg));  \
     }                                                                      \
     return nn__sumd_##ISA(a0, a1);                                         \
+}
+/* sigmoid + BCE from the logits: the loop above over rows x cols with
+ * nn__sxent1 (instantiated as nn__sxent_n_##ISA) */
+#define NN__X86_SIGMOID_XENT(TGT, ISA)                                     \
+TGT NN__INTERNAL double nn__sigmoid_xent_##ISA(int rows, int cols,         \
+    const float *z, const float *y, float gscale, float *dz)               \
+{                                                                          \
+    return nn__sxent_n_##ISA((size_t)rows * cols, z, y, 0.0f, gscale, dz); \
 }
 /* Same algorithms as the AVX-512 kernels below (see there), with vector
  * masks instead of mask registers, an 8-entry exp table (one 8-lane
@@ -2685,9 +2675,9 @@ NN__TARGET_AVX2 static inline __m256 nn__keep_nz_avx2(__m256 y, __m256 v)
 {
     return _mm256_and_ps(_mm256_cmp_ps(y, _mm256_setzero_ps(), _CMP_NEQ_UQ), v);
 }
-/* one vector of sigmoid + BCE from the logits: returns the loss
- * softplus(z) - y z, *d = (sigmoid(z) - y) g, e^-|z| computed once */
-NN__X86_SXENT_VEC(NN__TARGET_AVX2, _mm256, __m256, avx2)
+/* sigmoid + BCE from the logits: loss softplus(z) - y z, gradient
+ * sigmoid(z) - y, e^-|z| computed once */
+NN__X86_SXENT1(NN__TARGET_AVX2, _mm256, __m256, avx2)
 NN__X86_LOSS_ROWS(NN__TARGET_AVX2, _mm256, __m256, __m256i, __m256d, 8, avx2)
 
 /* element losses (see the AVX-512 versions) */
@@ -2731,6 +2721,8 @@ NN__AVX2_LOSS(nn__mae_avx2, nn__mae1_avx2)
 NN__AVX2_LOSS(nn__huber_avx2, nn__huber1_avx2)
 NN__AVX2_LOSS(nn__bce_avx2, nn__bce1_avx2)
 NN__AVX2_LOSS(nn__ce_avx2, nn__ce1_avx2)
+NN__AVX2_LOSS(nn__sxent_n_avx2, nn__sxent1_avx2)
+NN__X86_SIGMOID_XENT(NN__TARGET_AVX2, avx2)
 
 NN__INTERNAL void nn__fill_avx2(nn_kernels *k)
 {
@@ -3401,7 +3393,7 @@ NN__TARGET_AVX512 static inline __m512 nn__keep_nz_avx512(__m512 y, __m512 v)
 }
 /* one vector of sigmoid + BCE from the logits: returns the loss
  * softplus(z) - y z, *d = (sigmoid(z) - y) g, e^-|z| computed once */
-NN__X86_SXENT_VEC(NN__TARGET_AVX512, _mm512, __m512, avx512)
+NN__X86_SXENT1(NN__TARGET_AVX512, _mm512, __m512, avx512)
 NN__X86_LOSS_ROWS(NN__TARGET_AVX512, _mm512, __m512, __mmask16, __m512d, 16, avx512)
 
 /* element losses: return dL/dh, set *l to the loss (2.8's nn__loss, same
@@ -3448,6 +3440,8 @@ NN__AVX512_LOSS(nn__mae_avx512, nn__mae1_avx512)
 NN__AVX512_LOSS(nn__huber_avx512, nn__huber1_avx512)
 NN__AVX512_LOSS(nn__bce_avx512, nn__bce1_avx512)
 NN__AVX512_LOSS(nn__ce_avx512, nn__ce1_avx512)
+NN__AVX512_LOSS(nn__sxent_n_avx512, nn__sxent1_avx512)
+NN__X86_SIGMOID_XENT(NN__TARGET_AVX512, avx512)
 
 NN__INTERNAL void nn__fill_avx512(nn_kernels *k)
 {
@@ -4055,14 +4049,15 @@ NN__INTERNAL double nn__softmax_xent_rows_neon(int rows, int cols, const float *
     }
     return sum;
 }
-/* one vector of sigmoid + BCE from the logits: returns the loss
- * softplus(z) - y z, *d = (sigmoid(z) - y) g, e^-|z| computed once */
-NN__INTERNAL inline float32x4_t nn__sxent_vec_neon(float32x4_t z, float32x4_t y, float32x4_t g,
-                                                   float32x4_t *d)
+/* sigmoid + BCE from the logits: loss softplus(z) - y z, gradient
+ * sigmoid(z) - y, e^-|z| computed once */
+NN__INTERNAL inline float32x4_t nn__sxent1_neon(float32x4_t z, float32x4_t y, float32x4_t d,
+                                                float32x4_t *l)
 {
     float32x4_t e = nn__exp_neg_neon(nn__negabs_neon(z));
-    *d = vmulq_f32(vsubq_f32(nn__sigmoid_e_neon(z, e), y), g);
-    return vfmsq_f32(nn__softplus_e_neon(z, e), y, z);
+    (void)d;
+    *l = vfmsq_f32(nn__softplus_e_neon(z, e), y, z);
+    return vsubq_f32(nn__sigmoid_e_neon(z, e), y);
 }
 /* 4 float losses into two double accumulators */
 NN__INTERNAL inline void nn__acc4d_neon(float64x2_t *a0, float64x2_t *a1, float32x4_t l)
@@ -4070,26 +4065,6 @@ NN__INTERNAL inline void nn__acc4d_neon(float64x2_t *a0, float64x2_t *a1, float3
     *a0 = vaddq_f64(*a0, vcvt_f64_f32(vget_low_f32(l)));
     *a1 = vaddq_f64(*a1, vcvt_high_f64_f32(l));
 }
-NN__INTERNAL double nn__sigmoid_xent_neon(int rows, int cols, const float *z,
-                                          const float *y, float gscale, float *dz)
-{
-    size_t i = 0, n = (size_t)rows * cols;
-    float64x2_t a0 = vdupq_n_f64(0.0), a1 = vdupq_n_f64(0.0);
-    float32x4_t g = NN__V4(gscale), d;
-    for (; i + 4 <= n; i += 4) {
-        nn__acc4d_neon(&a0, &a1, nn__sxent_vec_neon(vld1q_f32(z + i), vld1q_f32(y + i), g, &d));
-        if (dz) vst1q_f32(dz + i, d);
-    }
-    if (i < n) {    /* padded lanes: z = y = 0 gives log 2, drop them */
-        size_t left = n - i;
-        float32x4_t l = nn__sxent_vec_neon(nn__load_tail_neon(z + i, left),
-                                           nn__load_tail_neon(y + i, left), g, &d);
-        nn__acc4d_neon(&a0, &a1, vbslq_f32(nn__lanes_neon(left), l, NN__V4(0.0f)));
-        if (dz) nn__store_tail_neon(dz + i, d, left);
-    }
-    return vaddvq_f64(vaddq_f64(a0, a1));
-}
-
 /* element losses (see the AVX-512 versions) */
 NN__INTERNAL inline float32x4_t nn__mse1_neon(float32x4_t h, float32x4_t y, float32x4_t d,
                                               float32x4_t *l)
@@ -4165,6 +4140,13 @@ NN__NEON_LOSS(nn__mae_neon, nn__mae1_neon)
 NN__NEON_LOSS(nn__huber_neon, nn__huber1_neon)
 NN__NEON_LOSS(nn__bce_neon, nn__bce1_neon)
 NN__NEON_LOSS(nn__ce_neon, nn__ce1_neon)
+NN__NEON_LOSS(nn__sxent_n_neon, nn__sxent1_neon)
+/* sigmoid + BCE over rows x cols: the loop above with nn__sxent1_neon */
+NN__INTERNAL double nn__sigmoid_xent_neon(int rows, int cols, const float *z,
+                                          const float *y, float gscale, float *dz)
+{
+    return nn__sxent_n_neon((size_t)rows * cols, z, y, 0.0f, gscale, dz);
+}
 
 NN__INTERNAL void nn__fill_neon(nn_kernels *k)
 {

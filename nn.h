@@ -1756,19 +1756,6 @@ NN__TARGET_AVX2 static inline __m256i nn__tail8(size_t left)
                               _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
 }
 
-/* -- AVX2 finiteness check: x - x is 0 exactly when x is finite -- */
-NN__TARGET_AVX2 static int nn__all_finite_avx2(size_t n, const float *x)
-{
-    size_t i;
-    __m256 bad = _mm256_setzero_ps();
-    for (i = 0; i + 8 <= n; i += 8) {
-        __m256 v = _mm256_loadu_ps(x + i);
-        bad = _mm256_or_ps(bad, _mm256_cmp_ps(_mm256_sub_ps(v, v), _mm256_setzero_ps(), _CMP_NEQ_UQ));
-        if ((i & 1023) == 0 && _mm256_movemask_ps(bad)) return 0;
-    }
-    return !_mm256_movemask_ps(bad) && nn__all_finite_scalar(n - i, x + i);
-}
-
 /* -- AVX2 optimizer kernel (8 lanes; the tail through a zero-padded copy) -- */
 NN__TARGET_AVX2 static inline void nn__opt8_avx2(const nn__opt_args *a,
                                                  float *w, const float *grad,
@@ -2225,8 +2212,36 @@ TGT NN__INTERNAL void name(size_t n, const float *y, const float *dy, float *dx)
                                           nn__load_tail_##ISA(dy + i, m)));\
     }                                                                      \
 }
+/* All finite? fma(x, 0, s) adds an exact zero to s for a finite x and
+ * makes s NaN for an inf or a NaN: one op a vector (x - x compared and
+ * tested each vector ran at half the load rate), four independent sums,
+ * looked at every 1024 floats so that a bad value ends the scan early. */
+#define NN__X86_ALL_FINITE(TGT, PFX, VT, MT, W, ISA)                       \
+TGT NN__INTERNAL int nn__all_finite_##ISA(size_t n, const float *x)        \
+{                                                                          \
+    const VT z = PFX##_setzero_ps();                                       \
+    VT s0 = z, s1 = z, s2 = z, s3 = z;                                     \
+    size_t i = 0, end;                                                     \
+    float t;                                                               \
+    while (n - i >= 4 * W) {                                               \
+        end = n - i > 1024 ? i + 1024 : n - (n - i) % (4 * W);             \
+        for (; i < end; i += 4 * W) {                                      \
+            s0 = PFX##_fmadd_ps(PFX##_loadu_ps(x + i), z, s0);             \
+            s1 = PFX##_fmadd_ps(PFX##_loadu_ps(x + i + W), z, s1);         \
+            s2 = PFX##_fmadd_ps(PFX##_loadu_ps(x + i + 2 * W), z, s2);     \
+            s3 = PFX##_fmadd_ps(PFX##_loadu_ps(x + i + 3 * W), z, s3);     \
+        }                                                                  \
+        t = nn__hsum_##ISA(PFX##_add_ps(PFX##_add_ps(s0, s1), PFX##_add_ps(s2, s3))); \
+        if (t != t) return 0;                                              \
+    }                                                                      \
+    for (; i + W <= n; i += W) s0 = PFX##_fmadd_ps(PFX##_loadu_ps(x + i), z, s0); \
+    if (i < n)                                                             \
+        s0 = PFX##_fmadd_ps(nn__load_tail_##ISA(x + i, nn__tailm_##ISA(n - i)), z, s0); \
+    t = nn__hsum_##ISA(s0);                                                \
+    return t == t;                                                         \
+}
 /* Every element-wise loop of the kernel table (sigmoid, tanh, softplus
- * software-pipelined) for one ISA. */
+ * software-pipelined) and the finiteness check for one ISA. */
 #define NN__X86_MAPS(TGT, PFX, VT, MT, W, ISA)                             \
 NN__X86_MAP_FROM(TGT, PFX, VT, MT, W, ISA, nn__exp_fwd_##ISA, nn__exp_##ISA, 0) \
 NN__X86_MAP_FROM(TGT, PFX, VT, MT, W, ISA, nn__log_fwd_##ISA, nn__log_##ISA, 0) \
@@ -2252,7 +2267,8 @@ NN__X86_MAP2(TGT, PFX, VT, MT, W, ISA, nn__softplus_bwd_##ISA, nn__softplus_d_##
 NN__X86_MAP2(TGT, PFX, VT, MT, W, ISA, nn__relu_bwd_##ISA, nn__relu_d_##ISA) \
 NN__X86_MAP2(TGT, PFX, VT, MT, W, ISA, nn__leaky_relu_bwd_##ISA,           \
              nn__leaky_relu_d_##ISA)                                       \
-NN__X86_MAP2(TGT, PFX, VT, MT, W, ISA, nn__step_bwd_##ISA, nn__step_d_##ISA)
+NN__X86_MAP2(TGT, PFX, VT, MT, W, ISA, nn__step_bwd_##ISA, nn__step_d_##ISA) \
+NN__X86_ALL_FINITE(TGT, PFX, VT, MT, W, ISA)
 /* Row softmax and log-softmax (and the row max / sum of exps that softmax
  * + CE shares), written once over a per-ISA tail interface: W lanes, MT
  * the tail mask's type, nn__tailm_##ISA(left) the mask of the first left
@@ -2736,19 +2752,6 @@ NN__INTERNAL void nn__fill_avx2(nn_kernels *k)
 #if NN__X86
 #define NN__TARGET_AVX512 \
     __attribute__((target("avx,avx2,fma,avx512f,avx512bw,avx512dq,avx512vl")))
-
-/* -- AVX-512 finiteness check: x - x is 0 exactly when x is finite -- */
-NN__TARGET_AVX512 static int nn__all_finite_avx512(size_t n, const float *x)
-{
-    size_t i;
-    __mmask16 ok = 0xffff;
-    for (i = 0; i < n && ok == 0xffff; i += 16) {
-        __mmask16 k = n - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (n - i)) - 1u);
-        __m512 v = _mm512_maskz_loadu_ps(k, x + i);
-        ok = _mm512_cmp_ps_mask(_mm512_sub_ps(v, v), _mm512_setzero_ps(), _CMP_EQ_OQ);
-    }
-    return ok == 0xffff;
-}
 
 /* -- AVX-512 optimizer kernel (16 lanes, masked tail) -- */
 NN__TARGET_AVX512 static void nn__opt_avx512(const nn__opt_args *a, size_t n,
@@ -3457,16 +3460,28 @@ NN__INTERNAL void nn__fill_avx512(nn_kernels *k)
 /* ======================================================================== */
 #if NN__NEON
 
-/* -- NEON finiteness check: x - x is 0 exactly when x is finite -- */
+/* -- NEON finiteness check (as NN__X86_ALL_FINITE: s + x * 0 stays 0
+ * while x is finite; four sums, looked at every 1024 floats) -- */
 NN__INTERNAL int nn__all_finite_neon(size_t n, const float *x)
 {
-    size_t i;
-    uint32x4_t ok = vdupq_n_u32(0xffffffffu);
-    for (i = 0; i + 4 <= n; i += 4) {
-        float32x4_t v = vld1q_f32(x + i);
-        ok = vandq_u32(ok, vceqq_f32(vsubq_f32(v, v), vdupq_n_f32(0.0f)));
+    const float32x4_t z = vdupq_n_f32(0.0f);
+    float32x4_t s0 = z, s1 = z, s2 = z, s3 = z;
+    size_t i = 0, end;
+    float t;
+    while (n - i >= 16) {
+        end = n - i > 1024 ? i + 1024 : n - (n - i) % 16;
+        for (; i < end; i += 16) {
+            s0 = vfmaq_f32(s0, vld1q_f32(x + i), z);
+            s1 = vfmaq_f32(s1, vld1q_f32(x + i + 4), z);
+            s2 = vfmaq_f32(s2, vld1q_f32(x + i + 8), z);
+            s3 = vfmaq_f32(s3, vld1q_f32(x + i + 12), z);
+        }
+        t = vaddvq_f32(vaddq_f32(vaddq_f32(s0, s1), vaddq_f32(s2, s3)));
+        if (t != t) return 0;
     }
-    return vminvq_u32(ok) != 0 && nn__all_finite_scalar(n - i, x + i);
+    for (; i + 4 <= n; i += 4) s0 = vfmaq_f32(s0, vld1q_f32(x + i), z);
+    t = vaddvq_f32(s0);
+    return t == t && nn__all_finite_scalar(n - i, x + i);
 }
 
 /* -- NEON optimizer kernel (4 lanes; the tail through a zero-padded copy) -- */

@@ -167,6 +167,49 @@ static double unif(void)
     return (double)(rs >> 11) * (1.0 / 9007199254740992.0);
 }
 
+/* The finiteness check behind every NN_ERR_NAN: at lengths 0..140, around
+ * its 1024-float blocks and up to 4100, at an odd offset with NaN guards
+ * on both sides (a read outside [0, n) fails the all-finite case). Finite
+ * includes +-FLT_MAX (thousands of them: no sum may overflow), denormals
+ * and -0; one NaN, +inf or -inf at the first, last, block-edge, middle and
+ * (up to n 140) every position must be found. Exact: a yes/no answer. */
+static void check_finite(const nn_kernels *k)
+{
+    static const int big[] = {1000, 1023, 1024, 1025, 1087, 1088, 1089, 2047, 2048,
+                              2049, 2111, 4095, 4096, 4100};
+    static const float specials[] = {FLT_MAX, -FLT_MAX, 1e-45f, -1e-45f, -0.0f, 1.17e-38f};
+    const float bad[3] = {NAN, INFINITY, -INFINITY};
+    float *buf = (float *)malloc((4100 + 3) * sizeof(float)), *x = buf + 1;
+    int t, n, i, b, ok_all = 1, found_all = 1;
+    if (!buf) { CHECK(0, "out of memory"); return; }
+    for (t = 0; t < 141 + (int)(sizeof big / sizeof big[0]); t++) {
+        int pos[8], np = 0;
+        n = t <= 140 ? t : big[t - 141];
+        buf[0] = NAN;                       /* guards */
+        x[n] = NAN;
+        for (i = 0; i < n; i++)
+            x[i] = i % 5 == 0 ? specials[(i / 5) % 6] : (float)(i % 17) - 8.5f;
+        if (n >= 3000) for (i = 0; i < n; i += 2) x[i] = FLT_MAX;
+        ok_all &= k->all_finite((size_t)n, x) == 1;
+        pos[np++] = 0; pos[np++] = n - 1; pos[np++] = n / 2;
+        if (n > 1024) { pos[np++] = 1023; pos[np++] = 1024; }
+        if (n > 2048) pos[np++] = 2048;
+        for (i = 0; i < (n <= 140 ? n : np); i++) {
+            int at = n <= 140 ? i : pos[i];
+            float keep = x[at];
+            for (b = 0; b < 3; b++) {
+                x[at] = bad[b];
+                found_all &= k->all_finite((size_t)n, x) == 0;
+            }
+            x[at] = keep;
+        }
+        CHECK(ok_all && found_all, "all_finite at n %d: finite values %s, a bad value %s", n,
+              ok_all ? "pass" : "FAIL", found_all ? "found" : "MISSED");
+        ok_all = found_all = 1;
+    }
+    free(buf);
+}
+
 /* every length 0..70 at an odd offset, in place and out of place: values
  * right, guards around [0, n) untouched */
 static void check_lengths(const nn_kernels *k)
@@ -474,6 +517,7 @@ static void run_isa(nn_isa isa)
     check_xent(k);
     check_losses(k);
     check_lengths(k);
+    check_finite(k);
 }
 
 int main(void)

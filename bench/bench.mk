@@ -54,6 +54,11 @@ bench-check-deps:
 
 bench-build: bench-check-deps $(NNB_BIN)
 
+# `make` (and so `make test`) builds the benchmark tree too when its
+# libraries are installed, so it cannot rot between `make bench` runs.
+NNB_DEPS_OK := $(shell { $(NNB_HAVE_GB); } 2>/dev/null && echo yes)
+all: $(if $(NNB_DEPS_OK),$(NNB_BIN) $(NNB_DIR)/act_peers_ulp)
+
 $(NNB_DIR):
 	mkdir -p $@
 

@@ -3091,6 +3091,35 @@ NN__TARGET_AVX512 static inline void nn__axpy64_avx512(
     }
 }
 
+/* A lone row by 128 columns: 8 chains. With the 4 of one 64-column chunk
+ * a lone row waits on K dependent FMAs per chunk (1x128x10 took as long
+ * as 2x128x10). Each element's FMA order is nn__axpy64_avx512's. */
+NN__TARGET_AVX512 static inline void nn__axpy128_avx512(
+    int K, float alpha, const float *a, ptrdiff_t csa, const float *b,
+    ptrdiff_t ldb, float beta, float *c)
+{
+    const __mmask16 all = (__mmask16)0xFFFFu;
+    __m512 val = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+    __m512 s0 = _mm512_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+    __m512 s4 = s0, s5 = s0, s6 = s0, s7 = s0;
+    int p;
+    for (p = 0; p < K; p++, b += ldb) {
+        __m512 va = _mm512_set1_ps(a[p * csa]);
+        s0 = _mm512_fmadd_ps(va, _mm512_loadu_ps(b), s0);
+        s1 = _mm512_fmadd_ps(va, _mm512_loadu_ps(b + 16), s1);
+        s2 = _mm512_fmadd_ps(va, _mm512_loadu_ps(b + 32), s2);
+        s3 = _mm512_fmadd_ps(va, _mm512_loadu_ps(b + 48), s3);
+        s4 = _mm512_fmadd_ps(va, _mm512_loadu_ps(b + 64), s4);
+        s5 = _mm512_fmadd_ps(va, _mm512_loadu_ps(b + 80), s5);
+        s6 = _mm512_fmadd_ps(va, _mm512_loadu_ps(b + 96), s6);
+        s7 = _mm512_fmadd_ps(va, _mm512_loadu_ps(b + 112), s7);
+    }
+    NN__Z_OUT(c, s0, all) NN__Z_OUT(c + 16, s1, all)
+    NN__Z_OUT(c + 32, s2, all) NN__Z_OUT(c + 48, s3, all)
+    NN__Z_OUT(c + 64, s4, all) NN__Z_OUT(c + 80, s5, all)
+    NN__Z_OUT(c + 96, s6, all) NN__Z_OUT(c + 112, s7, all)
+}
+
 NN__TARGET_AVX512 NN__INTERNAL void nn__gemm_axpy_avx512(
     int M, int N, int K, float alpha, const float *A, ptrdiff_t rsa,
     ptrdiff_t csa, const float *B, ptrdiff_t ldb, float beta, float *C,
@@ -3110,7 +3139,12 @@ NN__TARGET_AVX512 NN__INTERNAL void nn__gemm_axpy_avx512(
         m[q] = left >= 16 ? all : left > 0 ? (__mmask16)((1u << left) - 1u) : 0;
     }
     for (i = 0; i < M; i += 2) {
-        for (j = 0; j + 64 <= N; j += 64)
+        j = 0;
+        if (i + 1 == M)
+            for (; j + 128 <= N; j += 128)
+                nn__axpy128_avx512(K, alpha, A + i * rsa, csa, B + j, ldb, beta,
+                                   C + i * ldc + j);
+        for (; j + 64 <= N; j += 64)
             nn__axpy64_avx512(i + 1 < M, K, alpha, A + i * rsa, rsa, csa, B + j,
                               ldb, beta, C + i * ldc + j, ldc, NULL);
         if (j < N)

@@ -261,6 +261,11 @@ static void sweep(const nn_kernels *k, int quick)
         }
         run_case(tA, tB, 1, 300, 77, 1.0f, 0.0f, 3, 1, -1);
         run_case(tA, tB, 1, 2100, 70, 1.0f, 0.75f, 1, 1, -1);
+        /* a lone row at short K (128-column chunks, then 64, then masked),
+         * and big enough for a column split across two threads */
+        run_case(tA, tB, 1, 1030, 30, -0.5f, 0.75f, 2, 1, -1);
+        if (!quick)
+            run_case(tA, tB, 1, 40000, 60, 1.0f, 0.0f, 1, 1, -1);
         if (!quick)     /* column split across threads of the direct paths */
             run_case(tA, tB, 2, 4100, 300, -1.0f, 0.0f, 3, 2, -1);
         run_case(tA, tB, 3, 129, 200, -0.5f, 1.0f, 0, 2, -1);

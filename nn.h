@@ -2112,6 +2112,25 @@ TGT static inline VT nn__bce1_##ISA(VT h, VT y, VT d, VT *l)               \
                                                   nn__log_##ISA(q))));     \
     return PFX##_div_ps(PFX##_sub_ps(p, y), PFX##_mul_ps(p, q));           \
 }
+/* MAE: |e| and sign(e) (nn__sign_##ISA: +-1, 0 for 0 and NaN) */
+#define NN__X86_MAE1(TGT, PFX, VT, ISA)                                    \
+TGT static inline VT nn__mae1_##ISA(VT h, VT y, VT d, VT *l)               \
+{                                                                          \
+    VT e = PFX##_sub_ps(h, y);                                             \
+    (void)d;                                                               \
+    *l = PFX##_andnot_ps(PFX##_set1_ps(-0.0f), e);                         \
+    return nn__sign_##ISA(e);                                              \
+}
+/* CE: -y log p (0 where y = 0, even at p = 0) and -y / p, p clamped */
+#define NN__X86_CE1(TGT, PFX, VT, ISA)                                     \
+TGT static inline VT nn__ce1_##ISA(VT h, VT y, VT d, VT *l)                \
+{                                                                          \
+    VT p = PFX##_max_ps(PFX##_set1_ps(NN__LOSS_PMIN), h);                  \
+    VT ny = PFX##_xor_ps(y, PFX##_set1_ps(-0.0f));                         \
+    (void)d;                                                               \
+    *l = nn__keep_nz_##ISA(y, PFX##_mul_ps(ny, nn__log_##ISA(p)));         \
+    return PFX##_div_ps(ny, p);                                            \
+}
 /* ln 2 rounded to float (tanh's one-constant reduction, see
  * nn__tanh_e_##ISA) */
 #define NN__LN2_F 0.693147182f
@@ -2698,19 +2717,13 @@ NN__X86_LOSS_ROWS(NN__TARGET_AVX2, _mm256, __m256, __m256i, __m256d, 8, avx2)
 
 /* element losses (see the AVX-512 versions) */
 NN__X86_MSE1(NN__TARGET_AVX2, _mm256, __m256, avx2)
-NN__TARGET_AVX2 static inline __m256 nn__sign_avx2(__m256 e, __m256 one)
+NN__TARGET_AVX2 static inline __m256 nn__sign_avx2(__m256 e)
 {
     __m256 z = _mm256_setzero_ps();
-    return _mm256_or_ps(_mm256_and_ps(_mm256_cmp_ps(e, z, _CMP_GT_OQ), one),
-                        _mm256_and_ps(_mm256_cmp_ps(e, z, _CMP_LT_OQ), _mm256_sub_ps(z, one)));
+    return _mm256_or_ps(_mm256_and_ps(_mm256_cmp_ps(e, z, _CMP_GT_OQ), NN__V8(1.0f)),
+                        _mm256_and_ps(_mm256_cmp_ps(e, z, _CMP_LT_OQ), NN__V8(-1.0f)));
 }
-NN__TARGET_AVX2 static inline __m256 nn__mae1_avx2(__m256 h, __m256 y, __m256 d, __m256 *l)
-{
-    __m256 e = _mm256_sub_ps(h, y);
-    (void)d;
-    *l = _mm256_andnot_ps(NN__V8(-0.0f), e);
-    return nn__sign_avx2(e, NN__V8(1.0f));
-}
+NN__X86_MAE1(NN__TARGET_AVX2, _mm256, __m256, avx2)
 NN__TARGET_AVX2 static inline __m256 nn__huber1_avx2(__m256 h, __m256 y, __m256 d, __m256 *l)
 {
     __m256 e = _mm256_sub_ps(h, y), a = _mm256_andnot_ps(NN__V8(-0.0f), e);
@@ -2721,14 +2734,7 @@ NN__TARGET_AVX2 static inline __m256 nn__huber1_avx2(__m256 h, __m256 y, __m256 
                             _mm256_cmp_ps(e, _mm256_setzero_ps(), _CMP_GT_OQ)), e, in);
 }
 NN__X86_BCE1(NN__TARGET_AVX2, _mm256, __m256, avx2)
-NN__TARGET_AVX2 static inline __m256 nn__ce1_avx2(__m256 h, __m256 y, __m256 d, __m256 *l)
-{
-    __m256 p = _mm256_max_ps(NN__V8(NN__LOSS_PMIN), h), ny = _mm256_xor_ps(y, NN__V8(-0.0f));
-    (void)d;
-    *l = _mm256_and_ps(_mm256_cmp_ps(y, _mm256_setzero_ps(), _CMP_NEQ_UQ),
-                       _mm256_mul_ps(ny, nn__log_avx2(p)));
-    return _mm256_div_ps(ny, p);
-}
+NN__X86_CE1(NN__TARGET_AVX2, _mm256, __m256, avx2)
 /* full vectors, then one masked vector (its loss lanes past n zeroed) */
 #define NN__AVX2_LOSS(name, f) \
     NN__X86_LOSS(NN__TARGET_AVX2, _mm256, __m256, __m256i, __m256d, 8, avx2, name, f)
@@ -3436,21 +3442,13 @@ NN__X86_LOSS_ROWS(NN__TARGET_AVX512, _mm512, __m512, __mmask16, __m512d, 16, avx
 /* element losses: return dL/dh, set *l to the loss (2.8's nn__loss, same
  * float operations for the gradient; the loss in float, summed in double) */
 NN__X86_MSE1(NN__TARGET_AVX512, _mm512, __m512, avx512)
-NN__TARGET_AVX512 static inline __m512 nn__sign_avx512(__m512 e, __m512 one)
+NN__TARGET_AVX512 static inline __m512 nn__sign_avx512(__m512 e)
 {
-    /* e > 0: one, e < 0: -one, else (0, NaN) 0 */
     __m512 z = _mm512_setzero_ps();
-    return _mm512_mask_mov_ps(_mm512_maskz_mov_ps(_mm512_cmp_ps_mask(e, z, _CMP_GT_OQ), one),
-                              _mm512_cmp_ps_mask(e, z, _CMP_LT_OQ),
-                              _mm512_sub_ps(z, one));
+    return _mm512_mask_mov_ps(_mm512_maskz_mov_ps(_mm512_cmp_ps_mask(e, z, _CMP_GT_OQ), NN__V16(1.0f)),
+                              _mm512_cmp_ps_mask(e, z, _CMP_LT_OQ), NN__V16(-1.0f));
 }
-NN__TARGET_AVX512 static inline __m512 nn__mae1_avx512(__m512 h, __m512 y, __m512 d, __m512 *l)
-{
-    __m512 e = _mm512_sub_ps(h, y);
-    (void)d;
-    *l = _mm512_abs_ps(e);
-    return nn__sign_avx512(e, NN__V16(1.0f));
-}
+NN__X86_MAE1(NN__TARGET_AVX512, _mm512, __m512, avx512)
 NN__TARGET_AVX512 static inline __m512 nn__huber1_avx512(__m512 h, __m512 y, __m512 d, __m512 *l)
 {
     __m512 e = _mm512_sub_ps(h, y), a = _mm512_abs_ps(e);
@@ -3462,14 +3460,7 @@ NN__TARGET_AVX512 static inline __m512 nn__huber1_avx512(__m512 h, __m512 y, __m
                               _CMP_GT_OQ), _mm512_sub_ps(_mm512_setzero_ps(), d), d), in, e);
 }
 NN__X86_BCE1(NN__TARGET_AVX512, _mm512, __m512, avx512)
-NN__TARGET_AVX512 static inline __m512 nn__ce1_avx512(__m512 h, __m512 y, __m512 d, __m512 *l)
-{
-    __m512 p = _mm512_max_ps(NN__V16(NN__LOSS_PMIN), h), ny = _mm512_xor_ps(y, NN__V16(-0.0f));
-    (void)d;
-    *l = _mm512_maskz_mul_ps(_mm512_cmp_ps_mask(y, _mm512_setzero_ps(), _CMP_NEQ_UQ), ny,
-                             nn__log_avx512(p));
-    return _mm512_div_ps(ny, p);
-}
+NN__X86_CE1(NN__TARGET_AVX512, _mm512, __m512, avx512)
 #define NN__AVX512_LOSS(name, f) \
     NN__X86_LOSS(NN__TARGET_AVX512, _mm512, __m512, __mmask16, __m512d, 16, avx512, name, f)
 NN__AVX512_LOSS(nn__mse_avx512, nn__mse1_avx512)
@@ -4123,10 +4114,10 @@ NN__INTERNAL inline float32x4_t nn__mse1_neon(float32x4_t h, float32x4_t y, floa
     *l = vmulq_f32(vmulq_f32(NN__V4(0.5f), e), e);
     return e;
 }
-NN__INTERNAL inline float32x4_t nn__sign_neon(float32x4_t e, float32x4_t one)
+NN__INTERNAL inline float32x4_t nn__sign_neon(float32x4_t e)
 {
-    return vbslq_f32(vcgtq_f32(e, NN__V4(0.0f)), one,
-                     vbslq_f32(vcltq_f32(e, NN__V4(0.0f)), vnegq_f32(one), NN__V4(0.0f)));
+    return vbslq_f32(vcgtq_f32(e, NN__V4(0.0f)), NN__V4(1.0f),
+                     vbslq_f32(vcltq_f32(e, NN__V4(0.0f)), NN__V4(-1.0f), NN__V4(0.0f)));
 }
 NN__INTERNAL inline float32x4_t nn__mae1_neon(float32x4_t h, float32x4_t y, float32x4_t d,
                                               float32x4_t *l)
@@ -4134,7 +4125,7 @@ NN__INTERNAL inline float32x4_t nn__mae1_neon(float32x4_t h, float32x4_t y, floa
     float32x4_t e = vsubq_f32(h, y);
     (void)d;
     *l = vabsq_f32(e);
-    return nn__sign_neon(e, NN__V4(1.0f));
+    return nn__sign_neon(e);
 }
 NN__INTERNAL inline float32x4_t nn__huber1_neon(float32x4_t h, float32x4_t y, float32x4_t d,
                                                 float32x4_t *l)

@@ -249,6 +249,11 @@ static void sweep(const nn_kernels *k, int quick)
             if (quick && v > 1) break;
             run_case(tA, tB, ms[v], 2 * k->nr + 3 + v, small + v, alphas[v % 3], betas[v % 3], v, v % 3, -1);
         }
+        /* a last row panel of 5 or 6 rows (the AVX-512 6-row tile), K
+         * short and deep, and across the small blocks' mc */
+        run_case(tA, tB, 30, 2 * k->nr + 5, 33, 1.0f, 0.0f, 1, 1, -1);
+        run_case(tA, tB, 13, 3 * k->nr + 1, 70, -0.5f, 0.75f, 2, 0, -1);
+        run_case(tA, tB, 4 * k->mr + 6, k->nr + 7, 2 * k->kc + 5, 1.0f, 1.0f, 0, 1, -1);
         /* thin shapes for the direct paths (every vector tail), tiny ones */
         {
             static const int ns[10] = {7, 16, 17, 31, 33, 47, 63, 111, 250, 513};

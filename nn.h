@@ -1878,6 +1878,16 @@ NN__TARGET_AVX2 NN__INTERNAL void nn__gemm_ukr_avx2(
 {
     NN__UKR_BODY(_mm256, __m256, 8, NN__Y_MR, NN__Y_ROWS)
 }
+/* 4 x 16 for a row panel of 2 to 4 rows (batch 32 is 5 x 6 + 2): 8
+ * chains, just enough for two FMA pipes of latency 4 */
+#define NN__Y4_ROWS(F, P, V, W) F(P, V, W, 0) F(P, V, W, 1) F(P, V, W, 2) F(P, V, W, 3)
+NN__TARGET_AVX2 NN__INTERNAL void nn__gemm_ukr4_avx2(
+    int kc, float alpha, const float *A, ptrdiff_t rsa, ptrdiff_t csa,
+    const float *B, ptrdiff_t rsb, float *C, ptrdiff_t rsc, ptrdiff_t csc,
+    int m, int n, float beta)
+{
+    NN__UKR_BODY(_mm256, __m256, 8, 4, NN__Y4_ROWS)
+}
 
 /* In-register 8 x 8 transpose of r[0..7]. */
 NN__TARGET_AVX2 static inline void nn__tr8x8_avx2(__m256 *r)
@@ -4306,6 +4316,8 @@ NN__INTERNAL void nn__gemm_fill(nn_kernels *k)
     case NN_ISA_AVX2:
         k->mr = NN__Y_MR; k->nr = NN__Y_NR;
         k->gemm_ukr = nn__gemm_ukr_avx2;
+        k->gemm_ukr_short = nn__gemm_ukr4_avx2;
+        k->short_m = 4;
         k->gemm_pack = nn__gemm_pack_avx2;
         k->gemm_dot = nn__gemm_dot_avx2;
         k->gemm_axpy = nn__gemm_axpy_avx2;

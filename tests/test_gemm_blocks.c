@@ -254,6 +254,10 @@ static void sweep(const nn_kernels *k, int quick)
         run_case(tA, tB, 30, 2 * k->nr + 5, 33, 1.0f, 0.0f, 1, 1, -1);
         run_case(tA, tB, 13, 3 * k->nr + 1, 70, -0.5f, 0.75f, 2, 0, -1);
         run_case(tA, tB, 4 * k->mr + 6, k->nr + 7, 2 * k->kc + 5, 1.0f, 1.0f, 0, 1, -1);
+        /* and of 2 to 4 rows (the AVX2 4-row tile) */
+        run_case(tA, tB, 5 * k->mr + 2, 2 * k->nr + 3, 40, 1.0f, 0.0f, 3, 2, -1);
+        run_case(tA, tB, 2 * k->mr + 3, k->nr + 1, k->kc + 9, 2.5f, -1.0f, 1, 0, -1);
+        run_case(tA, tB, k->mr + 4, 3 * k->nr, 17, 1.0f, 0.5f, 0, 2, -1);
         /* thin shapes for the direct paths (every vector tail), tiny ones */
         {
             static const int ns[10] = {7, 16, 17, 31, 33, 47, 63, 111, 250, 513};

@@ -1880,7 +1880,8 @@ NN__TARGET_AVX2 NN__INTERNAL void nn__gemm_ukr_avx2(
 }
 /* 4 x 16 for a row panel of 2 to 4 rows (batch 32 is 5 x 6 + 2): 8
  * chains, just enough for two FMA pipes of latency 4 */
-#define NN__Y4_ROWS(F, P, V, W) F(P, V, W, 0) F(P, V, W, 1) F(P, V, W, 2) F(P, V, W, 3)
+#define NN__Y4_ROWS(F, P, V, W)                                            \
+    F(P, V, W, 0) F(P, V, W, 1) F(P, V, W, 2) F(P, V, W, 3)
 NN__TARGET_AVX2 NN__INTERNAL void nn__gemm_ukr4_avx2(
     int kc, float alpha, const float *A, ptrdiff_t rsa, ptrdiff_t csa,
     const float *B, ptrdiff_t rsb, float *C, ptrdiff_t rsc, ptrdiff_t csc,
@@ -4236,7 +4237,8 @@ NN__INTERNAL void nn__fill_neon(nn_kernels *k)
  * (the kc x NR micro-panel of B stays in L1). All transposes are absorbed
  * by the packers, which read op(X)(i,p) = X[i*rs + p*cs]; alpha is applied
  * by the micro-kernel when it stores C. Edge tiles are zero padded in the packed panels and
- * stored through a local tile. The fused epilogue runs on each MC x NC
+ * stored through a local tile; a short last row panel takes the ISA's shorter tile
+ * (gemm_ukr_short) when it has one, or row updates when thinner still. The fused epilogue runs on each MC x NC
  * block of C right after its last K block, while the block is in L2.
  *
  * Threads (OpenMP) each take a block of whole MR-row or NR-column panels

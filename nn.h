@@ -1863,32 +1863,30 @@ NN__TARGET_AVX2 static void nn__opt_avx2(const nn__opt_args *a, size_t n,
         ROWS(NN__UK_PUT, P, V, W)                                          \
         nn__gemm_tile_store(t, 2 * W, alpha, C, rsc, csc, m, n, beta);     \
     }
+/* Row lists for ROWS, and one micro-kernel (gemm_ukr's signature) of MR
+ * rows: TGT its target attribute. */
+#define NN__ROWS4(F, P, V, W)                                              \
+    F(P, V, W, 0) F(P, V, W, 1) F(P, V, W, 2) F(P, V, W, 3)
+#define NN__ROWS6(F, P, V, W) NN__ROWS4(F, P, V, W) F(P, V, W, 4) F(P, V, W, 5)
+#define NN__ROWS8(F, P, V, W) NN__ROWS6(F, P, V, W) F(P, V, W, 6) F(P, V, W, 7)
+#define NN__UKR(TGT, name, P, V, W, MR, ROWS)                              \
+TGT NN__INTERNAL void name(int kc, float alpha, const float *A,             \
+                           ptrdiff_t rsa, ptrdiff_t csa, const float *B,   \
+                           ptrdiff_t rsb, float *C, ptrdiff_t rsc,         \
+                           ptrdiff_t csc, int m, int n, float beta)        \
+{                                                                          \
+    NN__UKR_BODY(P, V, W, MR, ROWS)                                        \
+}
 
 /* 6 x 16 tile: 12 ymm accumulators (two FMA pipes x latency 4 needs >= 8
  * independent chains), 2 for B, 1 broadcast of A: 15 of 16 registers. */
 #define NN__Y_MR 6
 #define NN__Y_NR 16
-#define NN__Y_ROWS(F, P, V, W)                                             \
-    F(P, V, W, 0) F(P, V, W, 1) F(P, V, W, 2) F(P, V, W, 3) F(P, V, W, 4)  \
-    F(P, V, W, 5)
-NN__TARGET_AVX2 NN__INTERNAL void nn__gemm_ukr_avx2(
-    int kc, float alpha, const float *A, ptrdiff_t rsa, ptrdiff_t csa,
-    const float *B, ptrdiff_t rsb, float *C, ptrdiff_t rsc, ptrdiff_t csc,
-    int m, int n, float beta)
-{
-    NN__UKR_BODY(_mm256, __m256, 8, NN__Y_MR, NN__Y_ROWS)
-}
+NN__UKR(NN__TARGET_AVX2, nn__gemm_ukr_avx2, _mm256, __m256, 8, NN__Y_MR,
+        NN__ROWS6)
 /* 4 x 16 for a row panel of 2 to 4 rows (batch 32 is 5 x 6 + 2): 8
  * chains, just enough for two FMA pipes of latency 4 */
-#define NN__Y4_ROWS(F, P, V, W)                                            \
-    F(P, V, W, 0) F(P, V, W, 1) F(P, V, W, 2) F(P, V, W, 3)
-NN__TARGET_AVX2 NN__INTERNAL void nn__gemm_ukr4_avx2(
-    int kc, float alpha, const float *A, ptrdiff_t rsa, ptrdiff_t csa,
-    const float *B, ptrdiff_t rsb, float *C, ptrdiff_t rsc, ptrdiff_t csc,
-    int m, int n, float beta)
-{
-    NN__UKR_BODY(_mm256, __m256, 8, 4, NN__Y4_ROWS)
-}
+NN__UKR(NN__TARGET_AVX2, nn__gemm_ukr4_avx2, _mm256, __m256, 8, 4, NN__ROWS4)
 
 /* In-register 8 x 8 transpose of r[0..7]. */
 NN__TARGET_AVX2 static inline void nn__tr8x8_avx2(__m256 *r)
@@ -2834,30 +2832,14 @@ NN__TARGET_AVX512 static void nn__opt_avx512(const nn__opt_args *a, size_t n,
  * section 2.4 (nn__gemm_pack_avx2); the body is 2.4's NN__UKR_BODY. */
 #define NN__Z_MR 8
 #define NN__Z_NR 32
-#define NN__Z_ROWS(F, P, V, W)                                             \
-    F(P, V, W, 0) F(P, V, W, 1) F(P, V, W, 2) F(P, V, W, 3) F(P, V, W, 4)  \
-    F(P, V, W, 5) F(P, V, W, 6) F(P, V, W, 7)
-NN__TARGET_AVX512 NN__INTERNAL void nn__gemm_ukr_avx512(
-    int kc, float alpha, const float *A, ptrdiff_t rsa, ptrdiff_t csa,
-    const float *B, ptrdiff_t rsb, float *C, ptrdiff_t rsc, ptrdiff_t csc,
-    int m, int n, float beta)
-{
-    NN__UKR_BODY(_mm512, __m512, 16, NN__Z_MR, NN__Z_ROWS)
-}
+NN__UKR(NN__TARGET_AVX512, nn__gemm_ukr_avx512, _mm512, __m512, 16, NN__Z_MR,
+        NN__ROWS8)
 /* 6 x 32 for a row panel of 5 or 6 rows, which the 8-row tile would
  * compute with 2-3 rows thrown away (M = 30 is 3 x 8 + 6: dW 30x784x32
  * 16.2-17.4 -> 15.1-15.3 us, 14x784x128 30 -> 26.5 us). 12 chains still
  * cover the FMA latency. */
-#define NN__Z6_ROWS(F, P, V, W)                                            \
-    F(P, V, W, 0) F(P, V, W, 1) F(P, V, W, 2) F(P, V, W, 3) F(P, V, W, 4)  \
-    F(P, V, W, 5)
-NN__TARGET_AVX512 NN__INTERNAL void nn__gemm_ukr6_avx512(
-    int kc, float alpha, const float *A, ptrdiff_t rsa, ptrdiff_t csa,
-    const float *B, ptrdiff_t rsb, float *C, ptrdiff_t rsc, ptrdiff_t csc,
-    int m, int n, float beta)
-{
-    NN__UKR_BODY(_mm512, __m512, 16, 6, NN__Z6_ROWS)
-}
+NN__UKR(NN__TARGET_AVX512, nn__gemm_ukr6_avx512, _mm512, __m512, 16, 6,
+        NN__ROWS6)
 
 /* Four vectors folded to one whose 128-bit quarter q holds, in lane l,
  * the partial sum of vector l over lanes q*4..q*4+3 pairs; fixed order. */
@@ -2923,6 +2905,18 @@ NN__TARGET_AVX512 static inline __m512 nn__hsum4x4_avx512(__m512 f0, __m512 f1,
         NN__Z_DOTROW(ld, s10, s11, s12, s13, a1)                             \
         NN__Z_DOTROW(ld, s20, s21, s22, s23, a2)                             \
         NN__Z_DOTROW(ld, s30, s31, s32, s33, a3)                             \
+    }
+/* a last block of 1-2 rows of B: 8 FMAs, the other 8 sums stay 0 (fold4
+ * sums each vector on its own: the sums stored are the same bits) */
+#define NN__Z_DOTROW2(ld, s0, s1, x)                                       \
+    va = ld(x + p);                                                        \
+    s0 = _mm512_fmadd_ps(va, w0, s0);                                      \
+    s1 = _mm512_fmadd_ps(va, w1, s1);
+#define NN__Z_DOTSTEP2(ld)                                                 \
+    {                                                                      \
+        __m512 va, w0 = ld(b0 + p), w1 = ld(b1 + p);                       \
+        NN__Z_DOTROW2(ld, s00, s01, a0) NN__Z_DOTROW2(ld, s10, s11, a1)    \
+        NN__Z_DOTROW2(ld, s20, s21, a2) NN__Z_DOTROW2(ld, s30, s31, a3)    \
     }
 #define NN__Z_LDU(x) _mm512_loadu_ps(x)
 #define NN__Z_LDM(x) _mm512_maskz_loadu_ps(mk, x)
@@ -3022,10 +3016,17 @@ NN__TARGET_AVX512 NN__INTERNAL void nn__gemm_dot_avx512(
             s10 = s00; s11 = s00; s12 = s00; s13 = s00;
             s20 = s00; s21 = s00; s22 = s00; s23 = s00;
             s30 = s00; s31 = s00; s32 = s00; s33 = s00;
-            for (p = 0; p + 16 <= K; p += 16)
-                NN__Z_DOTSTEP(NN__Z_LDU)
-            if (p < K)
-                NN__Z_DOTSTEP(NN__Z_LDM)
+            if (nb <= 2) {      /* N = 10, 30: a third of the FMAs */
+                for (p = 0; p + 16 <= K; p += 16)
+                    NN__Z_DOTSTEP2(NN__Z_LDU)
+                if (p < K)
+                    NN__Z_DOTSTEP2(NN__Z_LDM)
+            } else {
+                for (p = 0; p + 16 <= K; p += 16)
+                    NN__Z_DOTSTEP(NN__Z_LDU)
+                if (p < K)
+                    NN__Z_DOTSTEP(NN__Z_LDM)
+            }
             sum = nn__hsum4x4_avx512(nn__fold4_avx512(s00, s01, s02, s03),
                                     nn__fold4_avx512(s10, s11, s12, s13),
                                     nn__fold4_avx512(s20, s21, s22, s23),

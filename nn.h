@@ -3016,7 +3016,7 @@ NN__TARGET_AVX512 NN__INTERNAL void nn__gemm_dot_avx512(
             s10 = s00; s11 = s00; s12 = s00; s13 = s00;
             s20 = s00; s21 = s00; s22 = s00; s23 = s00;
             s30 = s00; s31 = s00; s32 = s00; s33 = s00;
-            if (nb <= 2) {      /* N = 10, 30: a third of the FMAs */
+            if (nb <= 2) {      /* N = 10, 30: half this block's FMAs */
                 for (p = 0; p + 16 <= K; p += 16)
                     NN__Z_DOTSTEP2(NN__Z_LDU)
                 if (p < K)
@@ -3379,15 +3379,11 @@ NN__TARGET_AVX512 static inline __m512 nn__softplus_d_avx512(__m512 y, __m512 dy
 }
 NN__X86_STEP_D(NN__TARGET_AVX512, _mm512, __m512, avx512)
 
-NN__TARGET_AVX512 static inline __mmask16 nn__tail16(size_t left)
-{
-    return (__mmask16)((1u << left) - 1u);
-}
 /* the tail interface of the shared loops (NN__X86_MAP, NN__X86_SOFTMAX_ROWS,
- * ...): mask registers */
+ * ...): mask registers, the first left < 16 lanes */
 NN__TARGET_AVX512 static inline __mmask16 nn__tailm_avx512(size_t left)
 {
-    return nn__tail16(left);
+    return (__mmask16)((1u << left) - 1u);
 }
 NN__TARGET_AVX512 static inline __m512 nn__load_tail_avx512(const float *p, __mmask16 m)
 {

@@ -316,16 +316,20 @@ static void test_identity(void)
     free(a); free(b);
 }
 
-/* Gradients that overflow float while the loss stays finite (a 1 -> 1
- * identity layer, MSE, x = 1e21, w = 1e-3: loss 5e35, dW = 1e39) must give
- * NN_ERR_NAN and leave every parameter as it was, for every optimizer, at
- * batch 1 (plain SGD updates W in place there, never forming dW) and at
- * batch 20. And where that in-place path's overflow bound fails but the
- * true dW is finite (two rows whose dz x cancel: bound 2^100, dW = 0), the
- * step still succeeds and equals forward + backward + update bit for bit. */
+/* Gradients that overflow float while the loss stays finite (a 2 -> 1
+ * identity layer whose second input is 0, MSE, x = 1e21, w = 1e-3: loss
+ * 5e35, dW = 1e39) must give NN_ERR_NAN and leave every parameter and the
+ * optimizer state as they were, for every optimizer, at batch 1 (plain SGD
+ * updates W in place there, never forming dW) and at batch 20: one finite
+ * step afterwards must then match the same step on an untouched twin bit
+ * for bit. And where that in-place path's overflow bound fails but the
+ * true dW is finite (batch 2, two rows whose dz x cancel: bound
+ * 2 2^39 2^61 = 2^101 > 2^100, dW = 0), the step still succeeds and equals
+ * forward + backward + update bit for bit. Two inputs, so that batch 2
+ * fits the in-place path (batch <= every layer's input width). */
 static void test_overflow_untouched(void)
 {
-    static const int sizes[2] = {1, 1};
+    static const int sizes[2] = {2, 1};
     static const nn_act ident[1] = {NN_ACT_IDENTITY};
     int opt_i, bi;
     for (opt_i = 0; opt_i < N_OPTS; opt_i++)
@@ -335,7 +339,7 @@ static void test_overflow_untouched(void)
             nn_net *a = NULL, *b = NULL;
             nn_ctx *ca = NULL, *cb = NULL;
             nn_opt o = make_opt(opt_i);
-            float x[20], y[20], pa[2], loss;
+            float x[40], y[20], w0, loss, lb;
             nn_status st;
             if (nn_net_create(&a, 1, sizes, ident) != NN_OK ||
                 nn_net_create(&b, 1, sizes, ident) != NN_OK ||
@@ -345,33 +349,46 @@ static void test_overflow_untouched(void)
             }
             nn_net_set_loss(a, NN_LOSS_MSE, 0.0f);
             nn_net_set_loss(b, NN_LOSS_MSE, 0.0f);
-            if (B == 2) {       /* y = 2^40 for both; errors +2^40, -2^40 */
-                nn_net_weights(a, 0)[0] = 9.5367431640625e-07f;        /* 2^-20 */
-                nn_net_weights(b, 0)[0] = 9.5367431640625e-07f;
-                x[0] = x[1] = 1152921504606846976.0f;                  /* 2^60  */
-                y[0] = 0.0f;
-                y[1] = 2199023255552.0f;                               /* 2^41  */
-            } else {
-                nn_net_weights(a, 0)[0] = nn_net_weights(b, 0)[0] = 1e-3f;
-                for (i = 0; i < B; i++) { x[i] = 1e21f; y[i] = 0.0f; }
+            /* y = 2^40 for both rows of batch 2; errors +2^40, -2^40 */
+            w0 = B == 2 ? 4.76837158203125e-07f : 1e-3f;               /* 2^-21 */
+            for (i = 0; i < B; i++) {
+                x[2 * i] = B == 2 ? 2305843009213693952.0f : 1e21f;    /* 2^61 */
+                x[2 * i + 1] = 0.0f;
+                y[i] = B == 2 && i == 1 ? 2199023255552.0f : 0.0f;      /* 2^41 */
             }
+            nn_net_weights(a, 0)[0] = nn_net_weights(b, 0)[0] = w0;
+            nn_net_weights(a, 0)[1] = nn_net_weights(b, 0)[1] = 0.0f;
             nn_net_bias(a, 0)[0] = nn_net_bias(b, 0)[0] = 0.0f;
-            pa[0] = nn_net_weights(a, 0)[0]; pa[1] = 0.0f;
             st = nn_train_step(a, ca, B, x, y, &o, &loss);
             if (B != 2) {
                 CHECK(st == NN_ERR_NAN, "opt %d batch %d: overflowing step returned %s",
                       opt_i, B, nn_status_str(st));
-                CHECK(nn_net_weights(a, 0)[0] == pa[0] && nn_net_bias(a, 0)[0] == pa[1],
+                CHECK(nn_net_weights(a, 0)[0] == w0 && nn_net_weights(a, 0)[1] == 0.0f &&
+                      nn_net_bias(a, 0)[0] == 0.0f,
                       "opt %d batch %d: a refused step changed the parameters (w %g b %g)",
                       opt_i, B, nn_net_weights(a, 0)[0], nn_net_bias(a, 0)[0]);
+                /* the optimizer state (velocity, moments, step count) too:
+                 * a finite step now matches the twin's first step */
+                for (i = 0; i < B; i++) { x[2 * i] = 1.0f; x[2 * i + 1] = 0.5f; y[i] = 1.0f; }
+                CHECK(nn_train_step(a, ca, B, x, y, &o, &loss) == NN_OK &&
+                      nn_train_step(b, cb, B, x, y, &o, &lb) == NN_OK,
+                      "opt %d batch %d: finite step after the refused one failed", opt_i, B);
+                CHECK(nn_net_weights(a, 0)[0] == nn_net_weights(b, 0)[0] &&
+                      nn_net_weights(a, 0)[1] == nn_net_weights(b, 0)[1] &&
+                      nn_net_bias(a, 0)[0] == nn_net_bias(b, 0)[0] &&
+                      nn_net_step_count(a) == nn_net_step_count(b),
+                      "opt %d batch %d: the refused step left optimizer state behind "
+                      "(w %.9g vs %.9g, steps %ld vs %ld)", opt_i, B,
+                      nn_net_weights(a, 0)[0], nn_net_weights(b, 0)[0],
+                      nn_net_step_count(a), nn_net_step_count(b));
             } else {
-                float lb;
                 CHECK(st == NN_OK, "opt %d: cancelling step returned %s", opt_i,
                       nn_status_str(st));
                 CHECK(nn_forward(b, cb, B, x, 1) == NN_OK &&
                       nn_backward(b, cb, y, &lb) == NN_OK && nn_update(b, &o) == NN_OK,
                       "opt %d: reference step failed", opt_i);
                 CHECK(nn_net_weights(a, 0)[0] == nn_net_weights(b, 0)[0] &&
+                      nn_net_weights(a, 0)[1] == nn_net_weights(b, 0)[1] &&
                       nn_net_bias(a, 0)[0] == nn_net_bias(b, 0)[0],
                       "opt %d: cancelling step differs from the plain step", opt_i);
             }

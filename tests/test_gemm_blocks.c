@@ -242,22 +242,26 @@ static void sweep(const nn_kernels *k, int quick)
                     run_case(tA, tB, small, small + 2, kk, alphas[(s + 2) % 3], betas[(s + 2) % 3], (s + 3) % 5, (s + 2) % 3, -1);
             }
         }
-        /* M > 64 and N > 2 nr: A is packed (smaller layers read it in
-         * place), so its edge panels and MC blocks are covered too */
+        /* M > 64, N > 8 nr and K > 16: A is packed (smaller problems read
+         * it in place), so its edge panels and MC blocks are covered too */
         for (v = 0; v < 4; v++) {
             static const int ms[4] = {65, 71, 97, 130};
             if (quick && v > 1) break;
-            run_case(tA, tB, ms[v], 2 * k->nr + 3 + v, small + v, alphas[v % 3], betas[v % 3], v, v % 3, -1);
+            run_case(tA, tB, ms[v], 8 * k->nr + 3 + v, 17 + v, alphas[v % 3], betas[v % 3], v, v % 3, -1);
         }
         /* a last row panel of 5 or 6 rows (the AVX-512 6-row tile), K
-         * short and deep, and across the small blocks' mc */
-        run_case(tA, tB, 30, 2 * k->nr + 5, 33, 1.0f, 0.0f, 1, 1, -1);
-        run_case(tA, tB, 13, 3 * k->nr + 1, 70, -0.5f, 0.75f, 2, 0, -1);
+         * short and deep, and across the small blocks' mc; the last one
+         * with A packed */
+        run_case(tA, tB, 3 * k->mr + 6, 2 * k->nr + 5, 33, 1.0f, 0.0f, 1, 1, -1);
+        run_case(tA, tB, k->mr + 5, 3 * k->nr + 1, 70, -0.5f, 0.75f, 2, 0, -1);
         run_case(tA, tB, 4 * k->mr + 6, k->nr + 7, 2 * k->kc + 5, 1.0f, 1.0f, 0, 1, -1);
-        /* and of 2 to 4 rows (the AVX2 4-row tile) */
+        run_case(tA, tB, 10 * k->mr + 6, 8 * k->nr + 5, 33, 1.0f, 0.5f, 1, 1, -1);
+        /* and of 2 to 4 rows (the AVX2 4-row tile); the last one with A
+         * packed */
         run_case(tA, tB, 5 * k->mr + 2, 2 * k->nr + 3, 40, 1.0f, 0.0f, 3, 2, -1);
         run_case(tA, tB, 2 * k->mr + 3, k->nr + 1, k->kc + 9, 2.5f, -1.0f, 1, 0, -1);
         run_case(tA, tB, k->mr + 4, 3 * k->nr, 17, 1.0f, 0.5f, 0, 2, -1);
+        run_case(tA, tB, 12 * k->mr + 3, 8 * k->nr + 5, 33, -0.5f, 0.0f, 2, 1, -1);
         /* thin shapes for the direct paths (every vector tail), tiny ones */
         {
             static const int ns[10] = {7, 16, 17, 31, 33, 47, 63, 111, 250, 513};
@@ -272,7 +276,7 @@ static void sweep(const nn_kernels *k, int quick)
         run_case(tA, tB, 1, 2100, 70, 1.0f, 0.75f, 1, 1, -1);
         /* a lone row at short K (128-column chunks, then 64, then masked),
          * and big enough for a column split across two threads */
-        run_case(tA, tB, 1, 1030, 30, -0.5f, 0.75f, 2, 1, -1);
+        run_case(tA, tB, 1, 1094, 30, -0.5f, 0.75f, 2, 1, -1);  /* 8 x 128 + 64 + 6 */
         if (!quick)
             run_case(tA, tB, 1, 40000, 60, 1.0f, 0.0f, 1, 1, -1);
         if (!quick)     /* column split across threads of the direct paths */

@@ -36,15 +36,18 @@ bench: bench-quick-run
 bench-full: bench-full-run
 
 # Checked when the target runs (not when make parses), so an install here
-# serves this same run; Debian's headers need no extra flags.
-NNB_HAVE_GB = { pkg-config --exists benchmark 2>/dev/null || test -f /usr/include/benchmark/benchmark.h; } && \
-              pkg-config --exists sleef 2>/dev/null
+# serves this same run; Debian's headers need no extra flags. libmvec's
+# tanhf (glibc >= 2.35) by linking a reference to it.
+NNB_MVEC_PROBE = printf 'void _ZGVdN8v_tanhf(void); void (*volatile p)(void) = _ZGVdN8v_tanhf; int main(void) { return p == 0; }' | \
+                 $(CC) -x c - -o /dev/null -lmvec 2>/dev/null
+NNB_HAVE_LIBS = { pkg-config --exists benchmark 2>/dev/null || test -f /usr/include/benchmark/benchmark.h; } && \
+                pkg-config --exists sleef 2>/dev/null && { $(NNB_MVEC_PROBE); }
 bench-check-deps:
-	@if ! { $(NNB_HAVE_GB); } && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	@if ! { $(NNB_HAVE_LIBS); } && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	  echo "bench: installing Google Benchmark and SLEEF (libbenchmark-dev libsleef-dev)"; \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q libbenchmark-dev libsleef-dev pkg-config || \
 	  { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q libbenchmark-dev libsleef-dev pkg-config; }; fi
-	@if ! { $(NNB_HAVE_GB); }; then \
+	@if ! { $(NNB_HAVE_LIBS); }; then \
 	  echo "make bench needs Google Benchmark (C++ library, >= 1.6) and SLEEF 3.5"; \
 	  echo "(and glibc >= 2.35 for libmvec's tanhf)."; \
 	  echo "  Debian/Ubuntu: sudo apt-get install libbenchmark-dev libsleef-dev pkg-config"; \
@@ -56,7 +59,7 @@ bench-build: bench-check-deps $(NNB_BIN)
 
 # `make` (and so `make test`) builds the benchmark tree too when its
 # libraries are installed, so it cannot rot between `make bench` runs.
-NNB_DEPS_OK := $(shell { $(NNB_HAVE_GB); } 2>/dev/null && echo yes)
+NNB_DEPS_OK := $(shell { $(NNB_HAVE_LIBS); } 2>/dev/null && echo yes)
 all: $(if $(NNB_DEPS_OK),$(NNB_BIN) $(NNB_DIR)/act_peers_ulp)
 
 $(NNB_DIR):
@@ -84,10 +87,11 @@ define NNB_RUN_SET
 endef
 
 # Peers' max ulp over every float (exp, tanh, sigmoid) beside nn.h's SIMD
-# kernels, the measure of `make test-exhaustive`; minutes (2 threads).
+# kernels, the measure of `make test-exhaustive`; minutes (timed on 2
+# threads; OpenMP's default count).
 $(NNB_DIR)/act_peers_ulp: bench/act_peers_ulp.c bench/act_peers.c bench/act_peers.h \
                           tests/act_ref.h nn.h | $(NNB_DIR)
-	$(CC) $(CSTD) -O2 -fopenmp $(WARN) $(WERROR) bench/act_peers_ulp.c bench/act_peers.c \
+	$(CC) $(NNB_CFLAGS) bench/act_peers_ulp.c bench/act_peers.c \
 	  -o $@ $(NNB_PEER_LIBS) $(LDLIBS)
 
 bench-act-ulp: bench-check-deps $(NNB_DIR)/act_peers_ulp

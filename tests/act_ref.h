@@ -33,6 +33,15 @@ static AR_UNUSED double ar_ulp_err(float got, double v)
     return fabs(g - v) / ldexp(1.0, e - 23);
 }
 
+/* got and the reference v disagree on a special value, which the
+ * exhaustive checks require exactly: NaN or not, an infinity, the sign of
+ * a zero */
+static AR_UNUSED int ar_special_mismatch(float got, double v)
+{
+    return (v != v) != (got != got) || (isinf(v) && (double)got != v) ||
+           (v == 0.0 && got == 0.0 && !signbit(v) != !signbit(got));
+}
+
 static AR_UNUSED double ar_sigmoid(double x)
 {
     return x >= 0 ? 1.0 / (1.0 + exp(-x)) : exp(x) / (1.0 + exp(x));

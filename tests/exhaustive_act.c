@@ -124,11 +124,8 @@ int main(int argc, char **argv)
                     run(nn_kernels_for(isas[s]), (fn_id)f, n, x, y, ones);
                     for (j = 0; j < n; j++) {
                         double e = ar_ulp_err(y[j], r[j]);
-                        if (e > t->max || e != e) { t->max = e; t->at = x[j]; }
-                        /* special values must match exactly: NaN, inf, signed 0 */
-                        if ((r[j] != r[j]) != (y[j] != y[j]) ||
-                            (isinf(r[j]) && (double)y[j] != r[j]) ||
-                            (r[j] == 0.0 && y[j] == 0.0 && !signbit(r[j]) != !signbit(y[j]))) {
+                        if (e > t->max) { t->max = e; t->at = x[j]; }
+                        if (ar_special_mismatch(y[j], r[j])) {
                             if (!t->special) t->sp_at = x[j];
                             if (getenv("NN_DEBUG")) printf("special %s %s x=%a got=%a ref=%a\n", fn_name[f], nn_isa_name(isas[s]), x[j], y[j], r[j]);
                             t->special++;
